@@ -1,0 +1,89 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Tideline",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tideline", targets: ["tideline"]),
+        .library(name: "Kafka", targets: ["Kafka"]),
+        .library(name: "Events", targets: ["Events"]),
+        .library(name: "TidelineTestKit", targets: ["TidelineTestKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // The C boundary: Debian's librdkafka through pkg-config, and a shim for what Swift cannot call.
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        .target(name: "CRdKafkaShim", dependencies: ["CRdKafka"]),
+        .target(
+            name: "Kafka",
+            dependencies: [
+                "CRdKafka", "CRdKafkaShim",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(name: "Events", swiftSettings: strict),
+        .target(
+            name: "Telemetry",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "TidelineConfig",
+            dependencies: ["Kafka", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "TidelineCLI",
+            dependencies: [
+                "Kafka", "Events", "Telemetry", "TidelineConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "tideline", dependencies: ["TidelineCLI"], swiftSettings: strict),
+        .target(
+            name: "TidelineTestKit",
+            dependencies: ["Kafka", "Events"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TidelineTestKit"], swiftSettings: strict),
+        .testTarget(name: "EventsTests", dependencies: ["Events"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "TidelineConfigTests", dependencies: ["TidelineConfig"], swiftSettings: strict),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", .product(name: "Metrics", package: "swift-metrics")], swiftSettings: strict),
+        .testTarget(
+            name: "TidelineCLITests",
+            dependencies: ["TidelineCLI", "TidelineTestKit", "Kafka", "Events"],
+            swiftSettings: strict
+        ),
+    ]
+)

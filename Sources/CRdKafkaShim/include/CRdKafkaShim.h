@@ -1,0 +1,28 @@
+#ifndef TIDELINE_CRDKAFKA_SHIM_PUBLIC_H
+#define TIDELINE_CRDKAFKA_SHIM_PUBLIC_H
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/// Wraps the variadic `rd_kafka_producev` (Swift cannot call variadic C functions).
+/// The payload and key are copied (RD_KAFKA_MSG_F_COPY). On success librdkafka owns `headers`;
+/// on failure the caller still owns them.
+rd_kafka_resp_err_t tideline_produce(rd_kafka_t *rk,
+                                     rd_kafka_topic_t *rkt,
+                                     int32_t partition,
+                                     const void *key,
+                                     size_t key_len,
+                                     const void *value,
+                                     size_t value_len,
+                                     rd_kafka_headers_t *headers,
+                                     int64_t timestamp_ms,
+                                     void *opaque);
+
+/// Blocks until `fd` is readable or `timeout_ms` passes, then drains it. Returns 1 if woken by data,
+/// 0 on timeout, -1 on error. Used to wait on librdkafka's queue IO events without sleep-polling.
+int tideline_wait_readable(int fd, int timeout_ms);
+
+/// Creates a non-blocking, close-on-exec pipe. Returns 0 on success.
+int tideline_make_pipe(int fds[2]);
+
+#endif

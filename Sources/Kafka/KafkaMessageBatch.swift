@@ -1,0 +1,62 @@
+/// One consumed record. Key and value are slices of the batch's shared byte buffer (no copy per message).
+public struct KafkaMessage: Sendable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    /// The record timestamp in epoch milliseconds, if the record has one.
+    public var timestampMilliseconds: Int64?
+    public var key: ArraySlice<UInt8>?
+    public var value: ArraySlice<UInt8>
+    public var headers: [KafkaHeader]
+
+    public var topicPartition: TopicPartition { TopicPartition(topic: topic, partition: partition) }
+
+    public func header(_ key: String) -> KafkaHeader? { headers.first { $0.key == key } }
+}
+
+/// A batch of consumed records stored compactly: one byte buffer for every key and value, one array of
+/// record descriptors. Iterating yields `KafkaMessage` views.
+public struct KafkaMessageBatch: RandomAccessCollection, Sendable {
+    struct Record: Sendable {
+        var topicIndex: Int32
+        var partition: Int32
+        var offset: Int64
+        var timestamp: Int64
+        var keyStart: Int32
+        var keyLength: Int32  // -1: null key
+        var valueStart: Int32
+        var valueLength: Int32
+        var headersIndex: Int32  // -1: none
+    }
+
+    let topics: [String]
+    let records: [Record]
+    let bytes: [UInt8]
+    let headers: [[KafkaHeader]]
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { records.count }
+
+    public subscript(position: Int) -> KafkaMessage {
+        let r = records[position]
+        let key: ArraySlice<UInt8>? = r.keyLength < 0 ? nil : bytes[Int(r.keyStart)..<Int(r.keyStart + r.keyLength)]
+        return KafkaMessage(
+            topic: topics[Int(r.topicIndex)], partition: r.partition, offset: r.offset,
+            timestampMilliseconds: r.timestamp >= 0 ? r.timestamp : nil, key: key,
+            value: bytes[Int(r.valueStart)..<Int(r.valueStart + r.valueLength)],
+            headers: r.headersIndex < 0 ? [] : headers[Int(r.headersIndex)])
+    }
+
+    /// Total key and value bytes in the batch.
+    public var payloadBytes: Int { bytes.count }
+
+    /// For each partition in the batch, the offset to commit after processing it (last offset + 1).
+    public var nextOffsets: [TopicPartitionOffset] {
+        var next: [TopicPartition: Int64] = [:]
+        for r in records {
+            let tp = TopicPartition(topic: topics[Int(r.topicIndex)], partition: r.partition)
+            next[tp] = Swift.max(next[tp] ?? -1, r.offset + 1)
+        }
+        return next.map { TopicPartitionOffset($0.key, offset: $0.value) }.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
+    }
+}
