@@ -1,0 +1,372 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A forward-only JSON tokenizer over raw bytes, used by the event decoders.
+///
+/// It never allocates except for strings that contain escapes, and reports errors as
+/// `EventDecodingError` with the byte offset. Object keys are returned as byte ranges so that decoders can
+/// match field names without creating strings.
+struct JSONScanner {
+    let base: UnsafePointer<UInt8>
+    let count: Int
+    var position: Int = 0
+    let event: String
+    let limits: EventLimits
+
+    init(_ buffer: UnsafeRawBufferPointer, event: String, limits: EventLimits) {
+        // An empty buffer may have a nil base address; point at a static byte instead.
+        self.base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? JSONScanner.emptyBase
+        self.count = buffer.count
+        self.event = event
+        self.limits = limits
+    }
+
+    nonisolated(unsafe) private static let emptyBase: UnsafePointer<UInt8> = {
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+        p.initialize(to: 0)
+        return UnsafePointer(p)
+    }()
+
+    // MARK: Errors
+
+    func error(_ kind: EventDecodingError.Kind, _ field: String?, _ message: String) -> EventDecodingError {
+        EventDecodingError(kind: kind, event: event, field: field, message: message, byteOffset: position)
+    }
+
+    func malformed(_ message: String) -> EventDecodingError { error(.malformedJSON, nil, message) }
+
+    // MARK: Structure
+
+    @inline(__always)
+    mutating func skipWhitespace() {
+        while position < count {
+            let c = base[position]
+            if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { position += 1 } else { return }
+        }
+    }
+
+    @inline(__always)
+    mutating func peek() -> UInt8? {
+        skipWhitespace()
+        return position < count ? base[position] : nil
+    }
+
+    @inline(__always)
+    mutating func expect(_ byte: UInt8, _ what: StaticString) throws(EventDecodingError) {
+        skipWhitespace()
+        guard position < count, base[position] == byte else {
+            throw malformed("expected \(what)\(position < count ? ", found '\(Self.describe(base[position]))'" : ", found end of input")")
+        }
+        position += 1
+    }
+
+    /// After the opening brace: returns the next key's byte range, or nil at the closing brace.
+    /// `first` tells whether a comma is expected before the key.
+    mutating func nextKey(first: inout Bool) throws(EventDecodingError) -> Range<Int>? {
+        skipWhitespace()
+        guard position < count else { throw malformed("unterminated object") }
+        if base[position] == UInt8(ascii: "}") {
+            position += 1
+            return nil
+        }
+        if !first {
+            guard base[position] == UInt8(ascii: ",") else { throw malformed("expected ',' or '}' in object, found '\(Self.describe(base[position]))'") }
+            position += 1
+            skipWhitespace()
+        }
+        first = false
+        guard position < count, base[position] == UInt8(ascii: "\"") else { throw malformed("expected a string key in object") }
+        let range = try scanStringBytes()
+        try expect(UInt8(ascii: ":"), "':' after object key")
+        skipWhitespace()
+        return range
+    }
+
+    /// Requires the input to end here (only whitespace after the value).
+    mutating func expectEnd() throws(EventDecodingError) {
+        skipWhitespace()
+        if position != count { throw malformed("unexpected data after the JSON value") }
+    }
+
+    // MARK: Strings
+
+    /// Whether the bytes in `range` equal `literal`.
+    @inline(__always)
+    func bytes(_ range: Range<Int>, equal literal: StaticString) -> Bool {
+        guard range.count == literal.utf8CodeUnitCount else { return false }
+        return memcmp(base + range.lowerBound, literal.utf8Start, range.count) == 0
+    }
+
+    func string(_ range: Range<Int>) -> String {
+        String(decoding: UnsafeBufferPointer(start: base + range.lowerBound, count: range.count), as: UTF8.self)
+    }
+
+    /// Scans a string token whose raw bytes contain no escapes and returns the range between the quotes.
+    /// Falls back to `decodeString` semantics when escapes are present: returns nil range then.
+    /// Validates control characters and length; UTF-8 validity is checked when the String is built.
+    private mutating func scanStringBytes() throws(EventDecodingError) -> Range<Int> {
+        // position is at the opening quote
+        position += 1
+        let start = position
+        while position < count {
+            let c = base[position]
+            if c == UInt8(ascii: "\"") {
+                let range = start..<position
+                position += 1
+                if range.count > limits.maxStringBytes { throw error(.limitExceeded, nil, "string longer than \(limits.maxStringBytes) bytes") }
+                return range
+            }
+            if c == UInt8(ascii: "\\") {
+                // keys with escapes are rare: report them as their raw span; callers compare exact bytes,
+                // so an escaped key simply will not match a known field.
+                position += 2
+                continue
+            }
+            if c < 0x20 { throw malformed("control character in string") }
+            position += 1
+        }
+        throw malformed("unterminated string")
+    }
+
+    /// Reads a JSON string value.
+    mutating func readString(field: @autoclosure () -> String) throws(EventDecodingError) -> String {
+        skipWhitespace()
+        guard position < count, base[position] == UInt8(ascii: "\"") else {
+            throw error(.invalidField, field(), "expected a string, found \(describeValueAtPosition())")
+        }
+        let quote = position
+        position += 1
+        let start = position
+        var hasEscape = false
+        while position < count {
+            let c = base[position]
+            if c == UInt8(ascii: "\"") { break }
+            if c == UInt8(ascii: "\\") { hasEscape = true; position += 2; continue }
+            if c < 0x20 { throw malformed("control character in string") }
+            position += 1
+        }
+        guard position < count else { position = quote; throw malformed("unterminated string") }
+        let end = position
+        position += 1
+        if end - start > limits.maxStringBytes {
+            throw error(.limitExceeded, field(), "string longer than \(limits.maxStringBytes) bytes")
+        }
+        if !hasEscape {
+            let buffer = UnsafeBufferPointer(start: base + start, count: end - start)
+            // ASCII fast path: no validation needed.
+            var ascii = true
+            for b in buffer where b >= 0x80 { ascii = false; break }
+            if ascii { return String(decoding: buffer, as: UTF8.self) }
+            guard let s = String(validating: buffer, as: UTF8.self) else {
+                throw error(.malformedJSON, field(), "string is not valid UTF-8")
+            }
+            return s
+        }
+        return try unescape(start..<end, field: field())
+    }
+
+    private func unescape(_ range: Range<Int>, field: String) throws(EventDecodingError) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(range.count)
+        var i = range.lowerBound
+        while i < range.upperBound {
+            let c = base[i]
+            if c != UInt8(ascii: "\\") { out.append(c); i += 1; continue }
+            guard i + 1 < range.upperBound else { throw malformed("bad escape in string") }
+            let e = base[i + 1]
+            i += 2
+            switch e {
+            case UInt8(ascii: "\""): out.append(0x22)
+            case UInt8(ascii: "\\"): out.append(0x5C)
+            case UInt8(ascii: "/"): out.append(0x2F)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                guard let unit = hex4(at: i, end: range.upperBound) else { throw malformed("bad \\u escape in string") }
+                i += 4
+                var scalar: UInt32 = UInt32(unit)
+                if (0xD800...0xDBFF).contains(unit) {
+                    guard i + 6 <= range.upperBound, base[i] == UInt8(ascii: "\\"), base[i + 1] == UInt8(ascii: "u"),
+                          let low = hex4(at: i + 2, end: range.upperBound), (0xDC00...0xDFFF).contains(low)
+                    else { throw malformed("unpaired surrogate in string") }
+                    i += 6
+                    scalar = 0x10000 + ((UInt32(unit) - 0xD800) << 10) + (UInt32(low) - 0xDC00)
+                } else if (0xDC00...0xDFFF).contains(unit) {
+                    throw malformed("unpaired surrogate in string")
+                }
+                guard let s = Unicode.Scalar(scalar) else { throw malformed("bad \\u escape in string") }
+                out.append(contentsOf: String(Character(s)).utf8)
+            default:
+                throw malformed("bad escape '\\\(Self.describe(e))' in string")
+            }
+        }
+        guard let s = String(validating: out, as: UTF8.self) else { throw error(.malformedJSON, field, "string is not valid UTF-8") }
+        return s
+    }
+
+    private func hex4(at i: Int, end: Int) -> UInt16? {
+        guard i + 4 <= end else { return nil }
+        var v: UInt16 = 0
+        for k in 0..<4 {
+            let c = base[i + k]
+            let d: UInt8
+            switch c {
+            case 0x30...0x39: d = c - 0x30
+            case 0x41...0x46: d = c - 0x41 + 10
+            case 0x61...0x66: d = c - 0x61 + 10
+            default: return nil
+            }
+            v = v << 4 | UInt16(d)
+        }
+        return v
+    }
+
+    // MARK: Numbers
+
+    /// Reads a JSON number. Exact for every input: a fast path for up to 15 significant digits and small
+    /// exponents, `strtod` otherwise. Rejects values that overflow to infinity.
+    mutating func readNumber(field: @autoclosure () -> String) throws(EventDecodingError) -> Double {
+        skipWhitespace()
+        let start = position
+        var p = position
+        var negative = false
+        if p < count && base[p] == UInt8(ascii: "-") { negative = true; p += 1 }
+        guard p < count, base[p] >= 0x30, base[p] <= 0x39 else {
+            throw error(.invalidField, field(), "expected a number, found \(describeValueAtPosition())")
+        }
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var exponent = 0
+        if base[p] == 0x30 {
+            p += 1
+        } else {
+            while p < count, base[p] >= 0x30, base[p] <= 0x39 {
+                if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(base[p] - 0x30); digits += 1 } else { exponent += 1 }
+                p += 1
+            }
+        }
+        if p < count && base[p] == UInt8(ascii: ".") {
+            p += 1
+            guard p < count, base[p] >= 0x30, base[p] <= 0x39 else { position = p; throw malformed("digit expected after decimal point") }
+            while p < count, base[p] >= 0x30, base[p] <= 0x39 {
+                if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(base[p] - 0x30); digits += 1; exponent -= 1 }
+                p += 1
+            }
+        }
+        if p < count && (base[p] == UInt8(ascii: "e") || base[p] == UInt8(ascii: "E")) {
+            p += 1
+            var expNegative = false
+            if p < count && (base[p] == UInt8(ascii: "+") || base[p] == UInt8(ascii: "-")) { expNegative = base[p] == UInt8(ascii: "-"); p += 1 }
+            guard p < count, base[p] >= 0x30, base[p] <= 0x39 else { position = p; throw malformed("digit expected in exponent") }
+            var e = 0
+            while p < count, base[p] >= 0x30, base[p] <= 0x39 {
+                if e < 100_000 { e = e * 10 + Int(base[p] - 0x30) }
+                p += 1
+            }
+            exponent += expNegative ? -e : e
+        }
+        position = p
+        if mantissa < (1 << 53) && digits <= 15 && exponent >= -22 && exponent <= 22 {
+            var value = Double(mantissa)
+            if exponent < 0 { value /= Self.powersOfTen[-exponent] } else if exponent > 0 { value *= Self.powersOfTen[exponent] }
+            return negative ? -value : value
+        }
+        if mantissa == 0 { return negative ? -0.0 : 0.0 }
+        // Slow path: exact conversion by the C library on a NUL-terminated copy.
+        let length = p - start
+        let value: Double = withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { tmp in
+            for k in 0..<length { tmp[k] = CChar(bitPattern: base[start + k]) }
+            tmp[length] = 0
+            return strtod(tmp.baseAddress!, nil)
+        }
+        guard value.isFinite else { position = start; throw error(.invalidField, field(), "number out of range") }
+        return value
+    }
+
+    static let powersOfTen: [Double] = (0...22).map { k in
+        var v = 1.0
+        for _ in 0..<k { v *= 10 }
+        return v
+    }
+
+    // MARK: Literals and skipping
+
+    /// Reads `true`, `false` or `null` if present; returns nil (without consuming) otherwise.
+    mutating func readLiteral() -> JSONLiteral? {
+        skipWhitespace()
+        guard position < count else { return nil }
+        switch base[position] {
+        case UInt8(ascii: "t") where matches("true"): position += 4; return .true
+        case UInt8(ascii: "f") where matches("false"): position += 5; return .false
+        case UInt8(ascii: "n") where matches("null"): position += 4; return .null
+        default: return nil
+        }
+    }
+
+    private func matches(_ literal: StaticString) -> Bool {
+        let n = literal.utf8CodeUnitCount
+        return position + n <= count && memcmp(base + position, literal.utf8Start, n) == 0
+    }
+
+    mutating func readBool(field: @autoclosure () -> String) throws(EventDecodingError) -> Bool {
+        switch readLiteral() {
+        case .true: return true
+        case .false: return false
+        default: throw error(.invalidField, field(), "expected true or false, found \(describeValueAtPosition())")
+        }
+    }
+
+    /// Skips any JSON value (used for unknown fields), enforcing the depth limit.
+    mutating func skipValue(depth: Int = 0) throws(EventDecodingError) {
+        guard depth < limits.maxDepth else { throw error(.limitExceeded, nil, "nesting deeper than \(limits.maxDepth)") }
+        guard let c = peek() else { throw malformed("value expected, found end of input") }
+        switch c {
+        case UInt8(ascii: "\""):
+            _ = try scanStringBytes()
+        case UInt8(ascii: "{"):
+            position += 1
+            var first = true
+            while try nextKey(first: &first) != nil { try skipValue(depth: depth + 1) }
+        case UInt8(ascii: "["):
+            position += 1
+            if peek() == UInt8(ascii: "]") { position += 1; return }
+            while true {
+                try skipValue(depth: depth + 1)
+                guard let n = peek() else { throw malformed("unterminated array") }
+                position += 1
+                if n == UInt8(ascii: "]") { return }
+                if n != UInt8(ascii: ",") { position -= 1; throw malformed("expected ',' or ']' in array") }
+            }
+        case UInt8(ascii: "-"), 0x30...0x39:
+            _ = try readNumber(field: "")
+        default:
+            guard readLiteral() != nil else { throw malformed("unexpected character '\(Self.describe(c))'") }
+        }
+    }
+
+    /// A short description of the JSON value type at the current position, for error messages.
+    mutating func describeValueAtPosition() -> String {
+        guard let c = peek() else { return "end of input" }
+        switch c {
+        case UInt8(ascii: "\""): return "a string"
+        case UInt8(ascii: "{"): return "an object"
+        case UInt8(ascii: "["): return "an array"
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): return "a boolean"
+        case UInt8(ascii: "n"): return "null"
+        case UInt8(ascii: "-"), 0x30...0x39: return "a number"
+        default: return "'\(Self.describe(c))'"
+        }
+    }
+
+    static func describe(_ byte: UInt8) -> String {
+        byte >= 0x20 && byte < 0x7F ? String(UnicodeScalar(byte)) : "\\x" + String(byte, radix: 16)
+    }
+}
+
+enum JSONLiteral { case `true`, `false`, null }

@@ -1,0 +1,97 @@
+/// One prediction served (or shadowed) by a model: the `predictions` topic, keyed by request id.
+public struct PredictionEvent: EventContract, Hashable {
+    public static let eventName = "prediction"
+
+    public var requestID: String
+    public var model: String
+    public var modelVersion: String
+    /// When the prediction was made (event time).
+    public var timestamp: EventTime
+    public var features: [Feature]
+    public var prediction: PredictionValue
+    /// The experiment arm, if any.
+    public var variant: String?
+    /// The user or source the prediction was made for.
+    public var entityID: String?
+    /// What was shown (for output-diversity and feedback-loop monitoring).
+    public var itemID: String?
+    /// False for shadow predictions that were not shown to anyone.
+    public var served: Bool
+
+    public init(
+        requestID: String, model: String, modelVersion: String, timestamp: EventTime, features: [Feature],
+        prediction: PredictionValue, variant: String? = nil, entityID: String? = nil, itemID: String? = nil, served: Bool = true
+    ) {
+        self.requestID = requestID
+        self.model = model
+        self.modelVersion = modelVersion
+        self.timestamp = timestamp
+        self.features = features
+        self.prediction = prediction
+        self.variant = variant
+        self.entityID = entityID
+        self.itemID = itemID
+        self.served = served
+    }
+
+    public var partitionKey: String { requestID }
+
+    public static func decode(_ buffer: UnsafeRawBufferPointer, limits: EventLimits) throws(EventDecodingError) -> PredictionEvent {
+        var d = try ObjectDecoding(buffer, event: eventName, limits: limits)
+        var requestID = "", model = "", modelVersion = ""
+        var timestamp = EventTime(milliseconds: 0)
+        var features: [Feature] = []
+        var prediction = PredictionValue.score(0)
+        var variant: String?, entityID: String?, itemID: String?
+        var served = true
+        var first = true
+        while let key = try d.scanner.nextKey(first: &first) {
+            let s = d.scanner
+            if s.bytes(key, equal: "request_id") {
+                try d.mark(0, "request_id"); requestID = try d.scanner.readID(field: "request_id")
+            } else if s.bytes(key, equal: "model") {
+                try d.mark(1, "model"); model = try d.scanner.readID(field: "model")
+            } else if s.bytes(key, equal: "model_version") {
+                try d.mark(2, "model_version"); modelVersion = try d.scanner.readVersion(field: "model_version")
+            } else if s.bytes(key, equal: "timestamp") {
+                try d.mark(3, "timestamp"); timestamp = try d.scanner.readTime(field: "timestamp")
+            } else if s.bytes(key, equal: "features") {
+                try d.mark(4, "features"); features = try d.scanner.readFeatures(field: "features")
+            } else if s.bytes(key, equal: "prediction") {
+                try d.mark(5, "prediction"); prediction = try d.scanner.readPrediction(field: "prediction")
+            } else if s.bytes(key, equal: "variant") {
+                try d.mark(6, "variant"); variant = try d.scanner.readOptionalString(field: "variant")
+            } else if s.bytes(key, equal: "entity_id") {
+                try d.mark(7, "entity_id"); entityID = try d.scanner.readOptionalString(field: "entity_id")
+            } else if s.bytes(key, equal: "item_id") {
+                try d.mark(8, "item_id"); itemID = try d.scanner.readOptionalString(field: "item_id")
+            } else if s.bytes(key, equal: "served") {
+                try d.mark(9, "served")
+                if d.scanner.peek() == UInt8(ascii: "n"), d.scanner.readLiteral() == .null { served = true } else {
+                    served = try d.scanner.readBool(field: "served")
+                }
+            } else {
+                try d.scanner.skipValue()
+            }
+        }
+        try d.finish()
+        try d.require([(0, "request_id"), (1, "model"), (2, "model_version"), (3, "timestamp"), (4, "features"), (5, "prediction")])
+        return PredictionEvent(requestID: requestID, model: model, modelVersion: modelVersion, timestamp: timestamp, features: features,
+                               prediction: prediction, variant: variant, entityID: entityID, itemID: itemID, served: served)
+    }
+
+    public func encode(into w: inout JSONWriter) {
+        w.beginObject()
+        w.key("request_id"); w.string(requestID)
+        w.key("model"); w.string(model)
+        w.key("model_version"); w.string(modelVersion)
+        w.key("timestamp"); w.time(timestamp)
+        w.key("features"); w.features(features)
+        w.key("prediction"); w.prediction(prediction)
+        w.optionalString("variant", variant)
+        w.optionalString("entity_id", entityID)
+        w.optionalString("item_id", itemID)
+        if !served { w.key("served"); w.bool(false) }
+        w.endObject()
+    }
+}

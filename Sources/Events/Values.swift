@@ -1,0 +1,182 @@
+/// The value of one feature: a number, a string, a boolean, or null (missing).
+public enum FeatureValue: Hashable, Sendable {
+    case number(Double)
+    case string(String)
+    case bool(Bool)
+    case null
+}
+
+/// A named feature value. A prediction keeps its features in the order they were sent.
+public struct Feature: Hashable, Sendable {
+    public var name: String
+    public var value: FeatureValue
+
+    public init(_ name: String, _ value: FeatureValue) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// What a model predicted: a score (the probability of the positive class, or a regression value) or a class.
+public enum PredictionValue: Hashable, Sendable {
+    case score(Double)
+    case label(String)
+}
+
+/// An observed outcome: a number, a boolean or a class.
+public enum LabelValue: Hashable, Sendable {
+    case number(Double)
+    case bool(Bool)
+    case string(String)
+}
+
+/// How a labeled example's label was obtained.
+public enum LabelKind: String, Hashable, Sendable, CaseIterable {
+    /// A label event arrived inside the attribution window.
+    case observed
+    /// No label arrived before the window closed; the model's default label was used.
+    case implicit
+    /// A label arrived after the window closed and supersedes an earlier implicit example.
+    case correction
+}
+
+extension JSONScanner {
+    mutating func readFeatureValue(field: @autoclosure () -> String) throws(EventDecodingError) -> FeatureValue {
+        guard let c = peek() else { throw malformed("value expected, found end of input") }
+        switch c {
+        case UInt8(ascii: "\""): return .string(try readString(field: field()))
+        case UInt8(ascii: "-"), 0x30...0x39: return .number(try readNumber(field: field()))
+        default:
+            switch readLiteral() {
+            case .true: return .bool(true)
+            case .false: return .bool(false)
+            case .null: return .null
+            case nil: throw error(.invalidField, field(), "expected a number, string, boolean or null, found \(describeValueAtPosition())")
+            }
+        }
+    }
+
+    mutating func readFeatures(field: StaticString) throws(EventDecodingError) -> [Feature] {
+        guard peek() == UInt8(ascii: "{") else {
+            throw error(.invalidField, "\(field)", "expected an object of feature name to value, found \(describeValueAtPosition())")
+        }
+        position += 1
+        var features: [Feature] = []
+        features.reserveCapacity(16)
+        var first = true
+        while let keyRange = try nextKey(first: &first) {
+            let name = try keyString(keyRange, field: "\(field)")
+            if name.isEmpty { throw error(.invalidField, "\(field)", "feature names must not be empty") }
+            if features.count >= limits.maxFeatures {
+                throw error(.limitExceeded, "\(field)", "more than \(limits.maxFeatures) features")
+            }
+            let value = try readFeatureValue(field: "\(field).\(name)")
+            features.append(Feature(name, value))
+        }
+        // Duplicate names are ambiguous: reject them.
+        if features.count <= 16 {
+            for i in 1..<max(1, features.count) {
+                for j in 0..<i where features[i].name == features[j].name {
+                    throw error(.duplicateField, "\(field).\(features[i].name)", "feature appears more than once")
+                }
+            }
+        } else {
+            var seen = Set<String>(minimumCapacity: features.count)
+            for f in features where !seen.insert(f.name).inserted {
+                throw error(.duplicateField, "\(field).\(f.name)", "feature appears more than once")
+            }
+        }
+        return features
+    }
+
+    /// A key as a String, unescaping and validating UTF-8 as needed.
+    mutating func keyString(_ range: Range<Int>, field: String) throws(EventDecodingError) -> String {
+        var needsSlowPath = false
+        for i in range where base[i] == UInt8(ascii: "\\") || base[i] >= 0x80 { needsSlowPath = true; break }
+        if !needsSlowPath { return string(range) }
+        let saved = position
+        position = range.lowerBound - 1
+        let s = try readString(field: field)
+        position = saved
+        return s
+    }
+
+    mutating func readPrediction(field: StaticString) throws(EventDecodingError) -> PredictionValue {
+        guard let c = peek() else { throw malformed("value expected, found end of input") }
+        if c == UInt8(ascii: "\"") { return .label(try readString(field: "\(field)")) }
+        if c == UInt8(ascii: "-") || (c >= 0x30 && c <= 0x39) { return .score(try readNumber(field: "\(field)")) }
+        throw error(.invalidField, "\(field)", "expected a number (score) or a string (class), found \(describeValueAtPosition())")
+    }
+
+    mutating func readLabel(field: StaticString) throws(EventDecodingError) -> LabelValue {
+        guard let c = peek() else { throw malformed("value expected, found end of input") }
+        if c == UInt8(ascii: "\"") { return .string(try readString(field: "\(field)")) }
+        if c == UInt8(ascii: "-") || (c >= 0x30 && c <= 0x39) { return .number(try readNumber(field: "\(field)")) }
+        switch readLiteral() {
+        case .true: return .bool(true)
+        case .false: return .bool(false)
+        default: throw error(.invalidField, "\(field)", "expected a number, boolean or string, found \(describeValueAtPosition())")
+        }
+    }
+
+    /// A required non-empty string.
+    mutating func readID(field: StaticString) throws(EventDecodingError) -> String {
+        let s = try readString(field: "\(field)")
+        if s.isEmpty { throw error(.invalidField, "\(field)", "must not be empty") }
+        return s
+    }
+
+    /// An optional string: null or absent means nil.
+    mutating func readOptionalString(field: StaticString) throws(EventDecodingError) -> String? {
+        if peek() == UInt8(ascii: "n"), readLiteral() == .null { return nil }
+        return try readString(field: "\(field)")
+    }
+
+    /// A version: a string, or an integer written as a number.
+    mutating func readVersion(field: StaticString) throws(EventDecodingError) -> String {
+        if let c = peek(), c == UInt8(ascii: "-") || (c >= 0x30 && c <= 0x39) {
+            let start = position
+            let v = try readNumber(field: "\(field)")
+            guard v == v.rounded(), Swift.abs(v) < 9e15 else { position = start; throw error(.invalidField, "\(field)", "a numeric version must be an integer") }
+            return String(Int64(v))
+        }
+        return try readID(field: field)
+    }
+}
+
+extension JSONWriter {
+    mutating func features(_ features: [Feature]) {
+        beginObject()
+        for f in features {
+            key(f.name)
+            switch f.value {
+            case .number(let v): number(v)
+            case .string(let s): string(s)
+            case .bool(let b): bool(b)
+            case .null: null()
+            }
+        }
+        endObject()
+    }
+
+    mutating func prediction(_ p: PredictionValue) {
+        switch p {
+        case .score(let v): number(v)
+        case .label(let s): string(s)
+        }
+    }
+
+    mutating func label(_ l: LabelValue) {
+        switch l {
+        case .number(let v): number(v)
+        case .bool(let b): bool(b)
+        case .string(let s): string(s)
+        }
+    }
+
+    mutating func optionalString(_ key: StaticString, _ value: String?) {
+        guard let value else { return }
+        self.key(key)
+        string(value)
+    }
+}
