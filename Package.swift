@@ -55,6 +55,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "Pipeline",
+            dependencies: [
+                "Kafka", "Events",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "TidelineConfig",
             dependencies: ["Kafka", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
@@ -62,7 +71,7 @@ let package = Package(
         .target(
             name: "TidelineCLI",
             dependencies: [
-                "Kafka", "Events", "Telemetry", "TidelineConfig",
+                "Kafka", "Events", "Pipeline", "Telemetry", "TidelineConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -78,7 +87,8 @@ let package = Package(
         ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TidelineTestKit"], swiftSettings: strict),
         .testTarget(name: "EventsTests", dependencies: ["Events"], resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "TidelineConfigTests", dependencies: ["TidelineConfig"], swiftSettings: strict),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kafka", "Events", "TidelineTestKit"], swiftSettings: strict),
+        .testTarget(name: "TidelineConfigTests", dependencies: ["TidelineConfig", "Kafka"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", .product(name: "Metrics", package: "swift-metrics")], swiftSettings: strict),
         .testTarget(
             name: "TidelineCLITests",
