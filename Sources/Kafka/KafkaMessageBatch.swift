@@ -60,3 +60,27 @@ public struct KafkaMessageBatch: RandomAccessCollection, Sendable {
         return next.map { TopicPartitionOffset($0.key, offset: $0.value) }.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
     }
 }
+
+extension KafkaMessageBatch {
+    /// A batch built from individual messages (copies their bytes), e.g. to regroup a mixed-topic batch.
+    public init(messages: [KafkaMessage]) {
+        var topics: [String] = []
+        var records: [Record] = []
+        var bytes: [UInt8] = []
+        var headers: [[KafkaHeader]] = []
+        for m in messages {
+            let topicIndex = topics.firstIndex(of: m.topic) ?? { topics.append(m.topic); return topics.count - 1 }()
+            let keyStart = bytes.count
+            if let k = m.key { bytes += k }
+            let valueStart = bytes.count
+            bytes += m.value
+            var hi: Int32 = -1
+            if !m.headers.isEmpty { headers.append(m.headers); hi = Int32(headers.count - 1) }
+            records.append(Record(topicIndex: Int32(topicIndex), partition: m.partition, offset: m.offset,
+                                  timestamp: m.timestampMilliseconds ?? -1, keyStart: Int32(keyStart),
+                                  keyLength: m.key.map { Int32($0.count) } ?? -1, valueStart: Int32(valueStart),
+                                  valueLength: Int32(m.value.count), headersIndex: hi))
+        }
+        self.init(topics: topics, records: records, bytes: bytes, headers: headers)
+    }
+}

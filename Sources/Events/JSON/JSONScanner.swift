@@ -357,8 +357,9 @@ struct JSONScanner {
         case UInt8(ascii: "\""): return "a string"
         case UInt8(ascii: "{"): return "an object"
         case UInt8(ascii: "["): return "an array"
-        case UInt8(ascii: "t"), UInt8(ascii: "f"): return "a boolean"
-        case UInt8(ascii: "n"): return "null"
+        case UInt8(ascii: "t") where matches("true"): return "a boolean"
+        case UInt8(ascii: "f") where matches("false"): return "a boolean"
+        case UInt8(ascii: "n") where matches("null"): return "null"
         case UInt8(ascii: "-"), 0x30...0x39: return "a number"
         default: return "'\(Self.describe(c))'"
         }

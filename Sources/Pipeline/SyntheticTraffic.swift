@@ -1,0 +1,94 @@
+public import Events
+import Foundation
+
+/// A small, fast, seedable random number generator (SplitMix64). Same seed, same sequence, on every platform.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A uniform double in [0, 1).
+    public mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+
+    /// A standard normal variate (Box–Muller).
+    public mutating func gaussian() -> Double {
+        let u1 = Swift.max(unit(), 1e-300)
+        let u2 = unit()
+        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+    }
+}
+
+/// Deterministic synthetic traffic: predictions from a logistic ground truth over 6 numeric and 2
+/// categorical features, and labels drawn from that truth with random delays (some never arrive).
+///
+/// Used by the demo, the benchmarks and the tests. Same seed, same events.
+public struct SyntheticTraffic: Sendable {
+    public var model: String
+    public var modelVersion: String
+    /// Event time of the first prediction.
+    public var start: EventTime
+    /// Milliseconds between consecutive predictions.
+    public var intervalMilliseconds: Int64
+    /// Share of predictions that never get a label.
+    public var missingLabelRate: Double
+    /// Mean label delay in milliseconds (exponential).
+    public var meanLabelDelayMilliseconds: Double
+    private var rng: SeededGenerator
+    private var index = 0
+
+    public init(seed: UInt64, model: String = "ctr", modelVersion: String = "1", start: EventTime = EventTime(milliseconds: 1_767_225_600_000),
+                intervalMilliseconds: Int64 = 10, missingLabelRate: Double = 0.1, meanLabelDelayMilliseconds: Double = 5_000) {
+        self.rng = SeededGenerator(seed: seed)
+        self.model = model
+        self.modelVersion = modelVersion
+        self.start = start
+        self.intervalMilliseconds = intervalMilliseconds
+        self.missingLabelRate = missingLabelRate
+        self.meanLabelDelayMilliseconds = meanLabelDelayMilliseconds
+    }
+
+    static let weights: [Double] = [0.8, -0.5, 0.3, 1.2, -0.9, 0.4]
+    static let countries = ["us", "de", "fr", "br", "in", "jp"]
+    static let devices = ["ios", "android", "web"]
+
+    /// The next prediction and, unless it is one of the missing ones, its label.
+    public mutating func next() -> (prediction: PredictionEvent, label: LabelEvent?) {
+        let i = index
+        index += 1
+        var features: [Feature] = []
+        features.reserveCapacity(8)
+        var z = -0.5
+        for (k, w) in Self.weights.enumerated() {
+            let x = (rng.gaussian() * 1000).rounded() / 1000
+            z += w * x
+            features.append(Feature("x\(k)", .number(x)))
+        }
+        let country = Self.countries[Int(rng.next() % UInt64(Self.countries.count))]
+        let device = Self.devices[Int(rng.next() % UInt64(Self.devices.count))]
+        if device == "ios" { z += 0.3 }
+        features.append(Feature("country", .string(country)))
+        features.append(Feature("device", .string(device)))
+        let p = 1 / (1 + exp(-z))
+        let time = EventTime(milliseconds: start.milliseconds + Int64(i) * intervalMilliseconds)
+        let requestID = "req-\(i)"
+        let prediction = PredictionEvent(
+            requestID: requestID, model: model, modelVersion: modelVersion, timestamp: time, features: features,
+            prediction: .score((p * 10_000).rounded() / 10_000), entityID: "user-\(rng.next() % 1000)", itemID: "item-\(rng.next() % 200)")
+        let clicked = rng.unit() < p
+        let missing = rng.unit() < missingLabelRate
+        let delay = Int64(-meanLabelDelayMilliseconds * log(Swift.max(rng.unit(), 1e-12)))
+        if missing { return (prediction, nil) }
+        let label = LabelEvent(requestID: requestID, timestamp: EventTime(milliseconds: time.milliseconds + delay), label: .bool(clicked),
+                               model: model, source: "click")
+        return (prediction, label)
+    }
+}
+

@@ -1,0 +1,8 @@
+import TidelineCLI
+
+@main
+enum TidelineMain {
+    static func main() async {
+        await TidelineCommand.main()
+    }
+}
