@@ -164,8 +164,33 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     /// For each partition, the earliest offset whose timestamp is at or after the given epoch milliseconds
-    /// (`KafkaOffset.end` when there is none).
+    /// (`KafkaOffset.end` when there is none), as Kafka's ListOffsets defines it.
+    ///
+    /// The broker is asked first. When it answers "none" for a non-empty partition whose last record is at or
+    /// after the time (librdkafka's embedded mock broker answers "none" to every time lookup), the answer is
+    /// found by reading the partition instead: exact, and only as slow as the partition is long.
     public func offsets(forTimes times: [TopicPartition: Int64], timeout: Duration = .seconds(10)) async throws(KafkaError) -> [TopicPartitionOffset] {
+        let answer = try await brokerOffsets(forTimes: times, timeout: timeout)
+        var result: [TopicPartitionOffset] = []
+        for entry in answer {
+            guard entry.offset == KafkaOffset.end, let time = times[entry.topicPartition] else {
+                result.append(entry)
+                continue
+            }
+            let (low, high) = try await watermarks(entry.topicPartition, timeout: timeout)
+            if high <= low {
+                result.append(entry)
+                continue
+            }
+            let offset = try await TimestampScan.firstOffset(
+                in: entry.topicPartition, atOrAfter: time, low: low, high: high, client: configuration.client, logger: logger)
+            result.append(TopicPartitionOffset(entry.topicPartition, offset: offset ?? KafkaOffset.end))
+        }
+        return result
+    }
+
+    /// The broker's ListOffsets answer for times, unverified.
+    func brokerOffsets(forTimes times: [TopicPartition: Int64], timeout: Duration) async throws(KafkaError) -> [TopicPartitionOffset] {
         let native = client
         let ms = Self.milliseconds(timeout)
         let request = times.map { TopicPartitionOffset($0.key, offset: $0.value) }.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }

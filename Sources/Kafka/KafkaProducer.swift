@@ -64,6 +64,7 @@ public final class KafkaProducer: @unchecked Sendable {
     private var spaceWaiters: [CheckedContinuation<Void, Never>] = []
     private let closeLock = NSLock()
     private var closed = false
+    private var queueFullCount = 0
 
     private let producedMessages: Counter
     private let producedBytes: Counter
@@ -103,6 +104,9 @@ public final class KafkaProducer: @unchecked Sendable {
         while rd_kafka_poll(client.pointer, 0) > 0 {}
         for handle in topicHandles.values { rd_kafka_topic_destroy(handle) }
     }
+
+    /// How many times `send` found librdkafka's queue full and waited for room (backpressure events).
+    public var queueFullWaitCount: Int { spaceLock.withLock { queueFullCount } }
 
     /// Messages and requests waiting in librdkafka's queue (not yet acknowledged).
     public var outstanding: Int { Int(rd_kafka_outq_len(client.pointer)) }
@@ -225,6 +229,7 @@ public final class KafkaProducer: @unchecked Sendable {
     private func waitForSpace() async {
         await withCheckedContinuation { continuation in
             spaceLock.lock()
+            queueFullCount += 1
             spaceWaiters.append(continuation)
             spaceLock.unlock()
         }

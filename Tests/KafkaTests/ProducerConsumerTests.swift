@@ -1,0 +1,155 @@
+import Foundation
+import Kafka
+import Testing
+import TidelineTestKit
+
+@Suite struct ProducerConsumerTests {
+    func producer(_ config: KafkaClientConfiguration = SharedBroker.client()) throws -> KafkaProducer {
+        try KafkaProducer(configuration: .init(client: config), logger: quietLogger())
+    }
+
+    @Test func roundTripWithAssignKeepsKeysValuesHeadersAndOrderPerPartition() async throws {
+        let topic = TestNames.unique("roundtrip")
+        try SharedBroker.cluster.createTopic(topic, partitions: 3)
+        let producer = try producer()
+        let messages = (0..<3000).map { i in
+            KafkaOutgoingMessage(topic: topic, key: Array("key-\(i % 50)".utf8), value: Array("value-\(i)".utf8),
+                                 headers: i % 100 == 0 ? [KafkaHeader(key: "h", string: "\(i)"), KafkaHeader(key: "null", value: nil)] : [])
+        }
+        let reports = await producer.send(messages)
+        #expect(reports.count == 3000)
+        #expect(reports.allSatisfy { $0.isDelivered && $0.offset >= 0 })
+        let consumer = try KafkaConsumer(configuration: .init(client: SharedBroker.client()), logger: quietLogger())
+        try consumer.assign((0..<3).map { TopicPartitionOffset(topic: topic, partition: $0, offset: KafkaOffset.beginning) })
+        let got = await ConsumerDrain.messages(from: consumer, count: 3000, timeout: .seconds(20))
+        #expect(got.count == 3000)
+        // Every message is where its delivery report said, with its key, value and headers.
+        let byPosition = Dictionary(uniqueKeysWithValues: got.map { ("\($0.partition)@\($0.offset)", $0) })
+        for (i, report) in reports.enumerated() {
+            let m = byPosition["\(report.partition)@\(report.offset)"]
+            #expect(m.map { Array($0.value) } == messages[i].value)
+            #expect(m?.key.map(Array.init) == messages[i].key)
+            if i % 100 == 0 {
+                #expect(m?.header("h")?.stringValue == "\(i)")
+                #expect(m?.header("null") != nil && m?.header("null")?.value == nil)
+            }
+        }
+        // Same key, same partition; and per partition, values arrive in send order.
+        var partitionOfKey: [String: Int32] = [:]
+        for m in got {
+            let key = String(decoding: m.key!, as: UTF8.self)
+            #expect(partitionOfKey[key, default: m.partition] == m.partition)
+            partitionOfKey[key] = m.partition
+        }
+        for p in Int32(0)..<3 {
+            let offsets = got.filter { $0.partition == p }.map(\.offset)
+            #expect(offsets == offsets.sorted())
+        }
+        await consumer.close()
+        try await producer.close()
+    }
+
+    @Test func librdkafkaAndOurMurmur2AgreeOnPartitions() async throws {
+        let topic = TestNames.unique("murmur2")
+        try SharedBroker.cluster.createTopic(topic, partitions: 7)
+        let producer = try producer()
+        let keys = (0..<500).map { "request-\($0)-\($0 * 7919)" }
+        let reports = await producer.send(keys.map { KafkaOutgoingMessage(topic: topic, key: $0, value: "v") })
+        for (key, report) in zip(keys, reports) {
+            #expect(report.partition == Murmur2Partitioner.partition(key: Array(key.utf8), partitions: 7), "\(key)")
+        }
+        try await producer.close()
+    }
+
+    @Test func consumerGroupRoundTripCommitsWhatWasProcessed() async throws {
+        let topic = TestNames.unique("group")
+        let group = TestNames.unique("group")
+        try SharedBroker.cluster.createTopic(topic, partitions: 4)
+        let producer = try producer()
+        try await producer.sendAll((0..<2000).map { KafkaOutgoingMessage(topic: topic, key: "k\($0)", value: "v\($0)") })
+        let consumer = try KafkaConsumer(configuration: .init(client: SharedBroker.client(), groupID: group), logger: quietLogger())
+        try consumer.subscribe(topics: [topic])
+        var assigned: [TopicPartition] = []
+        var seen = Set<String>()
+        for await event in consumer.events {
+            switch event {
+            case .partitionsAssigned(let partitions): assigned += partitions
+            case .messages(let batch):
+                for m in batch { seen.insert(String(decoding: m.value, as: UTF8.self)) }
+                try consumer.store(batch.nextOffsets)
+            default: break
+            }
+            if seen.count >= 2000 { break }
+        }
+        try await consumer.commit()
+        #expect(Set(assigned.map(\.partition)) == [0, 1, 2, 3])
+        #expect(seen.count == 2000)
+        let committed = try await consumer.committed((0..<4).map { TopicPartition(topic: topic, partition: $0) })
+        var total: Int64 = 0
+        for c in committed {
+            let (_, high) = try await consumer.watermarks(c.topicPartition)
+            #expect(c.offset == high, "committed offset of \(c.topicPartition) is the end of the partition")
+            total += c.offset
+        }
+        #expect(total == 2000)
+        await consumer.close()
+        try await producer.close()
+    }
+
+    @Test func offsetsForTimesFindsTheFirstRecordAtOrAfterATime() async throws {
+        let topic = TestNames.unique("times")
+        try SharedBroker.cluster.createTopic(topic, partitions: 1)
+        let producer = try producer()
+        let base: Int64 = 1_767_225_600_000
+        try await producer.sendAll((0..<10).map {
+            KafkaOutgoingMessage(topic: topic, key: nil, value: Array("t\($0)".utf8), timestampMilliseconds: base + Int64($0) * 1000)
+        })
+        let consumer = try KafkaConsumer(configuration: .init(client: SharedBroker.client()), logger: quietLogger())
+        let tp = TopicPartition(topic: topic, partition: 0)
+        let exact = try await consumer.offsets(forTimes: [tp: base + 3000])
+        #expect(exact.first?.offset == 3)
+        let between = try await consumer.offsets(forTimes: [tp: base + 3500])
+        #expect(between.first?.offset == 4)
+        let before = try await consumer.offsets(forTimes: [tp: base - 1])
+        #expect(before.first?.offset == 0)
+        let after = try await consumer.offsets(forTimes: [tp: base + 60_000])
+        #expect(after.first?.offset == KafkaOffset.end)
+        // Reading from the offset found yields the records from that time on, with their timestamps.
+        try consumer.assign(between)
+        let got = await ConsumerDrain.messages(from: consumer, count: 6, timeout: .seconds(10))
+        #expect(got.map { String(decoding: $0.value, as: UTF8.self) } == (4..<10).map { "t\($0)" })
+        #expect(got.first?.timestampMilliseconds == base + 4000)
+        await consumer.close()
+        try await producer.close()
+    }
+
+    /// The poll thread sleeps on librdkafka's queue wake-up pipe: a record produced to an idle consumer
+    /// arrives in far less than the 200 ms fallback wait.
+    @Test func idleConsumerWakesOnArrivalNotOnATimer() async throws {
+        let topic = TestNames.unique("wakeup")
+        try SharedBroker.cluster.createTopic(topic, partitions: 1)
+        var pconf = KafkaProducerConfiguration(client: SharedBroker.client())
+        pconf.lingerMilliseconds = 0
+        let producer = try KafkaProducer(configuration: pconf, logger: quietLogger())
+        var cconf = KafkaConsumerConfiguration(client: SharedBroker.client())
+        cconf.client.properties["fetch.wait.max.ms"] = "5"
+        cconf.client.properties["fetch.error.backoff.ms"] = "5"
+        let consumer = try KafkaConsumer(configuration: cconf, logger: quietLogger())
+        try consumer.assign([TopicPartitionOffset(topic: topic, partition: 0, offset: KafkaOffset.beginning)])
+        var iterator = consumer.events.makeAsyncIterator()
+        var latencies: [Duration] = []
+        for i in 0..<12 {
+            try await Task.sleep(for: .milliseconds(250))  // longer than the fallback wait: the poll thread is asleep
+            let start = ContinuousClock.now
+            try await producer.sendAll([KafkaOutgoingMessage(topic: topic, key: nil, value: "\(i)")])
+            while let event = await iterator.next() {
+                if case .messages = event { break }
+            }
+            latencies.append(ContinuousClock.now - start)
+        }
+        let median = latencies.sorted()[latencies.count / 2]
+        #expect(median < .milliseconds(100), "median produce-to-consume latency \(median)")
+        await consumer.close()
+        try await producer.close()
+    }
+}
