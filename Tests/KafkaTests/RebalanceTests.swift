@@ -1,0 +1,80 @@
+import Foundation
+import Kafka
+import Testing
+import TidelineTestKit
+
+/// What one group member saw: the messages it processed and its assignment events.
+final class MemberLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var values: [String] = []
+    private(set) var assigned: [TopicPartition] = []
+    private(set) var revoked: [TopicPartition] = []
+    func add(_ more: [String]) { lock.withLock { values += more } }
+    func assign(_ p: [TopicPartition]) { lock.withLock { assigned += p } }
+    func revoke(_ p: [TopicPartition]) { lock.withLock { revoked += p } }
+    var snapshot: (values: [String], assigned: [TopicPartition], revoked: [TopicPartition]) { lock.withLock { (values, assigned, revoked) } }
+}
+
+@Suite struct RebalanceTests {
+    /// A member that processes each batch, stores its offsets, and commits before a revocation completes.
+    func runMember(_ consumer: KafkaConsumer, log: MemberLog) -> Task<Void, Never> {
+        Task {
+            for await event in consumer.events {
+                switch event {
+                case .messages(let batch):
+                    log.add(batch.map { String(decoding: $0.value, as: UTF8.self) })
+                    try? consumer.store(batch.nextOffsets)
+                    try? await consumer.commit()
+                case .partitionsAssigned(let p): log.assign(p)
+                case .partitionsRevoked(let p):
+                    log.revoke(p)
+                    try? await consumer.commit()
+                case .error: break
+                }
+            }
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func secondMemberJoinsWithNoMessageLostOrSeenTwice() async throws {
+        let topic = TestNames.unique("rebalance")
+        let group = TestNames.unique("rebalance-group")
+        try SharedBroker.cluster.createTopic(topic, partitions: 4)
+        let producer = try KafkaProducer(configuration: .init(client: SharedBroker.client()), logger: quietLogger())
+        func consumer() throws -> KafkaConsumer {
+            var c = KafkaConsumerConfiguration(client: SharedBroker.client(), groupID: group)
+            c.sessionTimeoutMilliseconds = 6000
+            return try KafkaConsumer(configuration: c, logger: quietLogger())
+        }
+        let a = try consumer(), logA = MemberLog()
+        try a.subscribe(topics: [topic])
+        let taskA = runMember(a, log: logA)
+        try await producer.sendAll((0..<1000).map { KafkaOutgoingMessage(topic: topic, key: "k\($0)", value: "m\($0)") })
+        while logA.snapshot.values.count < 1000 { try await Task.sleep(for: .milliseconds(50)) }
+
+        let b = try consumer(), logB = MemberLog()
+        try b.subscribe(topics: [topic])
+        let taskB = runMember(b, log: logB)
+        while logB.snapshot.assigned.isEmpty || logA.snapshot.revoked.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        // Wait until the group has settled: A and B together hold all four partitions.
+        func settled() throws -> Bool {
+            let pa = try a.assignment(), pb = try b.assignment()
+            return Set(pa).union(pb).count == 4 && !pa.isEmpty && !pb.isEmpty
+        }
+        while !(try settled()) { try await Task.sleep(for: .milliseconds(50)) }
+        try await producer.sendAll((1000..<3000).map { KafkaOutgoingMessage(topic: topic, key: "k\($0)", value: "m\($0)") })
+        let deadline = ContinuousClock.now + .seconds(30)
+        while logA.snapshot.values.count + logB.snapshot.values.count < 3000 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let seenA = logA.snapshot.values, seenB = logB.snapshot.values
+        let all = seenA + seenB
+        #expect(Set(all) == Set((0..<3000).map { "m\($0)" }), "no message lost")
+        #expect(all.count == 3000, "no message seen by both members (duplicates: \(all.count - Set(all).count))")
+        #expect(seenB.contains { Int($0.dropFirst())! >= 1000 }, "after the rebalance the second member processes messages")
+        #expect(seenA.contains { Int($0.dropFirst())! >= 1000 } , "and so does the first")
+        await a.close(); await b.close()
+        taskA.cancel(); taskB.cancel()
+        try await producer.close()
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Kafka
+import Testing
+import TidelineConfig
+
+@Suite struct ConfigurationTests {
+    @Test func parsesAFullFile() throws {
+        let config = try TidelineConfiguration.parse("""
+            kafka:
+              brokers: [kafka-1:9092, kafka-2:9092]
+              client_id: tideline-prod
+              topic_prefix: prod.
+              properties:
+                security.protocol: SASL_SSL
+                sasl.mechanism: SCRAM-SHA-512
+                sasl.password: hunter2
+            metrics:
+              port: 9100
+            limits:
+              max_features: 256
+            models:
+              ctr:
+                task: binary_classification
+                join: {window: 30m}
+              eta:
+                task: regression
+            """)
+        #expect(config.kafka.brokers == ["kafka-1:9092", "kafka-2:9092"])
+        #expect(config.topic("predictions") == "prod.predictions")
+        #expect(config.kafkaClient.properties["sasl.mechanism"] == "SCRAM-SHA-512")
+        #expect(config.kafkaClient.redactedProperties["sasl.password"] == "[redacted]")
+        #expect(config.metrics.port == 9100 && config.metrics.host == "127.0.0.1")
+        #expect(config.limits.maxFeatures == 256)
+        #expect(config.models.map(\.name) == ["ctr", "eta"])
+        #expect(config.models[1].task == .regression)
+        #expect(config.models[0].sections["join"]?.contains("window") == true)
+    }
+
+    @Test func emptyFileGivesDefaults() throws {
+        let config = try TidelineConfiguration.parse("")
+        #expect(config.kafka.brokers == ["localhost:9092"])
+        #expect(config.metrics.host == "127.0.0.1")
+    }
+
+    @Test(arguments: [
+        ("kafka:\n  brokerz: [a:1]\n", "kafka.brokerz", "allowed keys here: brokers, client_id, properties, topic_prefix"),
+        ("kafka:\n  brokers: [nohost]\n", "kafka.brokers", "is not host:port"),
+        ("kafka:\n  brokers: []\n", "kafka.brokers", "at least one broker"),
+        ("kafka:\n  topic_prefix: 'a b'\n", "kafka.topic_prefix", "only letters"),
+        ("metrics:\n  port: 70000\n", "metrics.port", "out of range 0...65535"),
+        ("metrics:\n  port: lots\n", "metrics.port", "expected an integer"),
+        ("metrics:\n  enabled: maybe\n", "metrics.enabled", "expected true or false"),
+        ("limits:\n  max_features: 0\n", "limits.max_features", "out of range"),
+        ("models:\n  ctr:\n    task: ranking\n", "models.ctr.task", "binary_classification, regression, multiclass"),
+        ("models:\n  ctr:\n    trainer: {}\n", "models.ctr.trainer", "allowed keys here: join, monitor, task, train"),
+        ("models:\n  'c t r': {}\n", "models.c t r", "model names may contain"),
+        ("surprise: 1\n", "surprise", "allowed keys here"),
+        ("kafka: [1, 2]\n", "kafka", "expected a mapping"),
+    ])
+    func badFieldsAreNamed(yaml: String, field: String, message: String) {
+        #expect {
+            try TidelineConfiguration.parse(yaml)
+        } throws: { error in
+            guard let e = error as? ConfigurationError else { return false }
+            return e.field == field && e.description.contains(message) && e.line != nil
+        }
+    }
+
+    @Test func invalidYAMLIsReported() {
+        #expect { try TidelineConfiguration.parse("kafka: [unclosed") } throws: { "\($0)".contains("not valid YAML") }
+        #expect { try TidelineConfiguration.load(path: "/nonexistent/tideline.yaml") } throws: { "\($0)".contains("cannot read") }
+    }
+
+    @Test func exampleConfigInTheRepositoryIsValid() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let config = try TidelineConfiguration.load(path: root.appendingPathComponent("tideline.yaml").path)
+        #expect(!config.models.isEmpty)
+    }
+}
+
+@Suite struct TopicCatalogTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func repositoryTopicsMatchTheContract() throws {
+        let catalog = try TopicCatalog.load(directory: Self.root.appendingPathComponent("topics").path)
+        #expect(Set(catalog.topics.map(\.name)) == Set(TopicCatalog.requiredTopics))
+        let predictions = try #require(catalog.topic("predictions")), labels = try #require(catalog.topic("labels"))
+        #expect(predictions.partitions == labels.partitions, "predictions and labels are co-partitioned")
+        #expect(predictions.key == "request_id" && labels.key == "request_id")
+        #expect(catalog.topic("labeled-examples")?.key == "model")
+        let spec = predictions.spec(prefix: "prod.", maxReplication: 1)
+        #expect(spec.name == "prod.predictions" && spec.replicationFactor == 1 && spec.config["cleanup.policy"] == "delete")
+        #expect(predictions.valueSchemaJSON.contains("\"request_id\""))
+    }
+
+    @Test func badTopicFileIsNamed() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("topics-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try #"{"name":"predictions","key":"request_id","partitions":0,"replication_factor":1,"config":{},"value_schema":{}}"#
+            .write(to: dir.appendingPathComponent("predictions.json"), atomically: true, encoding: .utf8)
+        #expect { try TopicCatalog.load(directory: dir.path) } throws: { "\($0)".contains("predictions.json") && "\($0)".contains("\"partitions\"") }
+    }
+}
