@@ -1,0 +1,101 @@
+public import Foundation
+
+/// Runs programs (the `tideline` binary, kcat) as subprocesses for end-to-end tests.
+public enum Subprocess {
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+    }
+
+    /// The `tideline` binary built beside the running test bundle.
+    public static var tidelineBinary: URL {
+        let dir = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent()
+        var candidate = dir.appendingPathComponent("tideline")
+        if !FileManager.default.isExecutableFile(atPath: candidate.path) {
+            // swift-testing may run from the .xctest bundle's Contents directory.
+            candidate = dir.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("tideline")
+        }
+        return candidate
+    }
+
+    /// Looks a program up on PATH.
+    public static func which(_ name: String) -> URL? {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let url = URL(fileURLWithPath: String(dir)).appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return nil
+    }
+
+    /// Runs to completion (or kills after `timeout`) and returns the exit status and output.
+    public static func run(_ executable: URL, _ arguments: [String], stdin: Data? = nil, timeout: Duration = .seconds(60)) async throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(stdin) }
+        try input.fileHandleForWriting.close()
+        let collector = Task.detached { () -> (Data, Data) in
+            async let o = out.fileHandleForReading.readToEnd() ?? Data()
+            async let e = err.fileHandleForReading.readToEnd() ?? Data()
+            return (try await o, try await e)
+        }
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        let (o, e) = try await collector.value
+        return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+}
+
+/// `tideline broker` running as a subprocess, with the bootstrap address it printed.
+public final class BrokerProcess: @unchecked Sendable {
+    public let process: Process
+    /// `bootstrap.servers` as printed by the broker.
+    public let bootstrapServers: String
+    /// All `key=value` lines the broker printed at start.
+    public let info: [String: String]
+
+    public init(arguments: [String] = []) async throws {
+        process = Process()
+        process.executableURL = Subprocess.tidelineBinary
+        process.arguments = ["broker"] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        let handle = out.fileHandleForReading
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !text.contains("topics=") && ContinuousClock.now < deadline && process.isRunning {
+            let chunk = handle.availableData
+            if chunk.isEmpty { try await Task.sleep(for: .milliseconds(20)) } else { text += String(decoding: chunk, as: UTF8.self) }
+        }
+        var info: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1)
+            if parts.count == 2 { info[String(parts[0])] = String(parts[1]) }
+        }
+        guard let bootstrap = info["bootstrap.servers"] else {
+            process.terminate()
+            throw NSError(domain: "BrokerProcess", code: 1, userInfo: [NSLocalizedDescriptionKey: "tideline broker printed no bootstrap address: \(text)"])
+        }
+        self.info = info
+        self.bootstrapServers = bootstrap
+    }
+
+    /// Sends SIGTERM and returns the exit status.
+    public func terminate() -> Int32 {
+        process.terminate()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    deinit { if process.isRunning { process.terminate() } }
+}

@@ -1,0 +1,110 @@
+import Events
+import Foundation
+import Pipeline
+import Testing
+import TidelineTestKit
+
+/// The `tideline` binary as a user runs it, against `tideline broker` in another process.
+@Suite(.serialized) struct CLIEndToEndTests {
+    static let tideline = Subprocess.tidelineBinary
+
+    @Test(.timeLimit(.minutes(2)))
+    func produceThenConsumeRoundTripWithInvalidLinesToDeadLetter() async throws {
+        let broker = try await BrokerProcess()
+        defer { _ = broker.terminate() }
+        var traffic = SyntheticTraffic(seed: 3)
+        var lines = (0..<100).map { _ in traffic.next().prediction.json }
+        lines.insert(#"{"request_id":"x","model":"m"}"#, at: 10)         // line 11: missing fields
+        lines.insert("{not json", at: 51)                                 // line 52
+        let input = (lines.joined(separator: "\n") + "\n\n").data(using: .utf8)!
+        let produced = try await Subprocess.run(Self.tideline, ["produce", "--brokers", broker.bootstrapServers, "--topic", "predictions"], stdin: input)
+        #expect(produced.status == 65, "invalid lines make the exit status 65: \(produced.stderr)")
+        #expect(produced.stderr.contains("stdin:11: invalid prediction event: field \"model_version\""))
+        #expect(produced.stderr.contains("stdin:52: invalid prediction event"))
+        #expect(produced.stderr.contains("produced 100 events"))
+
+        let consumed = try await Subprocess.run(Self.tideline, ["consume", "--brokers", broker.bootstrapServers, "--topic", "predictions",
+                                                                 "--from-beginning", "--max", "100", "--timeout", "10"])
+        #expect(consumed.status == 0, "\(consumed.stderr)")
+        let got = consumed.stdout.split(separator: "\n").map(String.init)
+        let valid = lines.filter { (try? PredictionEvent.decode(json: $0)) != nil }
+        #expect(got.count == 100)
+        #expect(Set(got) == Set(valid), "published unchanged")
+
+        let letters = try await Subprocess.run(Self.tideline, ["consume", "--brokers", broker.bootstrapServers, "--topic", "dead-letter",
+                                                                "--from-beginning", "--max", "2", "--timeout", "10", "--with-metadata"])
+        #expect(letters.status == 0)
+        let envelopes = try letters.stdout.split(separator: "\n").map { try JSONValue.parse(String($0)) }
+        #expect(envelopes.count == 2)
+        let reasons = envelopes.compactMap { $0["headers"]?["tideline.error.reason"] }
+        #expect(reasons.count == 2)
+        #expect(Set(envelopes.compactMap { $0["headers"]?["tideline.source.offset"] }) == [.string("11"), .string("52")])
+        #expect(broker.terminate() == 0, "the broker exits cleanly on SIGTERM")
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func kcatProducesAndConsumesThroughTidelineBroker() async throws {
+        let kcat = try #require(Subprocess.which("kcat"), "kcat is installed by scripts/bootstrap.sh")
+        let broker = try await BrokerProcess(arguments: ["--port", "0", "--brokers", "2"])
+        defer { _ = broker.terminate() }
+        let label = #"{"request_id":"r-kcat","timestamp":"2026-11-23T10:00:00Z","label":true,"source":"kcat"}"#
+        let put = try await Subprocess.run(kcat, ["-P", "-b", broker.bootstrapServers, "-t", "labels", "-k", "r-kcat"], stdin: (label + "\n").data(using: .utf8))
+        #expect(put.status == 0, "\(put.stderr)")
+        let list = try await Subprocess.run(kcat, ["-L", "-b", broker.bootstrapServers])
+        #expect(list.stdout.contains("2 brokers"))
+        #expect(list.stdout.contains("topic \"predictions\" with 6 partitions"))
+        // tideline reads what kcat wrote, and kcat reads it back with the key tideline's partitioner expects.
+        let viaTideline = try await Subprocess.run(Self.tideline, ["consume", "--brokers", broker.bootstrapServers, "--topic", "labels",
+                                                                    "--from-beginning", "--max", "1", "--timeout", "10"])
+        #expect(viaTideline.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == label)
+        let viaKcat = try await Subprocess.run(kcat, ["-C", "-b", broker.bootstrapServers, "-t", "labels", "-o", "beginning", "-c", "1", "-f", "%k %s"])
+        #expect(viaKcat.stdout == "r-kcat \(label)")
+    }
+
+    @Test func topicsCheckAndApplyAgainstTheEmbeddedBroker() async throws {
+        let broker = try await BrokerProcess(arguments: ["--topic-prefix", "demo."])
+        defer { _ = broker.terminate() }
+        let check = try await Subprocess.run(Self.tideline, ["topics", "check", "--brokers", broker.bootstrapServers, "--topic-prefix", "demo."])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        #expect(check.stdout.contains("ok      demo.predictions (6 partitions)"))
+        let apply = try await Subprocess.run(Self.tideline, ["topics", "apply", "--brokers", broker.bootstrapServers, "--topic-prefix", "demo."])
+        #expect(apply.status == 0)
+        #expect(apply.stdout.contains("exists  demo.labels"))
+        let missing = try await Subprocess.run(Self.tideline, ["topics", "check", "--brokers", broker.bootstrapServers, "--topic-prefix", "other."])
+        #expect(missing.status == 1)
+        #expect(missing.stdout.contains("other.predictions does not exist; run `tideline topics apply`"))
+    }
+
+    @Test(arguments: [
+        (["consume", "--topic", "predictions", "--max", "0"], Int32(64), "--max"),
+        (["consume", "--topic", "predictions", "--from-time", "tomorrow"], 64, "--from-time"),
+        (["consume", "--topic", "predictions", "--from-beginning", "--from-time", "0"], 64, "choose one"),
+        (["produce", "--topic", "nonsense"], 64, "--topic"),
+        (["produce", "--topic", "predictions", "--file", "/nonexistent.jsonl"], 64, "--file"),
+        (["broker", "--brokers", "0"], 64, "--brokers"),
+        (["consume", "--topic", "predictions", "--log-level", "loud"], 64, "--log-level"),
+        (["topics", "list", "--brokers", "nohostport"], 64, "--brokers"),
+        (["bench", "decode", "--count", "x"], 64, "--count"),
+    ])
+    func badFlagsFailFastNamingTheFlag(arguments: [String], status: Int32, mention: String) async throws {
+        let result = try await Subprocess.run(Self.tideline, arguments, timeout: .seconds(20))
+        #expect(result.status == status, "\(result.stderr)")
+        #expect(result.stderr.contains(mention), "\(result.stderr)")
+    }
+
+    @Test func badConfigFileExits78NamingTheField() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID()).yaml").path
+        try "kafka:\n  brokers: [ok:1]\nmetrics:\n  port: 99999\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try await Subprocess.run(Self.tideline, ["topics", "list", "--config", path])
+        #expect(result.status == 78)
+        #expect(result.stderr.contains("metrics.port"))
+        #expect(result.stderr.contains(":4:"), "names the line")
+    }
+
+    @Test func unreachableBrokerIsARuntimeFailure() async throws {
+        let result = try await Subprocess.run(Self.tideline, ["topics", "list", "--brokers", "127.0.0.1:1"], timeout: .seconds(30))
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("cannot reach Kafka"))
+    }
+}
