@@ -15,14 +15,17 @@ public protocol EventContract: Sendable, Equatable {
 }
 
 extension EventContract {
+    @inlinable
     public static func decode(_ bytes: [UInt8], limits: EventLimits = .default) throws(EventDecodingError) -> Self {
         try bytes.withUnsafeBytes { buffer in Result { () throws(EventDecodingError) in try decode(buffer, limits: limits) } }.get()
     }
 
+    @inlinable
     public static func decode(_ bytes: ArraySlice<UInt8>, limits: EventLimits = .default) throws(EventDecodingError) -> Self {
         try bytes.withUnsafeBytes { buffer in Result { () throws(EventDecodingError) in try decode(buffer, limits: limits) } }.get()
     }
 
+    @inlinable
     public static func decode(json: String, limits: EventLimits = .default) throws(EventDecodingError) -> Self {
         try decode(Array(json.utf8), limits: limits)
     }
@@ -63,9 +66,11 @@ struct ObjectDecoding {
 
     func has(_ bit: Int) -> Bool { seen & (1 << UInt64(bit)) != 0 }
 
-    /// Throws for the first required field (by bit) that was not seen.
-    func require(_ fields: [(Int, StaticString)]) throws(EventDecodingError) {
-        for (bit, name) in fields where !has(bit) {
+    /// Throws for the first required field that was not seen. `mask` has the bits of the required fields;
+    /// `names` lists them by bit (checked only on failure, so no allocation on the success path).
+    func require(_ mask: UInt64, _ names: @autoclosure () -> [(Int, StaticString)]) throws(EventDecodingError) {
+        if seen & mask == mask { return }
+        for (bit, name) in names() where !has(bit) {
             throw scanner.error(.missingField, "\(name)", "required field is missing")
         }
     }
@@ -74,3 +79,4 @@ struct ObjectDecoding {
         try scanner.expectEnd()
     }
 }
+

@@ -141,6 +141,15 @@ extension JSONScanner {
         guard let c = peek() else { throw malformed("value expected, found end of input") }
         if c == UInt8(ascii: "\"") {
             let start = position
+            // Fast path: parse the bytes between the quotes in place (timestamps never need unescaping).
+            var end = position + 1
+            while end < count, base[end] != UInt8(ascii: "\""), base[end] != UInt8(ascii: "\\"), end - position <= 64 { end += 1 }
+            if end < count, base[end] == UInt8(ascii: "\"") {
+                if let parsed = EventTime.parse(UnsafeRawBufferPointer(start: base + position + 1, count: end - position - 1)) {
+                    position = end + 1
+                    return parsed
+                }
+            }
             let text = try readString(field: field())
             var copy = text
             let parsed = copy.withUTF8 { EventTime.parse(UnsafeRawBufferPointer($0)) }

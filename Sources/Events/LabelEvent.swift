@@ -29,23 +29,22 @@ public struct LabelEvent: EventContract, Hashable {
         var model: String?, source: String?
         var first = true
         while let key = try d.scanner.nextKey(first: &first) {
-            let s = d.scanner
-            if s.bytes(key, equal: "request_id") {
+            if d.scanner.bytes(key, equal: "request_id") {
                 try d.mark(0, "request_id"); requestID = try d.scanner.readID(field: "request_id")
-            } else if s.bytes(key, equal: "timestamp") {
+            } else if d.scanner.bytes(key, equal: "timestamp") {
                 try d.mark(1, "timestamp"); timestamp = try d.scanner.readTime(field: "timestamp")
-            } else if s.bytes(key, equal: "label") {
+            } else if d.scanner.bytes(key, equal: "label") {
                 try d.mark(2, "label"); label = try d.scanner.readLabel(field: "label")
-            } else if s.bytes(key, equal: "model") {
+            } else if d.scanner.bytes(key, equal: "model") {
                 try d.mark(3, "model"); model = try d.scanner.readOptionalString(field: "model")
-            } else if s.bytes(key, equal: "source") {
+            } else if d.scanner.bytes(key, equal: "source") {
                 try d.mark(4, "source"); source = try d.scanner.readOptionalString(field: "source")
             } else {
                 try d.scanner.skipValue()
             }
         }
         try d.finish()
-        try d.require([(0, "request_id"), (1, "timestamp"), (2, "label")])
+        try d.require(0b111, [(0, "request_id"), (1, "timestamp"), (2, "label")])
         return LabelEvent(requestID: requestID, timestamp: timestamp, label: label, model: model, source: source)
     }
 

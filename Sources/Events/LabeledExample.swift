@@ -10,7 +10,7 @@ public struct LabeledExample: EventContract, Hashable {
     public var variant: String?
     public var entityID: String?
     public var itemID: String?
-    public var features: [Feature]
+    public var features: FeatureVector
     public var prediction: PredictionValue
     public var label: LabelValue
     public var labelKind: LabelKind
@@ -20,7 +20,7 @@ public struct LabeledExample: EventContract, Hashable {
 
     public init(
         eventID: String, requestID: String, model: String, modelVersion: String, variant: String? = nil, entityID: String? = nil,
-        itemID: String? = nil, features: [Feature], prediction: PredictionValue, label: LabelValue, labelKind: LabelKind,
+        itemID: String? = nil, features: FeatureVector, prediction: PredictionValue, label: LabelValue, labelKind: LabelKind,
         predictionTime: EventTime, labelTime: EventTime?
     ) {
         self.eventID = eventID
@@ -47,7 +47,7 @@ public struct LabeledExample: EventContract, Hashable {
         var d = try ObjectDecoding(buffer, event: eventName, limits: limits)
         var eventID = "", requestID = "", model = "", modelVersion = ""
         var variant: String?, entityID: String?, itemID: String?
-        var features: [Feature] = []
+        var features = FeatureVector([])
         var prediction = PredictionValue.score(0)
         var label = LabelValue.number(0)
         var kind = LabelKind.observed
@@ -55,22 +55,21 @@ public struct LabeledExample: EventContract, Hashable {
         var labelTime: EventTime?
         var first = true
         while let key = try d.scanner.nextKey(first: &first) {
-            let s = d.scanner
-            if s.bytes(key, equal: "event_id") {
+            if d.scanner.bytes(key, equal: "event_id") {
                 try d.mark(0, "event_id"); eventID = try d.scanner.readID(field: "event_id")
-            } else if s.bytes(key, equal: "request_id") {
+            } else if d.scanner.bytes(key, equal: "request_id") {
                 try d.mark(1, "request_id"); requestID = try d.scanner.readID(field: "request_id")
-            } else if s.bytes(key, equal: "model") {
+            } else if d.scanner.bytes(key, equal: "model") {
                 try d.mark(2, "model"); model = try d.scanner.readID(field: "model")
-            } else if s.bytes(key, equal: "model_version") {
+            } else if d.scanner.bytes(key, equal: "model_version") {
                 try d.mark(3, "model_version"); modelVersion = try d.scanner.readVersion(field: "model_version")
-            } else if s.bytes(key, equal: "features") {
-                try d.mark(4, "features"); features = try d.scanner.readFeatures(field: "features")
-            } else if s.bytes(key, equal: "prediction") {
+            } else if d.scanner.bytes(key, equal: "features") {
+                try d.mark(4, "features"); features = try d.scanner.readFeatureVector(field: "features")
+            } else if d.scanner.bytes(key, equal: "prediction") {
                 try d.mark(5, "prediction"); prediction = try d.scanner.readPrediction(field: "prediction")
-            } else if s.bytes(key, equal: "label") {
+            } else if d.scanner.bytes(key, equal: "label") {
                 try d.mark(6, "label"); label = try d.scanner.readLabel(field: "label")
-            } else if s.bytes(key, equal: "label_kind") {
+            } else if d.scanner.bytes(key, equal: "label_kind") {
                 try d.mark(7, "label_kind")
                 let start = d.scanner.position
                 let text = try d.scanner.readString(field: "label_kind")
@@ -79,25 +78,25 @@ public struct LabeledExample: EventContract, Hashable {
                     throw d.scanner.error(.invalidField, "label_kind", "expected one of observed, implicit, correction, found \"\(text.prefix(40))\"")
                 }
                 kind = k
-            } else if s.bytes(key, equal: "prediction_time") {
+            } else if d.scanner.bytes(key, equal: "prediction_time") {
                 try d.mark(8, "prediction_time"); predictionTime = try d.scanner.readTime(field: "prediction_time")
-            } else if s.bytes(key, equal: "label_time") {
+            } else if d.scanner.bytes(key, equal: "label_time") {
                 try d.mark(9, "label_time")
                 if d.scanner.peek() == UInt8(ascii: "n"), d.scanner.readLiteral() == .null { labelTime = nil } else {
                     labelTime = try d.scanner.readTime(field: "label_time")
                 }
-            } else if s.bytes(key, equal: "variant") {
+            } else if d.scanner.bytes(key, equal: "variant") {
                 try d.mark(10, "variant"); variant = try d.scanner.readOptionalString(field: "variant")
-            } else if s.bytes(key, equal: "entity_id") {
+            } else if d.scanner.bytes(key, equal: "entity_id") {
                 try d.mark(11, "entity_id"); entityID = try d.scanner.readOptionalString(field: "entity_id")
-            } else if s.bytes(key, equal: "item_id") {
+            } else if d.scanner.bytes(key, equal: "item_id") {
                 try d.mark(12, "item_id"); itemID = try d.scanner.readOptionalString(field: "item_id")
             } else {
                 try d.scanner.skipValue()  // label_delay_ms is derived; unknown fields are tolerated
             }
         }
         try d.finish()
-        try d.require([(0, "event_id"), (1, "request_id"), (2, "model"), (3, "model_version"), (4, "features"), (5, "prediction"),
+        try d.require(0b111111111, [(0, "event_id"), (1, "request_id"), (2, "model"), (3, "model_version"), (4, "features"), (5, "prediction"),
                        (6, "label"), (7, "label_kind"), (8, "prediction_time")])
         return LabeledExample(eventID: eventID, requestID: requestID, model: model, modelVersion: modelVersion, variant: variant,
                               entityID: entityID, itemID: itemID, features: features, prediction: prediction, label: label,

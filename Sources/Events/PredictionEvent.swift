@@ -7,7 +7,8 @@ public struct PredictionEvent: EventContract, Hashable {
     public var modelVersion: String
     /// When the prediction was made (event time).
     public var timestamp: EventTime
-    public var features: [Feature]
+    /// The features, validated, stored compactly and parsed on iteration.
+    public var features: FeatureVector
     public var prediction: PredictionValue
     /// The experiment arm, if any.
     public var variant: String?
@@ -19,7 +20,7 @@ public struct PredictionEvent: EventContract, Hashable {
     public var served: Bool
 
     public init(
-        requestID: String, model: String, modelVersion: String, timestamp: EventTime, features: [Feature],
+        requestID: String, model: String, modelVersion: String, timestamp: EventTime, features: FeatureVector,
         prediction: PredictionValue, variant: String? = nil, entityID: String? = nil, itemID: String? = nil, served: Bool = true
     ) {
         self.requestID = requestID
@@ -40,32 +41,31 @@ public struct PredictionEvent: EventContract, Hashable {
         var d = try ObjectDecoding(buffer, event: eventName, limits: limits)
         var requestID = "", model = "", modelVersion = ""
         var timestamp = EventTime(milliseconds: 0)
-        var features: [Feature] = []
+        var features = FeatureVector([])
         var prediction = PredictionValue.score(0)
         var variant: String?, entityID: String?, itemID: String?
         var served = true
         var first = true
         while let key = try d.scanner.nextKey(first: &first) {
-            let s = d.scanner
-            if s.bytes(key, equal: "request_id") {
+            if d.scanner.bytes(key, equal: "request_id") {
                 try d.mark(0, "request_id"); requestID = try d.scanner.readID(field: "request_id")
-            } else if s.bytes(key, equal: "model") {
+            } else if d.scanner.bytes(key, equal: "model") {
                 try d.mark(1, "model"); model = try d.scanner.readID(field: "model")
-            } else if s.bytes(key, equal: "model_version") {
+            } else if d.scanner.bytes(key, equal: "model_version") {
                 try d.mark(2, "model_version"); modelVersion = try d.scanner.readVersion(field: "model_version")
-            } else if s.bytes(key, equal: "timestamp") {
+            } else if d.scanner.bytes(key, equal: "timestamp") {
                 try d.mark(3, "timestamp"); timestamp = try d.scanner.readTime(field: "timestamp")
-            } else if s.bytes(key, equal: "features") {
-                try d.mark(4, "features"); features = try d.scanner.readFeatures(field: "features")
-            } else if s.bytes(key, equal: "prediction") {
+            } else if d.scanner.bytes(key, equal: "features") {
+                try d.mark(4, "features"); features = try d.scanner.readFeatureVector(field: "features")
+            } else if d.scanner.bytes(key, equal: "prediction") {
                 try d.mark(5, "prediction"); prediction = try d.scanner.readPrediction(field: "prediction")
-            } else if s.bytes(key, equal: "variant") {
+            } else if d.scanner.bytes(key, equal: "variant") {
                 try d.mark(6, "variant"); variant = try d.scanner.readOptionalString(field: "variant")
-            } else if s.bytes(key, equal: "entity_id") {
+            } else if d.scanner.bytes(key, equal: "entity_id") {
                 try d.mark(7, "entity_id"); entityID = try d.scanner.readOptionalString(field: "entity_id")
-            } else if s.bytes(key, equal: "item_id") {
+            } else if d.scanner.bytes(key, equal: "item_id") {
                 try d.mark(8, "item_id"); itemID = try d.scanner.readOptionalString(field: "item_id")
-            } else if s.bytes(key, equal: "served") {
+            } else if d.scanner.bytes(key, equal: "served") {
                 try d.mark(9, "served")
                 if d.scanner.peek() == UInt8(ascii: "n"), d.scanner.readLiteral() == .null { served = true } else {
                     served = try d.scanner.readBool(field: "served")
@@ -75,7 +75,7 @@ public struct PredictionEvent: EventContract, Hashable {
             }
         }
         try d.finish()
-        try d.require([(0, "request_id"), (1, "model"), (2, "model_version"), (3, "timestamp"), (4, "features"), (5, "prediction")])
+        try d.require(0b111111, [(0, "request_id"), (1, "model"), (2, "model_version"), (3, "timestamp"), (4, "features"), (5, "prediction")])
         return PredictionEvent(requestID: requestID, model: model, modelVersion: modelVersion, timestamp: timestamp, features: features,
                                prediction: prediction, variant: variant, entityID: entityID, itemID: itemID, served: served)
     }

@@ -63,40 +63,36 @@ extension JSONScanner {
         position += 1
         var features: [Feature] = []
         features.reserveCapacity(16)
+        // Duplicate names: a 64-bit mask of name hashes; names are compared only when a bit is already set.
+        var seen: UInt64 = 0
         var first = true
         while let keyRange = try nextKey(first: &first) {
-            let name = try keyString(keyRange, field: "\(field)")
-            if name.isEmpty { throw error(.invalidField, "\(field)", "feature names must not be empty") }
             if features.count >= limits.maxFeatures {
                 throw error(.limitExceeded, "\(field)", "more than \(limits.maxFeatures) features")
             }
+            let name = try keyString(keyRange, field: "\(field)")
+            if name.isEmpty { throw error(.invalidField, "\(field)", "feature names must not be empty") }
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            let bit: UInt64 = 1 << (hash >> 58)
+            if seen & bit != 0, features.contains(where: { $0.name == name }) {
+                throw error(.duplicateField, "\(field).\(name)", "feature appears more than once")
+            }
+            seen |= bit
             let value = try readFeatureValue(field: "\(field).\(name)")
             features.append(Feature(name, value))
-        }
-        // Duplicate names are ambiguous: reject them.
-        if features.count <= 16 {
-            for i in 1..<max(1, features.count) {
-                for j in 0..<i where features[i].name == features[j].name {
-                    throw error(.duplicateField, "\(field).\(features[i].name)", "feature appears more than once")
-                }
-            }
-        } else {
-            var seen = Set<String>(minimumCapacity: features.count)
-            for f in features where !seen.insert(f.name).inserted {
-                throw error(.duplicateField, "\(field).\(f.name)", "feature appears more than once")
-            }
         }
         return features
     }
 
     /// A key as a String, unescaping and validating UTF-8 as needed.
-    mutating func keyString(_ range: Range<Int>, field: String) throws(EventDecodingError) -> String {
+    mutating func keyString(_ range: Range<Int>, field: @autoclosure () -> String) throws(EventDecodingError) -> String {
         var needsSlowPath = false
         for i in range where base[i] == UInt8(ascii: "\\") || base[i] >= 0x80 { needsSlowPath = true; break }
         if !needsSlowPath { return string(range) }
         let saved = position
         position = range.lowerBound - 1
-        let s = try readString(field: field)
+        let s = try readString(field: field())
         position = saved
         return s
     }
@@ -145,6 +141,9 @@ extension JSONScanner {
 }
 
 extension JSONWriter {
+    /// Writes a validated feature vector's bytes verbatim.
+    mutating func features(_ vector: FeatureVector) { raw(vector.json) }
+
     mutating func features(_ features: [Feature]) {
         beginObject()
         for f in features {

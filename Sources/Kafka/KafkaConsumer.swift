@@ -47,6 +47,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     private let consumedBytes: Counter
     private let consumerErrors: Counter
     private let rebalances: Counter
+    private let bufferedEvents: Gauge
 
     public init(configuration: KafkaConsumerConfiguration, logger: Logger = Logger(label: "tideline.kafka.consumer")) throws(KafkaError) {
         self.configuration = configuration
@@ -71,6 +72,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         consumedBytes = Counter(label: "tideline_kafka_consumed_bytes_total", dimensions: dims)
         consumerErrors = Counter(label: "tideline_kafka_consumer_errors_total", dimensions: dims)
         rebalances = Counter(label: "tideline_kafka_rebalances_total", dimensions: dims)
+        bufferedEvents = Gauge(label: "tideline_kafka_consumer_buffered_events", dimensions: dims)
         client.context.onRebalance = { [weak self] rk, err, list in self?.handleRebalance(rk, err, list) }
         let maxBatch = configuration.maxBatchSize
         pollThread = ServiceThread(name: "tideline-consumer-poll") { [weak self] thread in
@@ -371,6 +373,7 @@ public final class KafkaConsumer: @unchecked Sendable {
             consumedMessages.increment(by: Int64(records.count))
             consumedBytes.increment(by: Int64(bytes.count))
             channel.send(.messages(KafkaMessageBatch(topics: topics, records: records, bytes: bytes, headers: headerSets)))
+            bufferedEvents.record(channel.count)
         }
     }
 

@@ -80,7 +80,7 @@ public struct SyntheticTraffic: Sendable {
         let time = EventTime(milliseconds: start.milliseconds + Int64(i) * intervalMilliseconds)
         let requestID = "req-\(i)"
         let prediction = PredictionEvent(
-            requestID: requestID, model: model, modelVersion: modelVersion, timestamp: time, features: features,
+            requestID: requestID, model: model, modelVersion: modelVersion, timestamp: time, features: FeatureVector(features),
             prediction: .score((p * 10_000).rounded() / 10_000), entityID: "user-\(rng.next() % 1000)", itemID: "item-\(rng.next() % 200)")
         let clicked = rng.unit() < p
         let missing = rng.unit() < missingLabelRate

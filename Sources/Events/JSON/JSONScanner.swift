@@ -42,10 +42,12 @@ struct JSONScanner {
 
     @inline(__always)
     mutating func skipWhitespace() {
-        while position < count {
-            let c = base[position]
-            if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { position += 1 } else { return }
+        var p = position
+        while p < count {
+            let c = base[p]
+            if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { p += 1 } else { break }
         }
+        position = p
     }
 
     @inline(__always)
@@ -93,6 +95,41 @@ struct JSONScanner {
 
     // MARK: Strings
 
+    /// The index of the first byte at or after `from` that is a quote, a backslash or a control character,
+    /// or `count`. Examines 8 bytes per step (SWAR): strings are most of an event's bytes.
+    @inline(__always)
+    func scanToStringSpecial(from: Int) -> Int {
+        var p = from
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while p + 8 <= count {
+            let v = UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self)
+            let quote = v ^ (ones &* 0x22)
+            let slash = v ^ (ones &* 0x5C)
+            let special = ((quote &- ones) & ~quote) | ((slash &- ones) & ~slash) | ((v &- ones &* 0x20) & ~v)
+            let hit = special & highs
+            if hit != 0 { return p + hit.trailingZeroBitCount >> 3 }
+            p += 8
+        }
+        while p < count {
+            let c = base[p]
+            if c == 0x22 || c == 0x5C || c < 0x20 { return p }
+            p += 1
+        }
+        return p
+    }
+
+    /// Whether every byte in `range` is ASCII (8 bytes per step).
+    @inline(__always)
+    func isASCII(_ start: Int, _ end: Int) -> Bool {
+        var p = start
+        var acc: UInt64 = 0
+        while p + 8 <= end { acc |= UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self); p += 8 }
+        var tail: UInt8 = 0
+        while p < end { tail |= base[p]; p += 1 }
+        return acc & 0x8080_8080_8080_8080 == 0 && tail < 0x80
+    }
+
     /// Whether the bytes in `range` equal `literal`.
     @inline(__always)
     func bytes(_ range: Range<Int>, equal literal: StaticString) -> Bool {
@@ -109,25 +146,28 @@ struct JSONScanner {
     /// Validates control characters and length; UTF-8 validity is checked when the String is built.
     private mutating func scanStringBytes() throws(EventDecodingError) -> Range<Int> {
         // position is at the opening quote
-        position += 1
-        let start = position
-        while position < count {
-            let c = base[position]
+        let start = position + 1
+        var p = start
+        while p < count {
+            p = scanToStringSpecial(from: p)
+            if p >= count { break }
+            let c = base[p]
             if c == UInt8(ascii: "\"") {
-                let range = start..<position
-                position += 1
+                let range = start..<p
+                position = p + 1
                 if range.count > limits.maxStringBytes { throw error(.limitExceeded, nil, "string longer than \(limits.maxStringBytes) bytes") }
                 return range
             }
             if c == UInt8(ascii: "\\") {
                 // keys with escapes are rare: report them as their raw span; callers compare exact bytes,
                 // so an escaped key simply will not match a known field.
-                position += 2
+                p += 2
                 continue
             }
-            if c < 0x20 { throw malformed("control character in string") }
-            position += 1
+            if c < 0x20 { position = p; throw malformed("control character in string") }
+            p += 1
         }
+        position = p
         throw malformed("unterminated string")
     }
 
@@ -138,28 +178,28 @@ struct JSONScanner {
             throw error(.invalidField, field(), "expected a string, found \(describeValueAtPosition())")
         }
         let quote = position
-        position += 1
-        let start = position
+        let start = position + 1
+        var p = start
         var hasEscape = false
-        while position < count {
-            let c = base[position]
+        while p < count {
+            p = scanToStringSpecial(from: p)
+            if p >= count { break }
+            let c = base[p]
             if c == UInt8(ascii: "\"") { break }
-            if c == UInt8(ascii: "\\") { hasEscape = true; position += 2; continue }
-            if c < 0x20 { throw malformed("control character in string") }
-            position += 1
+            if c == UInt8(ascii: "\\") { hasEscape = true; p += 2; continue }
+            position = p
+            throw malformed("control character in string")
         }
-        guard position < count else { position = quote; throw malformed("unterminated string") }
-        let end = position
-        position += 1
+        guard p < count else { position = quote; throw malformed("unterminated string") }
+        let end = p
+        position = p + 1
         if end - start > limits.maxStringBytes {
             throw error(.limitExceeded, field(), "string longer than \(limits.maxStringBytes) bytes")
         }
         if !hasEscape {
             let buffer = UnsafeBufferPointer(start: base + start, count: end - start)
             // ASCII fast path: no validation needed.
-            var ascii = true
-            for b in buffer where b >= 0x80 { ascii = false; break }
-            if ascii { return String(decoding: buffer, as: UTF8.self) }
+            if isASCII(start, end) { return String(decoding: buffer, as: UTF8.self) }
             guard let s = String(validating: buffer, as: UTF8.self) else {
                 throw error(.malformedJSON, field(), "string is not valid UTF-8")
             }
@@ -289,11 +329,9 @@ struct JSONScanner {
         return value
     }
 
-    static let powersOfTen: [Double] = (0...22).map { k in
-        var v = 1.0
-        for _ in 0..<k { v *= 10 }
-        return v
-    }
+    /// Exact powers of ten for the fast path (a literal table: statically initialized, no lazy-init check).
+    static let powersOfTen: [Double] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22]
 
     // MARK: Literals and skipping
 

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs Tideline's foundation benchmarks beside their peers on this machine, in one run.
+# Peers are installed from PyPI into Benchmarks/.venv (git-ignored); they are never runtime dependencies.
+# Results: one JSON object per line in Benchmarks/results/foundation-<date>.jsonl, and a summary on stdout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COUNT=${COUNT:-1000000}
+BIN=.build/release/tideline
+[ -x "$BIN" ] || swift build -c release --product tideline
+VENV=Benchmarks/.venv
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q confluent-kafka
+fi
+PY="$VENV/bin/python"
+mkdir -p Benchmarks/results
+OUT=Benchmarks/results/foundation-$(date -u +%Y%m%dT%H%M%SZ).jsonl
+INPUT=$(mktemp /tmp/tideline-bench-XXXX.jsonl)
+trap 'rm -f "$INPUT"; [ -n "${BROKER_PID:-}" ] && kill "$BROKER_PID" 2>/dev/null || true' EXIT
+
+echo "machine: $(nproc) cores, $(uname -m); librdkafka $(pkg-config --modversion rdkafka); confluent-kafka $("$PY" -c 'import confluent_kafka; print(confluent_kafka.version()[0], "librdkafka", confluent_kafka.libversion()[0])')"
+
+# 1. Decode: Tideline's codec vs Foundation JSONDecoder (same process) vs Python json.loads (same input).
+"$BIN" bench decode --count "$COUNT" --write-input "$INPUT" | tee -a "$OUT"
+"$PY" Benchmarks/peers/decode_json.py "$INPUT" | tee -a "$OUT"
+
+# 2. Produce and consume through the embedded broker, Tideline in-process (one process, as `tideline demo` runs).
+"$BIN" bench produce --count "$COUNT" | tee -a "$OUT"
+"$BIN" bench consume --count "$COUNT" | tee -a "$OUT"
+
+# 3. The same through a standalone `tideline broker`, Tideline and the Python peer against the same broker,
+#    each on its own 64-partition topic (64 x 5 MiB retained holds 1 M events of ~230 bytes).
+TOPICS=$(mktemp -d /tmp/tideline-bench-topics-XXXX)
+cp topics/*.json "$TOPICS"/
+for t in bench-tideline-produce bench-peer-produce bench-tideline-consume bench-peer-consume; do
+  printf '{"name":"%s","key":"request_id","partitions":64,"replication_factor":1,"config":{},"value_schema":{}}\n' "$t" > "$TOPICS/$t.json"
+done
+"$BIN" broker --brokers 1 --topics-dir "$TOPICS" > /tmp/tideline-bench-broker.out 2>/dev/null &
+BROKER_PID=$!
+for _ in $(seq 50); do grep -q '^topics=' /tmp/tideline-bench-broker.out 2>/dev/null && break; sleep 0.1; done
+BOOT=$(sed -n 's/^bootstrap.servers=//p' /tmp/tideline-bench-broker.out)
+"$BIN" bench produce --count "$COUNT" --brokers "$BOOT" --topic bench-tideline-produce | sed 's/}$/,"broker":"standalone"}/' | tee -a "$OUT"
+"$PY" Benchmarks/peers/kafka_throughput.py produce "$BOOT" "$INPUT" 64 bench-peer-produce | tee -a "$OUT"
+"$BIN" bench consume --count "$COUNT" --brokers "$BOOT" --topic bench-tideline-consume | sed 's/}$/,"broker":"standalone"}/' | tee -a "$OUT"
+"$PY" Benchmarks/peers/kafka_throughput.py consume "$BOOT" "$INPUT" 64 bench-peer-consume | tee -a "$OUT"
+rm -rf "$TOPICS"
+echo "results: $OUT"

@@ -1,0 +1,209 @@
+/// A prediction's features, stored as the validated bytes of their JSON object and parsed on demand.
+///
+/// Decoding checks every feature (names non-empty, unique and valid UTF-8; values numbers, strings, booleans
+/// or null; limits) but keeps the object's bytes instead of building a `String` and an enum per feature.
+/// That makes decoding several times cheaper, keeps pending predictions compact (about the size of their
+/// JSON), and lets a stage copy features into its output verbatim. Iterating yields `Feature` values.
+///
+/// Equality is semantic (same names and values in the same order), not byte equality.
+public struct FeatureVector: Sendable, Hashable, Sequence, ExpressibleByArrayLiteral, CustomStringConvertible {
+    /// The features' JSON object, validated (compact when built from values).
+    public let json: [UInt8]
+    /// The number of features.
+    public let count: Int
+
+    /// Builds the vector from values (encoded as compact JSON).
+    public init(_ features: [Feature]) {
+        var writer = JSONWriter(capacity: 16 + features.count * 16)
+        writer.features(features)
+        json = writer.bytes
+        count = features.count
+    }
+
+    public init(arrayLiteral elements: Feature...) { self.init(elements) }
+
+    init(validatedJSON: [UInt8], count: Int) {
+        json = validatedJSON
+        self.count = count
+    }
+
+    public var isEmpty: Bool { count == 0 }
+
+    /// All features, parsed.
+    public var features: [Feature] { Array(self) }
+
+    /// The value of the feature named `name`, or nil when there is none.
+    public subscript(name: String) -> FeatureValue? {
+        first { $0.name == name }?.value
+    }
+
+    public var description: String { String(decoding: json, as: UTF8.self) }
+
+    public static func == (a: FeatureVector, b: FeatureVector) -> Bool {
+        a.count == b.count && (a.json == b.json || a.features == b.features)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        for f in self { hasher.combine(f) }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(json: json) }
+
+    /// Parses one feature per step from the stored bytes.
+    public struct Iterator: IteratorProtocol {
+        let json: [UInt8]
+        var position = 1  // after '{'
+        var first = true
+
+        public mutating func next() -> Feature? {
+            json.withUnsafeBytes { buffer in
+                var scanner = JSONScanner(buffer, event: "features", limits: .unlimited)
+                scanner.position = position
+                // The bytes were validated when the vector was made, so these steps cannot fail.
+                guard let key = try? scanner.nextKey(first: &first),
+                      let name = try? scanner.keyString(key, field: ""),
+                      let value = try? scanner.readFeatureValue(field: "")
+                else { return nil }
+                position = scanner.position
+                return Feature(name, value)
+            }
+        }
+    }
+}
+
+extension EventLimits {
+    /// No limits, for re-reading bytes that were validated under real limits.
+    static let unlimited: EventLimits = {
+        var l = EventLimits()
+        l.maxEventBytes = .max
+        l.maxFeatures = .max
+        l.maxStringBytes = .max
+        l.maxDepth = .max
+        return l
+    }()
+}
+
+extension JSONScanner {
+    /// Validates a features object without materializing it and returns its bytes and feature count.
+    mutating func readFeatureVector(field: StaticString) throws(EventDecodingError) -> FeatureVector {
+        guard peek() == UInt8(ascii: "{") else {
+            throw error(.invalidField, "\(field)", "expected an object of feature name to value, found \(describeValueAtPosition())")
+        }
+        let start = position
+        position += 1
+        var n = 0
+        // Duplicate names: full 64-bit hashes of the names so far (inline up to 16, then on the heap);
+        // names are compared only when hashes match.
+        var hashes = NameHashes()
+        var first = true
+        while let keyRange = try nextKey(first: &first) {
+            if n >= limits.maxFeatures { throw error(.limitExceeded, "\(field)", "more than \(limits.maxFeatures) features") }
+            if keyRange.isEmpty { throw error(.invalidField, "\(field)", "feature names must not be empty") }
+            let plain = isASCII(keyRange.lowerBound, keyRange.upperBound) && !containsBackslash(keyRange)
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            if plain {
+                for i in keyRange { hash = (hash ^ UInt64(base[i])) &* 0x100_0000_01b3 }
+            } else {
+                let name = try keyString(keyRange, field: "\(field)")
+                if name.isEmpty { throw error(.invalidField, "\(field)", "feature names must not be empty") }
+                for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            }
+            if hashes.contains(hash) {
+                let name = try keyString(keyRange, field: "\(field)")
+                if try featureNames(from: start, before: keyRange.lowerBound).contains(name) {
+                    throw error(.duplicateField, "\(field).\(name)", "feature appears more than once")
+                }
+            }
+            hashes.append(hash)
+            let keyBase = base
+            try validateFeatureValue(field: "\(field).\(String(decoding: UnsafeBufferPointer(start: keyBase + keyRange.lowerBound, count: keyRange.count), as: UTF8.self))")
+            n += 1
+        }
+        return FeatureVector(validatedJSON: Array(UnsafeBufferPointer(start: base + start, count: position - start)), count: n)
+    }
+
+    private func containsBackslash(_ range: Range<Int>) -> Bool {
+        for i in range where base[i] == UInt8(ascii: "\\") { return true }
+        return false
+    }
+
+    /// The names of the features in the object starting at `start`, up to the key starting before `end`.
+    private func featureNames(from start: Int, before end: Int) throws(EventDecodingError) -> [String] {
+        var scanner = self
+        scanner.position = start + 1
+        var names: [String] = []
+        var first = true
+        while let key = try scanner.nextKey(first: &first), key.lowerBound < end {
+            names.append(try scanner.keyString(key, field: ""))
+            try scanner.skipValue()
+        }
+        return names
+    }
+
+    /// Checks a feature value (number, string, boolean or null) without building it.
+    mutating func validateFeatureValue(field: @autoclosure () -> String) throws(EventDecodingError) {
+        guard let c = peek() else { throw malformed("value expected, found end of input") }
+        switch c {
+        case UInt8(ascii: "\""): try validateString(field: field())
+        case UInt8(ascii: "-"), 0x30...0x39: _ = try readNumber(field: field())
+        default:
+            guard readLiteral() != nil else {
+                throw error(.invalidField, field(), "expected a number, string, boolean or null, found \(describeValueAtPosition())")
+            }
+        }
+    }
+
+    /// Checks a string token (escapes, control characters, UTF-8, length) without building it.
+    mutating func validateString(field: @autoclosure () -> String) throws(EventDecodingError) {
+        let quote = position
+        var p = position + 1
+        var hasEscape = false
+        while p < count {
+            p = scanToStringSpecial(from: p)
+            if p >= count { break }
+            let c = base[p]
+            if c == UInt8(ascii: "\"") { break }
+            if c == UInt8(ascii: "\\") { hasEscape = true; p += 2; continue }
+            position = p
+            throw malformed("control character in string")
+        }
+        guard p < count else { position = quote; throw malformed("unterminated string") }
+        if hasEscape || !isASCII(quote + 1, p) || p - quote - 1 > limits.maxStringBytes {
+            position = quote
+            _ = try readString(field: field())  // the slow path validates escapes and UTF-8 and reports errors
+            return
+        }
+        position = p + 1
+    }
+}
+
+/// Up to 16 hashes inline (no allocation), more on the heap.
+struct NameHashes {
+    private var inline: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                         UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    private var count = 0
+    private var overflow: [UInt64] = []
+
+    @inline(__always)
+    func contains(_ hash: UInt64) -> Bool {
+        let n = Swift.min(count, 16)
+        let found = withUnsafeBytes(of: inline) { raw in
+            let p = raw.bindMemory(to: UInt64.self)
+            for i in 0..<n where p[i] == hash { return true }
+            return false
+        }
+        return found || (count > 16 && overflow.contains(hash))
+    }
+
+    @inline(__always)
+    mutating func append(_ hash: UInt64) {
+        if count < 16 {
+            let i = count
+            withUnsafeMutableBytes(of: &inline) { $0.storeBytes(of: hash, toByteOffset: i * 8, as: UInt64.self) }
+        } else {
+            overflow.append(hash)
+        }
+        count += 1
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+@testable import Kafka
+
+@Suite struct BoundedEventChannelTests {
+    @Test func sendBlocksWhileFullAndResumesWhenTheReaderTakes() async throws {
+        let channel = BoundedEventChannel<Int>(capacity: 2)
+        let sent = SentCount()
+        let sender = Thread {
+            for i in 0..<5 { channel.send(i); sent.increment() }
+        }
+        sender.start()
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(sent.value == 2, "the third send waits for room")
+        var got: [Int] = []
+        for _ in 0..<5 { if let v = await channel.next() { got.append(v) } }
+        #expect(got == [0, 1, 2, 3, 4])
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(sent.value == 5)
+    }
+
+    @Test func acknowledgementWaitsForTheReaderToAskAgain() async throws {
+        let channel = BoundedEventChannel<String>(capacity: 4)
+        channel.send("batch")
+        channel.send("revoked")
+        let acked = SentCount()
+        let waiter = Thread {
+            if channel.waitUntilAcknowledged(timeout: 5) { acked.increment() }
+        }
+        waiter.start()
+        #expect(await channel.next() == "batch")
+        #expect(await channel.next() == "revoked")
+        try await Task.sleep(for: .milliseconds(150))
+        #expect(acked.value == 0, "taking the revocation is not yet handling it")
+        let next = Task { await channel.next() }  // asking for more acknowledges everything before
+        try await Task.sleep(for: .milliseconds(150))
+        #expect(acked.value == 1)
+        channel.finish()
+        #expect(await next.value == nil)
+    }
+
+    @Test func acknowledgementTimesOutWhenNobodyReads() {
+        let channel = BoundedEventChannel<Int>(capacity: 1)
+        channel.send(1)
+        #expect(channel.waitUntilAcknowledged(timeout: 0.1) == false)
+    }
+
+    @Test func finishDeliversWhatIsBufferedThenEnds() async {
+        let channel = BoundedEventChannel<Int>(capacity: 3)
+        channel.send(1)
+        channel.send(2)
+        channel.finish()
+        #expect(channel.send(3) == false)
+        #expect(await channel.next() == 1)
+        #expect(await channel.next() == 2)
+        #expect(await channel.next() == nil)
+    }
+}
+
+final class SentCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func increment() { lock.withLock { n += 1 } }
+    var value: Int { lock.withLock { n } }
+}
