@@ -43,5 +43,9 @@ BOOT=$(sed -n 's/^bootstrap.servers=//p' /tmp/tideline-bench-broker.out)
 "$PY" Benchmarks/peers/kafka_throughput.py produce "$BOOT" "$INPUT" 64 bench-peer-produce | tee -a "$OUT"
 "$BIN" bench consume --count "$COUNT" --brokers "$BOOT" --topic bench-tideline-consume | sed 's/}$/,"broker":"standalone"}/' | tee -a "$OUT"
 "$PY" Benchmarks/peers/kafka_throughput.py consume "$BOOT" "$INPUT" 64 bench-peer-consume | tee -a "$OUT"
+# librdkafka's own C batch consumer on the topic Tideline just read (same records, same broker).
+mkdir -p Benchmarks/.build
+cc -O2 -o Benchmarks/.build/rdkafka_consume Benchmarks/peers/rdkafka_consume.c $(pkg-config --cflags --libs rdkafka)
+Benchmarks/.build/rdkafka_consume "$BOOT" bench-tideline-consume 64 | tee -a "$OUT"
 rm -rf "$TOPICS"
 echo "results: $OUT"

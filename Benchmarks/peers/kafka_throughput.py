@@ -63,8 +63,13 @@ else:
     c.assign([TopicPartition(topic, p, -2) for p in range(partitions)])
     received = 0
     nbytes = 0
+    first_at = None
+    first_count = 0
     while received < retained:
         batch = c.consume(num_messages=2048, timeout=1.0)
+        if batch and first_at is None:
+            first_at = time.perf_counter() - start
+            first_count = len(batch)
         for m in batch:
             if m.error() is None:
                 received += 1
@@ -72,4 +77,6 @@ else:
     seconds = time.perf_counter() - start
     c.close()
     print(json.dumps({"benchmark": "consume", "peer": "confluent-kafka (Python)", "count": received,
-                      "seconds": round(seconds, 6), "rate": round(received / seconds), "bytes": nbytes}))
+                      "seconds": round(seconds, 6), "rate": round(received / seconds), "bytes": nbytes,
+                      "first_record_seconds": round(first_at or 0, 6),
+                      "steady_rate": round((received - first_count) / (seconds - (first_at or 0)))}))

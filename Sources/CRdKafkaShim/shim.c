@@ -1,9 +1,4 @@
-#define _GNU_SOURCE
 #include "CRdKafkaShim.h"
-#include <poll.h>
-#include <unistd.h>
-#include <errno.h>
-#include <fcntl.h>
 
 rd_kafka_resp_err_t tideline_produce(rd_kafka_t *rk,
                                      rd_kafka_topic_t *rkt,
@@ -36,21 +31,4 @@ rd_kafka_resp_err_t tideline_produce(rd_kafka_t *rk,
                              RD_KAFKA_V_TIMESTAMP(timestamp_ms),
                              RD_KAFKA_V_OPAQUE(opaque),
                              RD_KAFKA_V_END);
-}
-
-int tideline_wait_readable(int fd, int timeout_ms) {
-    struct pollfd pfd = {.fd = fd, .events = POLLIN, .revents = 0};
-    int r;
-    do {
-        r = poll(&pfd, 1, timeout_ms);
-    } while (r < 0 && errno == EINTR);
-    if (r <= 0) return r;
-    char buf[256];
-    while (read(fd, buf, sizeof buf) > 0) {
-    }
-    return 1;
-}
-
-int tideline_make_pipe(int fds[2]) {
-    return pipe2(fds, O_NONBLOCK | O_CLOEXEC);
 }

@@ -1,5 +1,4 @@
 import CRdKafka
-import CRdKafkaShim
 public import Foundation
 public import Logging
 import Metrics
@@ -20,9 +19,9 @@ public enum KafkaConsumerEvent: Sendable {
 
 /// Consumes records through librdkafka, as an `AsyncSequence` of `KafkaConsumerEvent`.
 ///
-/// - A dedicated OS thread drains librdkafka's consumer queue in batches and sleeps on the queue's IO event
-///   (a pipe librdkafka writes to when the queue becomes non-empty), so records are delivered as soon as
-///   they arrive with no sleep-polling.
+/// - A dedicated OS thread blocks on librdkafka's consumer queue itself (its condition variable, via
+///   `rd_kafka_consume_batch_queue` for one record), then drains everything else queued without waiting:
+///   records are delivered as soon as they arrive, in batches, with no sleep-polling and no timer.
 /// - Events pass through a bounded buffer (`bufferedBatches`); when the reader falls behind, the poll thread
 ///   waits, librdkafka's prefetch queue fills, and fetching pauses: backpressure, not memory growth.
 /// - Offsets are never stored automatically: call `store(_:)` and `commit()` for what your state reflects.
@@ -34,8 +33,6 @@ public final class KafkaConsumer: @unchecked Sendable {
     let client: NativeClient
     private let logger: Logger
     private let queue: OpaquePointer
-    private let wakeRead: Int32
-    private let wakeWrite: Int32
     private let channel: BoundedEventChannel<KafkaConsumerEvent>
     private var pollThread: ServiceThread?
     private let stateLock = NSLock()
@@ -58,15 +55,6 @@ public final class KafkaConsumer: @unchecked Sendable {
         }
         rd_kafka_poll_set_consumer(client.pointer)
         queue = rd_kafka_queue_get_consumer(client.pointer)
-        var fds: [Int32] = [0, 0]
-        guard tideline_make_pipe(&fds) == 0 else {
-            rd_kafka_queue_destroy(queue)
-            throw KafkaError.invalidArgument("could not create the consumer wake-up pipe: errno \(errno)")
-        }
-        wakeRead = fds[0]
-        wakeWrite = fds[1]
-        var payload: UInt8 = 1
-        rd_kafka_queue_io_event_enable(queue, wakeWrite, &payload, 1)
         let dims = [("client", configuration.client.clientID)]
         consumedMessages = Counter(label: "tideline_kafka_consumed_messages_total", dimensions: dims)
         consumedBytes = Counter(label: "tideline_kafka_consumed_bytes_total", dimensions: dims)
@@ -84,8 +72,6 @@ public final class KafkaConsumer: @unchecked Sendable {
     deinit {
         shutDown()
         rd_kafka_queue_destroy(queue)
-        Glibc.close(wakeRead)
-        Glibc.close(wakeWrite)
     }
 
     /// The stream of consumer events. Iterate it from one task.
@@ -269,8 +255,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         stateLock.unlock()
         channel.finish()
         pollThread?.requestStop()
-        var payload: UInt8 = 1
-        _ = write(wakeWrite, &payload, 1)
+        rd_kafka_queue_yield(queue)  // interrupts a blocked consume call
         pollThread?.stopAndJoin()
     }
 
@@ -279,12 +264,12 @@ public final class KafkaConsumer: @unchecked Sendable {
         defer { buffer.deallocate() }
         var topicNames: [OpaquePointer: String] = [:]
         while !thread.shouldStop {
-            let n = rd_kafka_consume_batch_queue(queue, 0, buffer, maxBatch)
-            if n > 0 {
-                deliver(buffer, count: n, topicNames: &topicNames)
-                continue
-            }
-            _ = tideline_wait_readable(wakeRead, 200)
+            // Wait on librdkafka's queue for the first record (serving rebalance callbacks meanwhile); the
+            // timeout only bounds how long a stop request can go unnoticed if the yield is missed.
+            let first = rd_kafka_consume_batch_queue(queue, 1000, buffer, 1)
+            if first <= 0 { continue }
+            let rest = maxBatch > 1 ? rd_kafka_consume_batch_queue(queue, 0, buffer + 1, maxBatch - 1) : 0
+            deliver(buffer, count: 1 + Swift.max(0, rest), topicNames: &topicNames)
         }
         stateLock.lock()
         let wasSubscribed = subscribed

@@ -110,12 +110,14 @@ struct BenchCommand: AsyncParsableCommand {
     struct Consume: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Produce N events (untimed), then time consuming them all from the beginning.")
         @OptionGroup var common: Common
+        @Flag(name: .long, help: "Do not produce: consume what --topic already holds (for profiling the consumer alone).")
+        var existing = false
 
         func run() async throws {
             let topic = common.topic ?? "bench-consume-\(UInt32.random(in: 0...UInt32.max))"
             let (cluster, client) = try BenchCommand.environment(common, topic: topic)
-            let values = BenchCommand.events(count: common.count, seed: common.seed)
-            _ = try await BenchCommand.produceAll(values, topic: topic, client: client)
+            let values = existing ? [] : BenchCommand.events(count: common.count, seed: common.seed)
+            if !existing { _ = try await BenchCommand.produceAll(values, topic: topic, client: client) }
             var logger = Logger(label: "tideline.bench")
             logger.logLevel = .error
             var config = KafkaConsumerConfiguration(client: client)
@@ -133,8 +135,11 @@ struct BenchCommand: AsyncParsableCommand {
             var received = 0
             var bytes = 0
             var batches = 0
-            for await event in consumer.events {
+            var firstBatch: Duration?
+            var firstBatchCount = 0
+            for await event in consumer.events where retained > 0 {
                 if case .messages(let batch) = event {
+                    if firstBatch == nil { firstBatch = ContinuousClock.now - start; firstBatchCount = batch.count }
                     received += batch.count
                     bytes += batch.payloadBytes
                     batches += 1
@@ -145,6 +150,8 @@ struct BenchCommand: AsyncParsableCommand {
             await consumer.close()
             BenchCommand.report("consume", count: received, seconds: seconds, bytes: bytes,
                                 extra: [("batches", .number(Double(batches))), ("produced", .number(Double(values.count))),
+                                        ("first_record_seconds", .number(firstBatch?.seconds ?? 0)),
+                                        ("steady_rate", .number(((Double(received - firstBatchCount)) / (seconds - (firstBatch?.seconds ?? 0))).rounded())),
                                         ("partitions", .number(Double(common.partitions)))])
             withExtendedLifetime(cluster) {}
         }

@@ -123,8 +123,8 @@ import TidelineTestKit
         try await producer.close()
     }
 
-    /// The poll thread sleeps on librdkafka's queue wake-up pipe: a record produced to an idle consumer
-    /// arrives in far less than the 200 ms fallback wait.
+    /// The poll thread blocks on librdkafka's queue, not on a timer: a record produced to an idle consumer
+    /// arrives within milliseconds (a timer-driven loop would show latencies spread up to its period).
     @Test func idleConsumerWakesOnArrivalNotOnATimer() async throws {
         let topic = TestNames.unique("wakeup")
         try SharedBroker.cluster.createTopic(topic, partitions: 1)
@@ -139,7 +139,7 @@ import TidelineTestKit
         var iterator = consumer.events.makeAsyncIterator()
         var latencies: [Duration] = []
         for i in 0..<12 {
-            try await Task.sleep(for: .milliseconds(250))  // longer than the fallback wait: the poll thread is asleep
+            try await Task.sleep(for: .milliseconds(250))  // the poll thread is idle, waiting
             let start = ContinuousClock.now
             try await producer.sendAll([KafkaOutgoingMessage(topic: topic, key: nil, value: "\(i)")])
             while let event = await iterator.next() {
@@ -147,8 +147,9 @@ import TidelineTestKit
             }
             latencies.append(ContinuousClock.now - start)
         }
-        let median = latencies.sorted()[latencies.count / 2]
-        #expect(median < .milliseconds(100), "median produce-to-consume latency \(median)")
+        let sorted = latencies.sorted()
+        #expect(sorted[sorted.count / 2] < .milliseconds(25), "median produce-to-consume latency \(sorted)")
+        #expect(sorted[sorted.count - 2] < .milliseconds(60), "second-worst produce-to-consume latency \(sorted)")
         await consumer.close()
         try await producer.close()
     }

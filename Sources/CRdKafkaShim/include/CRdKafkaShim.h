@@ -18,11 +18,4 @@ rd_kafka_resp_err_t tideline_produce(rd_kafka_t *rk,
                                      int64_t timestamp_ms,
                                      void *opaque);
 
-/// Blocks until `fd` is readable or `timeout_ms` passes, then drains it. Returns 1 if woken by data,
-/// 0 on timeout, -1 on error. Used to wait on librdkafka's queue IO events without sleep-polling.
-int tideline_wait_readable(int fd, int timeout_ms);
-
-/// Creates a non-blocking, close-on-exec pipe. Returns 0 on success.
-int tideline_make_pipe(int fds[2]);
-
 #endif
