@@ -99,11 +99,18 @@ extension JSONScanner {
         while let keyRange = try nextKey(first: &first) {
             if n >= limits.maxFeatures { throw error(.limitExceeded, "\(field)", "more than \(limits.maxFeatures) features") }
             if keyRange.isEmpty { throw error(.invalidField, "\(field)", "feature names must not be empty") }
-            let plain = isASCII(keyRange.lowerBound, keyRange.upperBound) && !containsBackslash(keyRange)
+            // One pass: the name's hash, and whether it is plain (ASCII without escapes).
             var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            if plain {
-                for i in keyRange { hash = (hash ^ UInt64(base[i])) &* 0x100_0000_01b3 }
-            } else {
+            var high: UInt8 = 0
+            var escaped = false
+            for i in keyRange {
+                let b = base[i]
+                high |= b
+                escaped = escaped || b == UInt8(ascii: "\\")
+                hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3
+            }
+            if high >= 0x80 || escaped {
+                hash = 0xcbf2_9ce4_8422_2325
                 let name = try keyString(keyRange, field: "\(field)")
                 if name.isEmpty { throw error(.invalidField, "\(field)", "feature names must not be empty") }
                 for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
@@ -120,11 +127,6 @@ extension JSONScanner {
             n += 1
         }
         return FeatureVector(validatedJSON: Array(UnsafeBufferPointer(start: base + start, count: position - start)), count: n)
-    }
-
-    private func containsBackslash(_ range: Range<Int>) -> Bool {
-        for i in range where base[i] == UInt8(ascii: "\\") { return true }
-        return false
     }
 
     /// The names of the features in the object starting at `start`, up to the key starting before `end`.

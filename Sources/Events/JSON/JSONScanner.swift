@@ -45,6 +45,7 @@ struct JSONScanner {
         var p = position
         while p < count {
             let c = base[p]
+            if c > 0x20 { break }  // the common case in compact JSON: no whitespace at all
             if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { p += 1 } else { break }
         }
         position = p
@@ -130,11 +131,20 @@ struct JSONScanner {
         return acc & 0x8080_8080_8080_8080 == 0 && tail < 0x80
     }
 
-    /// Whether the bytes in `range` equal `literal`.
+    /// Whether the bytes in `range` equal `literal`. The length and first byte are compared before memcmp,
+    /// so trying a list of field names against a key is cheap.
     @inline(__always)
     func bytes(_ range: Range<Int>, equal literal: StaticString) -> Bool {
-        guard range.count == literal.utf8CodeUnitCount else { return false }
-        return memcmp(base + range.lowerBound, literal.utf8Start, range.count) == 0
+        let n = literal.utf8CodeUnitCount
+        guard range.count == n else { return false }
+        if n == 0 { return true }
+        guard base[range.lowerBound] == literal.utf8Start.pointee else { return false }
+        var i = 1
+        while i < n {
+            if base[range.lowerBound + i] != literal.utf8Start[i] { return false }
+            i += 1
+        }
+        return true
     }
 
     func string(_ range: Range<Int>) -> String {
