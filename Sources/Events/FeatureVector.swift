@@ -158,24 +158,11 @@ extension JSONScanner {
     /// Checks a string token (escapes, control characters, UTF-8, length) without building it.
     mutating func validateString(field: @autoclosure () -> String) throws(EventDecodingError) {
         let quote = position
-        var p = position + 1
-        var hasEscape = false
-        while p < count {
-            p = scanToStringSpecial(from: p)
-            if p >= count { break }
-            let c = base[p]
-            if c == UInt8(ascii: "\"") { break }
-            if c == UInt8(ascii: "\\") { hasEscape = true; p += 2; continue }
-            position = p
-            throw malformed("control character in string")
-        }
-        guard p < count else { position = quote; throw malformed("unterminated string") }
-        if hasEscape || !isASCII(quote + 1, p) || p - quote - 1 > limits.maxStringBytes {
+        let (end, hasEscape) = try scanStringToken()
+        if hasEscape || !isASCII(quote + 1, end) || end - quote - 1 > limits.maxStringBytes {
             position = quote
             _ = try readString(field: field())  // the slow path validates escapes and UTF-8 and reports errors
-            return
         }
-        position = p + 1
     }
 }
 

@@ -12,11 +12,22 @@ struct BenchCommand: AsyncParsableCommand {
         subcommands: [Produce.self, Consume.self, Decode.self]
     )
 
-    struct Common: ParsableArguments {
+    /// How many synthetic events, from which seed.
+    struct EventOptions: ParsableArguments {
         @Option(name: .long, help: "Number of events.")
         var count: Int = 1_000_000
         @Option(name: .long, help: "Random seed for the synthetic events.")
         var seed: UInt64 = 42
+
+        func validate() throws {
+            guard count >= 1 else { throw ValidationError("--count: must be at least 1") }
+        }
+    }
+
+    struct Common: ParsableArguments {
+        @OptionGroup var events: EventOptions
+        var count: Int { events.count }
+        var seed: UInt64 { events.seed }
         @Option(name: .long, help: "Use these brokers instead of an in-process embedded cluster.")
         var brokers: String?
         @Option(name: .long, help: "Use this existing topic (with --brokers) instead of a new one.")
@@ -25,7 +36,6 @@ struct BenchCommand: AsyncParsableCommand {
         var partitions: Int = 64
 
         func validate() throws {
-            guard count >= 1 else { throw ValidationError("--count: must be at least 1") }
             guard (1...1024).contains(partitions) else { throw ValidationError("--partitions: must be between 1 and 1024") }
         }
     }
@@ -160,10 +170,9 @@ struct BenchCommand: AsyncParsableCommand {
     struct Decode: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Decode N prediction events (~200 bytes, 8 features) with Tideline's codec and with Foundation's JSONDecoder.")
-        @Option(name: .long, help: "Number of events.")
-        var count: Int = 1_000_000
-        @Option(name: .long, help: "Random seed.")
-        var seed: UInt64 = 42
+        @OptionGroup var options: EventOptions
+        var count: Int { options.count }
+        var seed: UInt64 { options.seed }
         @Option(name: .long, help: "Also write the input as JSON Lines to this path (for the Python peer).")
         var writeInput: String?
         @Flag(name: .long, help: "Skip the Foundation JSONDecoder comparison.")

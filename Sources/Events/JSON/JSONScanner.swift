@@ -181,15 +181,13 @@ struct JSONScanner {
         throw malformed("unterminated string")
     }
 
-    /// Reads a JSON string value.
-    mutating func readString(field: @autoclosure () -> String) throws(EventDecodingError) -> String {
-        skipWhitespace()
-        guard position < count, base[position] == UInt8(ascii: "\"") else {
-            throw error(.invalidField, field(), "expected a string, found \(describeValueAtPosition())")
-        }
+    /// Finds the end of the string token whose opening quote is at `position`: returns the index of the
+    /// closing quote and whether escapes occur, and moves past the token. Rejects control characters and a
+    /// missing closing quote; does not check escapes or UTF-8.
+    @inline(__always)
+    mutating func scanStringToken() throws(EventDecodingError) -> (end: Int, hasEscape: Bool) {
         let quote = position
-        let start = position + 1
-        var p = start
+        var p = position + 1
         var hasEscape = false
         while p < count {
             p = scanToStringSpecial(from: p)
@@ -201,8 +199,18 @@ struct JSONScanner {
             throw malformed("control character in string")
         }
         guard p < count else { position = quote; throw malformed("unterminated string") }
-        let end = p
         position = p + 1
+        return (p, hasEscape)
+    }
+
+    /// Reads a JSON string value.
+    mutating func readString(field: @autoclosure () -> String) throws(EventDecodingError) -> String {
+        skipWhitespace()
+        guard position < count, base[position] == UInt8(ascii: "\"") else {
+            throw error(.invalidField, field(), "expected a string, found \(describeValueAtPosition())")
+        }
+        let start = position + 1
+        let (end, hasEscape) = try scanStringToken()
         if end - start > limits.maxStringBytes {
             throw error(.limitExceeded, field(), "string longer than \(limits.maxStringBytes) bytes")
         }
