@@ -26,6 +26,7 @@ final class ServiceThread: @unchecked Sendable {
     private let lock = NSLock()
     private var stopRequested = false
     private var joined = false
+    private var thread: Thread?
 
     init(name: String, body: @escaping @Sendable (ServiceThread) -> Void) {
         let thread = Thread { [self] in
@@ -34,6 +35,7 @@ final class ServiceThread: @unchecked Sendable {
         }
         thread.name = name
         thread.stackSize = 1 << 20
+        self.thread = thread
         thread.start()
     }
 
@@ -47,9 +49,11 @@ final class ServiceThread: @unchecked Sendable {
         lock.lock(); stopRequested = true; lock.unlock()
     }
 
-    /// Requests a stop and waits for the loop to return. Safe to call more than once.
+    /// Requests a stop and waits for the loop to return. Safe to call more than once. Called on the thread
+    /// itself (an owner released by its own loop), it only requests the stop: a thread cannot join itself.
     func stopAndJoin() {
         requestStop()
+        if Thread.current === lock.withLock({ thread }) { return }
         lock.lock()
         let already = joined
         joined = true

@@ -63,9 +63,17 @@ public final class KafkaConsumer: @unchecked Sendable {
         bufferedEvents = Gauge(label: "tideline_kafka_consumer_buffered_events", dimensions: dims)
         client.context.onRebalance = { [weak self] rk, err, list in self?.handleRebalance(rk, err, list) }
         let maxBatch = configuration.maxBatchSize
+        // The thread holds the consumer only for one iteration at a time, so a consumer dropped without
+        // `close()` is still released (and its deinit stops the thread).
         pollThread = ServiceThread(name: "tideline-consumer-poll") { [weak self] thread in
-            guard let self else { return }
-            self.pollLoop(thread, maxBatch: maxBatch)
+            let buffer = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: maxBatch)
+            defer { buffer.deallocate() }
+            var topicNames: [OpaquePointer: String] = [:]
+            while !thread.shouldStop {
+                guard let consumer = self else { return }
+                consumer.pollOnce(buffer, maxBatch: maxBatch, topicNames: &topicNames)
+            }
+            self?.closeGroupMembership()
         }
     }
 
@@ -259,18 +267,19 @@ public final class KafkaConsumer: @unchecked Sendable {
         pollThread?.stopAndJoin()
     }
 
-    private func pollLoop(_ thread: ServiceThread, maxBatch: Int) {
-        let buffer = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: maxBatch)
-        defer { buffer.deallocate() }
-        var topicNames: [OpaquePointer: String] = [:]
-        while !thread.shouldStop {
-            // Wait on librdkafka's queue for the first record (serving rebalance callbacks meanwhile); the
-            // timeout only bounds how long a stop request can go unnoticed if the yield is missed.
-            let first = rd_kafka_consume_batch_queue(queue, 1000, buffer, 1)
-            if first <= 0 { continue }
-            let rest = maxBatch > 1 ? rd_kafka_consume_batch_queue(queue, 0, buffer + 1, maxBatch - 1) : 0
-            deliver(buffer, count: 1 + Swift.max(0, rest), topicNames: &topicNames)
-        }
+    /// Waits on librdkafka's queue for the first record (serving rebalance callbacks meanwhile), then takes
+    /// whatever else is queued without waiting, and delivers the batch. The timeout only bounds how long a
+    /// stop request can go unnoticed if `rd_kafka_queue_yield` is missed.
+    private func pollOnce(_ buffer: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>, maxBatch: Int,
+                          topicNames: inout [OpaquePointer: String]) {
+        let first = rd_kafka_consume_batch_queue(queue, 1000, buffer, 1)
+        if first <= 0 { return }
+        let rest = maxBatch > 1 ? rd_kafka_consume_batch_queue(queue, 0, buffer + 1, maxBatch - 1) : 0
+        deliver(buffer, count: 1 + Swift.max(0, rest), topicNames: &topicNames)
+    }
+
+    /// Leaves the group (on the poll thread, where librdkafka serves the final revocation).
+    private func closeGroupMembership() {
         stateLock.lock()
         let wasSubscribed = subscribed
         stateLock.unlock()

@@ -59,3 +59,30 @@ import TidelineTestKit
         #expect(meta.brokers.count == 3)
     }
 }
+
+@Suite struct ClientLifetimeTests {
+    /// A client dropped without `close()` is released: its poll thread lets go of it and stops.
+    @Test(.timeLimit(.minutes(1)))
+    func droppedClientsAreReleased() async throws {
+        let topic = TestNames.unique("lifetime")
+        try SharedBroker.cluster.createTopic(topic, partitions: 1)
+        weak var weakConsumer: KafkaConsumer?
+        weak var weakProducer: KafkaProducer?
+        do {
+            let producer = try KafkaProducer(configuration: .init(client: SharedBroker.client()), logger: quietLogger())
+            try await producer.sendAll([KafkaOutgoingMessage(topic: topic, key: "k", value: "v")])
+            let consumer = try KafkaConsumer(configuration: .init(client: SharedBroker.client()), logger: quietLogger())
+            try consumer.assign([TopicPartitionOffset(topic: topic, partition: 0, offset: KafkaOffset.beginning)])
+            var iterator = consumer.events.makeAsyncIterator()
+            _ = await iterator.next()
+            weakConsumer = consumer
+            weakProducer = producer
+        }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while (weakConsumer != nil || weakProducer != nil) && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(weakConsumer == nil, "consumer released")
+        #expect(weakProducer == nil, "producer released")
+    }
+}
