@@ -52,6 +52,7 @@ public struct EventTime: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     /// Parses RFC 3339 from raw bytes.
+    @inline(__always)
     public static func parse(_ s: UnsafeRawBufferPointer) -> EventTime? {
         let n = s.count
         guard n >= 20 else { return nil }
@@ -137,6 +138,7 @@ public struct EventTime: Hashable, Comparable, Sendable, CustomStringConvertible
 
 extension JSONScanner {
     /// Reads a timestamp: an RFC 3339 string or integral epoch milliseconds.
+    @inline(__always)
     mutating func readTime(field: @autoclosure () -> String) throws(EventDecodingError) -> EventTime {
         guard let c = peek() else { throw malformed("value expected, found end of input") }
         if c == UInt8(ascii: "\"") {

@@ -143,6 +143,7 @@ extension JSONScanner {
     }
 
     /// Checks a feature value (number, string, boolean or null) without building it.
+    @inline(__always)
     mutating func validateFeatureValue(field: @autoclosure () -> String) throws(EventDecodingError) {
         guard let c = peek() else { throw malformed("value expected, found end of input") }
         switch c {
@@ -156,6 +157,7 @@ extension JSONScanner {
     }
 
     /// Checks a string token (escapes, control characters, UTF-8, length) without building it.
+    @inline(__always)
     mutating func validateString(field: @autoclosure () -> String) throws(EventDecodingError) {
         let quote = position
         let (end, hasEscape) = try scanStringToken()

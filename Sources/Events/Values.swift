@@ -41,6 +41,7 @@ public enum LabelKind: String, Hashable, Sendable, CaseIterable {
 }
 
 extension JSONScanner {
+    @inline(__always)
     mutating func readFeatureValue(field: @autoclosure () -> String) throws(EventDecodingError) -> FeatureValue {
         guard let c = peek() else { throw malformed("value expected, found end of input") }
         switch c {
@@ -97,6 +98,7 @@ extension JSONScanner {
         return s
     }
 
+    @inline(__always)
     mutating func readPrediction(field: StaticString) throws(EventDecodingError) -> PredictionValue {
         guard let c = peek() else { throw malformed("value expected, found end of input") }
         if c == UInt8(ascii: "\"") { return .label(try readString(field: "\(field)")) }
@@ -104,6 +106,7 @@ extension JSONScanner {
         throw error(.invalidField, "\(field)", "expected a number (score) or a string (class), found \(describeValueAtPosition())")
     }
 
+    @inline(__always)
     mutating func readLabel(field: StaticString) throws(EventDecodingError) -> LabelValue {
         guard let c = peek() else { throw malformed("value expected, found end of input") }
         if c == UInt8(ascii: "\"") { return .string(try readString(field: "\(field)")) }
@@ -116,6 +119,7 @@ extension JSONScanner {
     }
 
     /// A required non-empty string.
+    @inline(__always)
     mutating func readID(field: StaticString) throws(EventDecodingError) -> String {
         let s = try readString(field: "\(field)")
         if s.isEmpty { throw error(.invalidField, "\(field)", "must not be empty") }
@@ -123,12 +127,14 @@ extension JSONScanner {
     }
 
     /// An optional string: null or absent means nil.
+    @inline(__always)
     mutating func readOptionalString(field: StaticString) throws(EventDecodingError) -> String? {
         if peek() == UInt8(ascii: "n"), readLiteral() == .null { return nil }
         return try readString(field: "\(field)")
     }
 
     /// A version: a string, or an integer written as a number.
+    @inline(__always)
     mutating func readVersion(field: StaticString) throws(EventDecodingError) -> String {
         if let c = peek(), c == UInt8(ascii: "-") || (c >= 0x30 && c <= 0x39) {
             let start = position

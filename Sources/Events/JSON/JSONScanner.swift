@@ -68,6 +68,7 @@ struct JSONScanner {
 
     /// After the opening brace: returns the next key's byte range, or nil at the closing brace.
     /// `first` tells whether a comma is expected before the key.
+    @inline(__always)
     mutating func nextKey(first: inout Bool) throws(EventDecodingError) -> Range<Int>? {
         skipWhitespace()
         guard position < count else { throw malformed("unterminated object") }
@@ -154,6 +155,7 @@ struct JSONScanner {
     /// Scans a string token whose raw bytes contain no escapes and returns the range between the quotes.
     /// Falls back to `decodeString` semantics when escapes are present: returns nil range then.
     /// Validates control characters and length; UTF-8 validity is checked when the String is built.
+    @inline(__always)
     private mutating func scanStringBytes() throws(EventDecodingError) -> Range<Int> {
         // position is at the opening quote
         let start = position + 1
@@ -204,6 +206,7 @@ struct JSONScanner {
     }
 
     /// Reads a JSON string value.
+    @inline(__always)
     mutating func readString(field: @autoclosure () -> String) throws(EventDecodingError) -> String {
         skipWhitespace()
         guard position < count, base[position] == UInt8(ascii: "\"") else {
@@ -289,6 +292,7 @@ struct JSONScanner {
 
     /// Reads a JSON number. Exact for every input: a fast path for up to 15 significant digits and small
     /// exponents, `strtod` otherwise. Rejects values that overflow to infinity.
+    @inline(__always)
     mutating func readNumber(field: @autoclosure () -> String) throws(EventDecodingError) -> Double {
         skipWhitespace()
         let start = position
@@ -354,6 +358,7 @@ struct JSONScanner {
     // MARK: Literals and skipping
 
     /// Reads `true`, `false` or `null` if present; returns nil (without consuming) otherwise.
+    @inline(__always)
     mutating func readLiteral() -> JSONLiteral? {
         skipWhitespace()
         guard position < count else { return nil }
@@ -370,6 +375,7 @@ struct JSONScanner {
         return position + n <= count && memcmp(base + position, literal.utf8Start, n) == 0
     }
 
+    @inline(__always)
     mutating func readBool(field: @autoclosure () -> String) throws(EventDecodingError) -> Bool {
         switch readLiteral() {
         case .true: return true
