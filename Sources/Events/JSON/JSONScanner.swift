@@ -152,35 +152,15 @@ struct JSONScanner {
         String(decoding: UnsafeBufferPointer(start: base + range.lowerBound, count: range.count), as: UTF8.self)
     }
 
-    /// Scans a string token whose raw bytes contain no escapes and returns the range between the quotes.
-    /// Falls back to `decodeString` semantics when escapes are present: returns nil range then.
-    /// Validates control characters and length; UTF-8 validity is checked when the String is built.
+    /// Scans a string token (a key, or a value being skipped) and returns the raw byte range between the
+    /// quotes, escapes included: callers compare exact bytes, so an escaped key never matches a known field
+    /// name and is unescaped only when its text is needed (`keyString`).
     @inline(__always)
     private mutating func scanStringBytes() throws(EventDecodingError) -> Range<Int> {
-        // position is at the opening quote
         let start = position + 1
-        var p = start
-        while p < count {
-            p = scanToStringSpecial(from: p)
-            if p >= count { break }
-            let c = base[p]
-            if c == UInt8(ascii: "\"") {
-                let range = start..<p
-                position = p + 1
-                if range.count > limits.maxStringBytes { throw error(.limitExceeded, nil, "string longer than \(limits.maxStringBytes) bytes") }
-                return range
-            }
-            if c == UInt8(ascii: "\\") {
-                // keys with escapes are rare: report them as their raw span; callers compare exact bytes,
-                // so an escaped key simply will not match a known field.
-                p += 2
-                continue
-            }
-            if c < 0x20 { position = p; throw malformed("control character in string") }
-            p += 1
-        }
-        position = p
-        throw malformed("unterminated string")
+        let (end, _) = try scanStringToken()
+        if end - start > limits.maxStringBytes { throw error(.limitExceeded, nil, "string longer than \(limits.maxStringBytes) bytes") }
+        return start..<end
     }
 
     /// Finds the end of the string token whose opening quote is at `position`: returns the index of the
