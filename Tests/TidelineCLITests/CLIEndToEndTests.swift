@@ -102,6 +102,19 @@ import TidelineTestKit
         #expect(result.stderr.contains(":4:"), "names the line")
     }
 
+    /// `make demo` runs this: it must finish, read back everything it published, and route the malformed events.
+    @Test(.timeLimit(.minutes(1)))
+    func demoStreamsTheSampleAndReportsDeadLetters() async throws {
+        let result = try await Subprocess.run(Self.tideline, ["demo", "--events", "3000", "--seed", "11"], timeout: .seconds(50))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("embedded Kafka cluster: 3 brokers"))
+        #expect(result.stdout.contains("published 3000 predictions"))
+        #expect(result.stdout.contains("(0 delivery failures)"))
+        #expect(result.stdout.contains("dead-letter: 3 records"))
+        let labeled = result.stdout.split(separator: "\n").first { $0.hasPrefix("predictions with a label:") }
+        #expect(labeled?.contains("of 3000") == true)
+    }
+
     @Test func unreachableBrokerIsARuntimeFailure() async throws {
         let result = try await Subprocess.run(Self.tideline, ["topics", "list", "--brokers", "127.0.0.1:1"], timeout: .seconds(30))
         #expect(result.status == 1)
