@@ -57,35 +57,6 @@ extension JSONScanner {
         }
     }
 
-    mutating func readFeatures(field: StaticString) throws(EventDecodingError) -> [Feature] {
-        guard peek() == UInt8(ascii: "{") else {
-            throw error(.invalidField, "\(field)", "expected an object of feature name to value, found \(describeValueAtPosition())")
-        }
-        position += 1
-        var features: [Feature] = []
-        features.reserveCapacity(16)
-        // Duplicate names: a 64-bit mask of name hashes; names are compared only when a bit is already set.
-        var seen: UInt64 = 0
-        var first = true
-        while let keyRange = try nextKey(first: &first) {
-            if features.count >= limits.maxFeatures {
-                throw error(.limitExceeded, "\(field)", "more than \(limits.maxFeatures) features")
-            }
-            let name = try keyString(keyRange, field: "\(field)")
-            if name.isEmpty { throw error(.invalidField, "\(field)", "feature names must not be empty") }
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-            let bit: UInt64 = 1 << (hash >> 58)
-            if seen & bit != 0, features.contains(where: { $0.name == name }) {
-                throw error(.duplicateField, "\(field).\(name)", "feature appears more than once")
-            }
-            seen |= bit
-            let value = try readFeatureValue(field: "\(field).\(name)")
-            features.append(Feature(name, value))
-        }
-        return features
-    }
-
     /// A key as a String, unescaping and validating UTF-8 as needed.
     mutating func keyString(_ range: Range<Int>, field: @autoclosure () -> String) throws(EventDecodingError) -> String {
         var needsSlowPath = false

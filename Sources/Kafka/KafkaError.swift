@@ -36,9 +36,6 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable, Equatable {
         code == 0 ? "\(message)" : "\(message) [\(name) (\(code)), \(classification.rawValue)]"
     }
 
-    /// Whether the error is librdkafka's given code.
-    func isCode(_ err: rd_kafka_resp_err_t) -> Bool { code == err.rawValue }
-
     /// An error raised by Tideline's own validation (no librdkafka code).
     public static func invalidArgument(_ message: String) -> KafkaError {
         KafkaError(code: 0, name: "INVALID_ARGUMENT", message: message, classification: .permanent)

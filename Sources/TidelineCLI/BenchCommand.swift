@@ -123,6 +123,12 @@ struct BenchCommand: AsyncParsableCommand {
         @Flag(name: .long, help: "Do not produce: consume what --topic already holds (for profiling the consumer alone).")
         var existing = false
 
+        func validate() throws {
+            if existing && (common.topic == nil || common.brokers == nil) {
+                throw ValidationError("--existing: needs --topic and --brokers naming a topic that already holds records")
+            }
+        }
+
         func run() async throws {
             let topic = common.topic ?? "bench-consume-\(UInt32.random(in: 0...UInt32.max))"
             let (cluster, client) = try BenchCommand.environment(common, topic: topic)
@@ -147,7 +153,11 @@ struct BenchCommand: AsyncParsableCommand {
             var batches = 0
             var firstBatch: Duration?
             var firstBatchCount = 0
-            for await event in consumer.events where retained > 0 {
+            if retained == 0 {
+                printError("bench consume: \(topic) holds no records")
+                throw ExitCodes.runtimeFailure
+            }
+            for await event in consumer.events {
                 if case .messages(let batch) = event {
                     if firstBatch == nil { firstBatch = ContinuousClock.now - start; firstBatchCount = batch.count }
                     received += batch.count

@@ -85,6 +85,7 @@ import TidelineTestKit
         (["consume", "--topic", "predictions", "--log-level", "loud"], 64, "--log-level"),
         (["topics", "list", "--brokers", "nohostport"], 64, "--brokers"),
         (["bench", "decode", "--count", "x"], 64, "--count"),
+        (["bench", "consume", "--existing"], 64, "--existing"),
     ])
     func badFlagsFailFastNamingTheFlag(arguments: [String], status: Int32, mention: String) async throws {
         let result = try await Subprocess.run(Self.tideline, arguments, timeout: .seconds(20))
