@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "tideline", targets: ["tideline"]),
         .library(name: "Kafka", targets: ["Kafka"]),
         .library(name: "Events", targets: ["Events"]),
+        .library(name: "LabelJoin", targets: ["LabelJoin"]),
         .library(name: "TidelineTestKit", targets: ["TidelineTestKit"]),
     ],
     dependencies: [
@@ -42,6 +43,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "Events", swiftSettings: strict),
+        .target(name: "LabelJoin", dependencies: ["Events"], swiftSettings: strict),
         .target(
             name: "Telemetry",
             dependencies: [
@@ -90,6 +92,7 @@ let package = Package(
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TidelineTestKit"], swiftSettings: strict),
         .testTarget(name: "EventsTests", dependencies: ["Events"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kafka", "Events", "TidelineTestKit"], swiftSettings: strict),
+        .testTarget(name: "LabelJoinTests", dependencies: ["LabelJoin", "Events"], swiftSettings: strict),
         .testTarget(name: "TidelineConfigTests", dependencies: ["TidelineConfig", "Kafka"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", .product(name: "Metrics", package: "swift-metrics")], swiftSettings: strict),
         .testTarget(

@@ -119,9 +119,9 @@ extension JSONScanner {
 
 extension JSONWriter {
     /// Writes a validated feature vector's bytes verbatim.
-    mutating func features(_ vector: FeatureVector) { raw(vector.json) }
+    public mutating func features(_ vector: FeatureVector) { raw(vector.json) }
 
-    mutating func features(_ features: [Feature]) {
+    public mutating func features(_ features: [Feature]) {
         beginObject()
         for f in features {
             key(f.name)
@@ -135,14 +135,14 @@ extension JSONWriter {
         endObject()
     }
 
-    mutating func prediction(_ p: PredictionValue) {
+    public mutating func prediction(_ p: PredictionValue) {
         switch p {
         case .score(let v): number(v)
         case .label(let s): string(s)
         }
     }
 
-    mutating func label(_ l: LabelValue) {
+    public mutating func label(_ l: LabelValue) {
         switch l {
         case .number(let v): number(v)
         case .bool(let b): bool(b)
@@ -150,7 +150,7 @@ extension JSONWriter {
         }
     }
 
-    mutating func optionalString(_ key: StaticString, _ value: String?) {
+    public mutating func optionalString(_ key: StaticString, _ value: String?) {
         guard let value else { return }
         self.key(key)
         string(value)

@@ -96,9 +96,29 @@ public struct JSONWriter: Sendable {
     public mutating func raw(_ json: some Sequence<UInt8>) { bytes.append(contentsOf: json) }
 
     private mutating func appendQuoted(_ s: String) {
-        bytes.append(UInt8(ascii: "\""))
         var copy = s
-        copy.withUTF8 { utf8 in
+        copy.withUTF8 { appendQuoted(utf8: $0) }
+    }
+
+    /// Writes UTF-8 bytes as a JSON string (quoted and escaped).
+    public mutating func string(utf8: UnsafeBufferPointer<UInt8>) { appendQuoted(utf8: utf8) }
+
+    /// Empties the buffer (keeping its capacity) so the writer can be reused.
+    public mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        first = true
+    }
+
+    /// Starts a run of `key: value` members without an opening brace: the members of an object that will
+    /// be spliced into another one with `raw(_:)` followed by `continueObject()`.
+    public mutating func beginMembers() { first = true }
+
+    /// After `raw(_:)` inserted members, makes the next `key` write its comma.
+    public mutating func continueObject() { first = false }
+
+    private mutating func appendQuoted(utf8: UnsafeBufferPointer<UInt8>) {
+        bytes.append(UInt8(ascii: "\""))
+        do {
             var runStart = 0
             for i in 0..<utf8.count {
                 let c = utf8[i]

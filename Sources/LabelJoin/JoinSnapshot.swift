@@ -1,0 +1,213 @@
+import Events
+
+/// Binary snapshots of a join operator: what a checkpoint stores. The format is versioned, little-endian,
+/// and holds only live state (held predictions with their payloads, held labels, clocks, counters); indexes and
+/// timers are rebuilt on restore. Restoring and then feeding the events after the snapshot gives exactly the
+/// output of an operator that never stopped.
+extension LabelJoinOperator {
+    static let snapshotMagic: UInt32 = 0x544C_4A31  // "TLJ1"
+
+    /// Serializes the operator's state.
+    public func snapshot() -> [UInt8] {
+        var w = SnapshotWriter()
+        w.u32(Self.snapshotMagic)
+        w.i64(predictionClock)
+        w.i64(labelClock)
+        w.u64(labelSequence)
+        w.statistics(statistics)
+        w.u32(UInt32(models.count))
+        for m in models { w.string(m.name) }
+
+        let free = Set(freeEntries)
+        w.u32(UInt32(liveCount))
+        for i in entries.indices where !free.contains(Int32(i)) {
+            let e = entries[i]
+            w.u64(e.hash); w.i64(e.time); w.f64(e.aggregate); w.u64(e.fingerprint)
+            w.i32(e.predictionClockDelta); w.i32(e.aggregateDelay)
+            w.u16(e.model); w.u16(e.corrections); w.u8(e.onTimeLabels); w.u8(e.flags); w.u8(e.kindRaw)
+            w.bytes(arena[Int(e.payloadOffset) ..< Int(e.payloadOffset) + Int(e.payloadLength)])
+            if e.flags & PendingPrediction.extraFingerprintsFlag != 0 {
+                let extra = extraFingerprints[Int32(i)] ?? []
+                w.u32(UInt32(extra.count))
+                for f in extra { w.u64(f) }
+            }
+            if e.aggregateKind == .string { w.string(stringAggregates[Int32(i)] ?? "") }
+        }
+
+        let freeO = Set(freeOrphans)
+        w.u32(UInt32(orphans.count - freeOrphans.count))
+        for i in orphans.indices where !freeO.contains(Int32(i)) {
+            let o = orphans[i]
+            w.u64(o.hash); w.string(o.requestID); w.i64(o.time); w.i64(o.clockBefore); w.u64(o.sequence)
+            w.u64(o.fingerprint); w.label(o.value); w.u16(o.model); w.u8(o.attributed ? 1 : 0)
+            w.i64(orphanExpiry(o))
+        }
+        return w.bytes
+    }
+
+    /// Restores an operator from `snapshot()` bytes, under `configuration` (policies may have changed since).
+    public init(configuration: JoinConfiguration, snapshot bytes: [UInt8]) throws(JoinSnapshotError) {
+        self.init(configuration: configuration)
+        var r = SnapshotReader(bytes)
+        guard try r.u32() == Self.snapshotMagic else { throw JoinSnapshotError(message: "not a join snapshot (bad magic)") }
+        predictionClock = try r.i64()
+        labelClock = try r.i64()
+        labelSequence = try r.u64()
+        statistics = try r.statistics()
+        let modelCount = Int(try r.u32())
+        var numbers: [UInt16] = []
+        for _ in 0 ..< modelCount { numbers.append(modelNumber(try r.string())) }
+
+        let entryCount = Int(try r.u32())
+        entries.reserveCapacity(entryCount)
+        for _ in 0 ..< entryCount {
+            let hash = try r.u64(), time = try r.i64(), aggregate = try r.f64(), fingerprint = try r.u64()
+            let clockDelta = try r.i32(), aggregateDelay = try r.i32()
+            let savedModel = Int(try r.u16())
+            guard savedModel < numbers.count else { throw JoinSnapshotError(message: "model number out of range") }
+            let corrections = try r.u16(), onTime = try r.u8(), flags = try r.u8(), kind = try r.u8()
+            let payload = try r.bytes()
+            let offset = arena.count
+            arena.append(contentsOf: payload)
+            var entry = PendingPrediction(hash: hash, payloadOffset: UInt32(offset), payloadLength: UInt32(payload.count),
+                                          time: time, predictionClockDelta: clockDelta, model: numbers[savedModel])
+            entry.aggregate = aggregate; entry.fingerprint = fingerprint; entry.aggregateDelay = aggregateDelay
+            entry.corrections = corrections; entry.onTimeLabels = onTime; entry.flags = flags; entry.kindRaw = kind
+            let e = Int32(entries.count)
+            entries.append(entry)
+            if flags & PendingPrediction.extraFingerprintsFlag != 0 {
+                let n = Int(try r.u32())
+                var extra: [UInt64] = []
+                for _ in 0 ..< n { extra.append(try r.u64()) }
+                extraFingerprints[e] = extra
+            }
+            if entry.aggregateKind == .string { stringAggregates[e] = try r.string() }
+            index.insert(e, hash: hash) { [entries] in entries[Int($0)].hash }
+            let policy = models[Int(entry.model)].policy
+            let closeKey = time &+ policy.window &+ policy.grace
+            if flags & PendingPrediction.closedFlag != 0 {
+                removalTimers.push(closeKey &+ policy.correctionHorizon, e)
+            } else {
+                closeTimers.push(closeKey, e)
+                openCount += 1
+            }
+            liveCount += 1
+            payloadBytes += payload.count
+        }
+
+        let orphanCount = Int(try r.u32())
+        for _ in 0 ..< orphanCount {
+            let hash = try r.u64(), rid = try r.string(), time = try r.i64(), clockBefore = try r.i64(), sequence = try r.u64()
+            let fingerprint = try r.u64(), value = try r.label(), savedModel = try r.u16(), attributed = try r.u8() != 0
+            let expiry = try r.i64()
+            let model: UInt16
+            if savedModel == OrphanLabel.anyModel { model = savedModel } else {
+                guard Int(savedModel) < numbers.count else { throw JoinSnapshotError(message: "model number out of range") }
+                model = numbers[Int(savedModel)]
+            }
+            let orphan = OrphanLabel(hash: hash, requestID: rid, time: time, clockBefore: clockBefore, sequence: sequence,
+                                     fingerprint: fingerprint, value: value, model: model, attributed: attributed)
+            let o = Int32(orphans.count)
+            orphans.append(orphan)
+            orphanIndex.insert(o, hash: hash) { [orphans] in orphans[Int($0)].hash }
+            orphanTimers.push(expiry, o)
+            orphanBytes += OrphanLabel.chargedBytes(orphan)
+        }
+        guard r.isAtEnd else { throw JoinSnapshotError(message: "trailing bytes after snapshot") }
+    }
+
+    func orphanExpiry(_ o: OrphanLabel) -> Int64 {
+        let reach = o.model == OrphanLabel.anyModel
+            ? widestBackwardReach : models[Int(o.model)].policy.backwardWindow + models[Int(o.model)].policy.grace
+        return o.time &+ reach
+    }
+}
+
+/// A snapshot that cannot be read.
+public struct JoinSnapshotError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { "join snapshot: \(message)" }
+}
+
+struct SnapshotWriter {
+    var bytes: [UInt8] = []
+
+    mutating func u8(_ v: UInt8) { bytes.append(v) }
+    mutating func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+    mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+    mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+    mutating func i32(_ v: Int32) { u32(UInt32(bitPattern: v)) }
+    mutating func i64(_ v: Int64) { u64(UInt64(bitPattern: v)) }
+    mutating func f64(_ v: Double) { u64(v.bitPattern) }
+    mutating func bytes(_ b: some Collection<UInt8>) { u32(UInt32(b.count)); bytes.append(contentsOf: b) }
+    mutating func string(_ s: String) { bytes(Array(s.utf8)) }
+    mutating func label(_ v: LabelValue) {
+        switch v {
+        case .number(let d): u8(0); f64(d)
+        case .bool(let b): u8(1); u8(b ? 1 : 0)
+        case .string(let s): u8(2); string(s)
+        }
+    }
+    mutating func statistics(_ s: JoinStatistics) {
+        for v in [s.predictions, s.labels, s.duplicatePredictions, s.duplicateLabels, s.expiredPredictions, s.observed, s.implicit,
+                  s.dropped, s.corrections, s.tooLateLabels, s.unattributedLabels, s.mismatchedLabels, s.futureClamped, s.evictedEarly] {
+            i64(Int64(v))
+        }
+        u32(UInt32(s.labelDelayCounts.count))
+        for v in s.labelDelayCounts { i64(Int64(v)) }
+    }
+}
+
+struct SnapshotReader {
+    let data: [UInt8]
+    var position = 0
+    init(_ bytes: [UInt8]) { self.data = bytes }
+
+    var isAtEnd: Bool { position == data.count }
+
+    private mutating func take(_ n: Int) throws(JoinSnapshotError) -> ArraySlice<UInt8> {
+        guard n >= 0, position + n <= data.count else { throw JoinSnapshotError(message: "truncated at byte \(position)") }
+        defer { position += n }
+        return data[position ..< position + n]
+    }
+    private mutating func fixed<T: FixedWidthInteger>(_: T.Type) throws(JoinSnapshotError) -> T {
+        let slice = try take(MemoryLayout<T>.size)
+        var v: T = 0
+        withUnsafeMutableBytes(of: &v) { $0.copyBytes(from: slice) }
+        return T(littleEndian: v)
+    }
+    mutating func u8() throws(JoinSnapshotError) -> UInt8 { try fixed(UInt8.self) }
+    mutating func u16() throws(JoinSnapshotError) -> UInt16 { try fixed(UInt16.self) }
+    mutating func u32() throws(JoinSnapshotError) -> UInt32 { try fixed(UInt32.self) }
+    mutating func u64() throws(JoinSnapshotError) -> UInt64 { try fixed(UInt64.self) }
+    mutating func i32() throws(JoinSnapshotError) -> Int32 { Int32(bitPattern: try u32()) }
+    mutating func i64() throws(JoinSnapshotError) -> Int64 { Int64(bitPattern: try u64()) }
+    mutating func f64() throws(JoinSnapshotError) -> Double { Double(bitPattern: try u64()) }
+    mutating func bytes() throws(JoinSnapshotError) -> [UInt8] {
+        let n = Int(try u32())
+        return Array(try take(n))
+    }
+    mutating func string() throws(JoinSnapshotError) -> String { String(decoding: try bytes(), as: UTF8.self) }
+    mutating func label() throws(JoinSnapshotError) -> LabelValue {
+        switch try u8() {
+        case 0: return .number(try f64())
+        case 1: return .bool(try u8() != 0)
+        case 2: return .string(try string())
+        case let tag: throw JoinSnapshotError(message: "unknown label tag \(tag)")
+        }
+    }
+    mutating func statistics() throws(JoinSnapshotError) -> JoinStatistics {
+        var s = JoinStatistics()
+        var v: [Int] = []
+        for _ in 0 ..< 14 { v.append(Int(try i64())) }
+        (s.predictions, s.labels, s.duplicatePredictions, s.duplicateLabels, s.expiredPredictions, s.observed, s.implicit) =
+            (v[0], v[1], v[2], v[3], v[4], v[5], v[6])
+        (s.dropped, s.corrections, s.tooLateLabels, s.unattributedLabels, s.mismatchedLabels, s.futureClamped, s.evictedEarly) =
+            (v[7], v[8], v[9], v[10], v[11], v[12], v[13])
+        let n = Int(try u32())
+        var counts: [Int] = []
+        for _ in 0 ..< n { counts.append(Int(try i64())) }
+        if counts.count == s.labelDelayCounts.count { s.labelDelayCounts = counts }
+        return s
+    }
+}

@@ -1,0 +1,655 @@
+public import Events
+
+/// Which input of the join an event or punctuation belongs to.
+public enum JoinStream: UInt8, Sendable, CaseIterable {
+    case predictions = 0
+    case labels = 1
+}
+
+/// The label join for one pair of co-partitioned input partitions (`predictions[p]`, `labels[p]`): a pure,
+/// deterministic state machine over events with explicit event time. No Kafka, no wall clock inside.
+///
+/// ## Clocks
+/// Each input has an event-time clock: the largest (guarded) event time seen on it, or a punctuation's time
+/// (idle partitions). Grace is applied per model when a clock is compared with a deadline.
+///
+/// ## Semantics (independent of how the two inputs interleave)
+/// For a prediction at `tp` of a model with window `W`, backward window `B`, grace `g` and correction
+/// horizon `H`, and a label at `tl` for the same request id (and model, if the label names one):
+/// - the label is *attributed* when `tp - B <= tl <= tp + W`, and the predictions clock before the
+///   prediction was below `tl + B + g` (otherwise the prediction came too late for that label);
+/// - with `c` the labels clock just before the label arrived: `c < tp+W+g` → on time; `c < tp+W+g+H` →
+///   late (a `correction` example); otherwise too late (counted, ignored);
+/// - the prediction's window closes once the labels clock reaches `tp+W+g` and the prediction is present:
+///   an `observed` example aggregating its on-time labels, else an `implicit` one with the default label,
+///   or nothing when the model drops unlabeled predictions;
+/// - a prediction arriving when the predictions clock has passed `tp+W+g+H` is expired (counted);
+///   an exact repeat (request id, model, time) of a held prediction is a duplicate (counted);
+///   a repeat of a label already applied to a prediction is a duplicate (counted).
+///
+/// Every decision depends only on the order of events *within* each input, never on how the two inputs
+/// interleave, so a run, a crash-recovery from any checkpoint and a replay produce the same examples with
+/// the same `event_id`s. (The one exception is the `evict_oldest` overflow policy, which is counted.)
+///
+/// ## Memory
+/// A pending prediction is 56 bytes of fixed fields plus its payload (request id and the pre-encoded
+/// example members: model version, variant, entity, item, features, prediction) in one byte arena, plus
+/// about 6 bytes of hash index and 12 bytes of timer heap.
+///
+/// Not thread-safe: one task owns an operator.
+public struct LabelJoinOperator: Sendable {
+    public let configuration: JoinConfiguration
+    public internal(set) var statistics = JoinStatistics()
+
+    /// The predictions clock (ms of event time); `Int64.min` before the first prediction.
+    public internal(set) var predictionClock: Int64 = .min
+    /// The labels clock (ms of event time); `Int64.min` before the first label.
+    public internal(set) var labelClock: Int64 = .min
+    var labelSequence: UInt64 = 0
+
+    var models: [ModelSlot] = []
+    var modelNumbers: [String: UInt16] = [:]
+
+    var entries: [PendingPrediction] = []
+    var freeEntries: [Int32] = []
+    var index = HashSlots()
+    var closeTimers = TimerHeap()
+    var removalTimers = TimerHeap()
+    var arena: [UInt8] = []
+    var arenaGarbage = 0
+    var extraFingerprints: [Int32: [UInt64]] = [:]
+    var stringAggregates: [Int32: String] = [:]
+    var openCount = 0
+    var liveCount = 0
+    var payloadBytes = 0
+
+    var orphans: [OrphanLabel] = []
+    var freeOrphans: [Int32] = []
+    var orphanIndex = HashSlots()
+    var orphanTimers = TimerHeap()
+    var orphanBytes = 0
+
+    /// The widest `B + g` over all policies: how long an orphan label waits on the predictions clock.
+    let widestBackwardReach: Int64
+
+    private var scratch = JSONWriter(capacity: 1024)
+    private var matches: [Int32] = []
+
+    /// Fixed bytes charged per pending prediction (entry, index, timers) in `pendingBytes`.
+    public static let entryOverhead = MemoryLayout<PendingPrediction>.stride + 6 + 12
+
+    public init(configuration: JoinConfiguration) {
+        self.configuration = configuration
+        var reach = configuration.defaultPolicy.backwardWindow + configuration.defaultPolicy.grace
+        for policy in configuration.models.values { reach = max(reach, policy.backwardWindow + policy.grace) }
+        widestBackwardReach = reach
+        for name in configuration.models.keys.sorted() { _ = modelNumber(name) }
+    }
+
+    // MARK: Observability
+
+    /// Predictions whose window has not closed yet.
+    public var openPredictions: Int { openCount }
+    /// Predictions held (open, or closed and still able to take a correction).
+    public var heldPredictions: Int { liveCount }
+    /// Labels held while waiting for their prediction.
+    public var heldLabels: Int { orphans.count - freeOrphans.count }
+    /// Bytes of pending state charged against `maxPendingBytes`: payloads plus fixed per-entry costs.
+    public var pendingBytes: Int { payloadBytes + liveCount * Self.entryOverhead + orphanBytes }
+    /// True when pending state exceeds the configured bound (the stage applies the overflow policy).
+    public var isOverBound: Bool { pendingBytes > configuration.maxPendingBytes }
+    /// Event time of the oldest prediction whose window is still open, if any.
+    public var oldestOpenPredictionTime: Int64? {
+        guard let e = closeTimers.entries.first else { return nil }
+        return entries[Int(e)].time
+    }
+    /// Bytes actually allocated for pending state (capacity of every structure), for memory reports.
+    public var allocatedBytes: Int {
+        entries.capacity * MemoryLayout<PendingPrediction>.stride + freeEntries.capacity * 4 + index.memoryBytes
+            + closeTimers.memoryBytes + removalTimers.memoryBytes + arena.capacity
+            + orphans.capacity * MemoryLayout<OrphanLabel>.stride + orphanIndex.memoryBytes + orphanTimers.memoryBytes
+    }
+
+    // MARK: Input
+
+    /// Processes one prediction. `recordTimestamp` is the Kafka record's timestamp (ms), used by the
+    /// far-future guard; pass nil when unknown. Examples go to `output`.
+    public mutating func process(_ prediction: PredictionEvent, recordTimestamp: Int64?, into output: inout JoinOutput) {
+        statistics.predictions += 1
+        let t = effectiveTime(prediction.timestamp.milliseconds, recordTimestamp)
+        let model = modelNumber(prediction.model)
+        let policy = models[Int(model)].policy
+        let clockBefore = predictionClock
+        let closeKey = t &+ policy.window &+ policy.grace
+        let removeKey = closeKey &+ policy.correctionHorizon
+        defer { advancePredictions(to: t) }
+        if clockBefore >= removeKey {
+            statistics.expiredPredictions += 1
+            return
+        }
+        var requestID = prediction.requestID
+        let isDuplicate = requestID.withUTF8 { rid -> Bool in
+            let h = StableHash.hash(UnsafeRawBufferPointer(rid))
+            var found = false
+            index.forEach(hash: h) { e in
+                let entry = entries[Int(e)]
+                if entry.hash == h && entry.model == model && entry.time == t && requestIDEquals(entry, rid) {
+                    found = true
+                    return false
+                }
+                return true
+            }
+            return found
+        }
+        if isDuplicate {
+            statistics.duplicatePredictions += 1
+            return
+        }
+        if configuration.overflow == .evictOldest { evictWhileOverBound(output: &output) }
+
+        // Encode the example members once; they are copied verbatim into every example for this prediction.
+        scratch.removeAll()
+        scratch.beginMembers()
+        scratch.key("model_version"); scratch.string(prediction.modelVersion)
+        scratch.optionalString("variant", prediction.variant)
+        scratch.optionalString("entity_id", prediction.entityID)
+        scratch.optionalString("item_id", prediction.itemID)
+        scratch.key("features"); scratch.features(prediction.features)
+        scratch.key("prediction"); scratch.prediction(prediction.prediction)
+
+        let e: Int32 = requestID.withUTF8 { rid in
+            let h = StableHash.hash(UnsafeRawBufferPointer(rid))
+            let offset = storePayload(rid: rid, fragment: scratch.bytes)
+            let entry = PendingPrediction(
+                hash: h, payloadOffset: UInt32(offset), payloadLength: UInt32(arena.count - offset), time: t,
+                predictionClockDelta: PendingPrediction.delta(clockBefore, from: t), model: model)
+            let e = allocateEntry(entry)
+            index.insert(e, hash: h) { [entries] in entries[Int($0)].hash }
+            return e
+        }
+        openCount += 1
+        liveCount += 1
+        payloadBytes += Int(entries[Int(e)].payloadLength)
+
+        // Labels that arrived first (held as orphans), in arrival order.
+        let h = entries[Int(e)].hash
+        matches.removeAll(keepingCapacity: true)
+        orphanIndex.forEach(hash: h) { o in
+            let label = orphans[Int(o)]
+            if label.hash == h && (label.model == OrphanLabel.anyModel || label.model == model)
+                && label.time >= t &- policy.backwardWindow && label.time <= t &+ policy.window
+                && clockBefore < label.time &+ policy.backwardWindow &+ policy.grace
+                && label.requestID == prediction.requestID {
+                matches.append(o)
+            }
+            return true
+        }
+        if matches.count > 1 { matches.sort { orphans[Int($0)].sequence < orphans[Int($1)].sequence } }
+        for o in matches { orphans[Int(o)].attributed = true }
+        for o in matches where orphans[Int(o)].clockBefore < closeKey {
+            apply(orphans[Int(o)].asLabel, to: e, policy: policy, onTime: true)
+        }
+        if labelClock >= closeKey {
+            close(e, output: &output)
+            for o in matches where orphans[Int(o)].clockBefore >= closeKey {
+                let label = orphans[Int(o)]
+                if label.clockBefore < removeKey {
+                    if apply(label.asLabel, to: e, policy: policy, onTime: false) { emitCorrection(e, output: &output) }
+                } else {
+                    statistics.tooLateLabels += 1
+                }
+            }
+        } else {
+            closeTimers.push(closeKey, e)
+        }
+    }
+
+    /// Processes one label. `recordTimestamp` as for predictions.
+    public mutating func process(_ label: LabelEvent, recordTimestamp: Int64?, into output: inout JoinOutput) {
+        statistics.labels += 1
+        let t = effectiveTime(label.timestamp.milliseconds, recordTimestamp)
+        let clockBefore = labelClock
+        let sequence = labelSequence
+        labelSequence &+= 1
+        let modelFilter = label.model.map { modelNumber($0) } ?? OrphanLabel.anyModel
+        let fingerprint = Self.fingerprint(label, time: t)
+        var requestID = label.requestID
+        let h = requestID.withUTF8 { StableHash.hash(UnsafeRawBufferPointer($0)) }
+        let incoming = IncomingLabel(time: t, fingerprint: fingerprint, value: label.label)
+
+        matches.removeAll(keepingCapacity: true)
+        requestID.withUTF8 { rid in
+            index.forEach(hash: h) { e in
+                let entry = entries[Int(e)]
+                if entry.hash == h && (modelFilter == OrphanLabel.anyModel || entry.model == modelFilter) && requestIDEquals(entry, rid) {
+                    matches.append(e)
+                }
+                return true
+            }
+        }
+        var attributed = false
+        for e in matches {
+            let entry = entries[Int(e)]
+            let policy = models[Int(entry.model)].policy
+            guard t >= entry.time &- policy.backwardWindow && t <= entry.time &+ policy.window,
+                  entry.predictionClockBefore < t &+ policy.backwardWindow &+ policy.grace else { continue }
+            attributed = true
+            let closeKey = entry.time &+ policy.window &+ policy.grace
+            if clockBefore < closeKey {
+                apply(incoming, to: e, policy: policy, onTime: true)
+            } else if clockBefore < closeKey &+ policy.correctionHorizon {
+                if apply(incoming, to: e, policy: policy, onTime: false) { emitCorrection(e, output: &output) }
+            } else {
+                statistics.tooLateLabels += 1
+            }
+        }
+
+        // Hold the label for predictions still to come, unless none could still match it.
+        let reach = modelFilter == OrphanLabel.anyModel
+            ? widestBackwardReach : models[Int(modelFilter)].policy.backwardWindow + models[Int(modelFilter)].policy.grace
+        let expiry = t &+ reach
+        if predictionClock < expiry {
+            let orphan = OrphanLabel(hash: h, requestID: label.requestID, time: t, clockBefore: clockBefore, sequence: sequence,
+                                     fingerprint: fingerprint, value: label.label, model: modelFilter, attributed: attributed)
+            let o: Int32
+            if let free = freeOrphans.popLast() { o = free; orphans[Int(o)] = orphan } else { o = Int32(orphans.count); orphans.append(orphan) }
+            orphanIndex.insert(o, hash: h) { [orphans] in orphans[Int($0)].hash }
+            orphanTimers.push(expiry, o)
+            orphanBytes += OrphanLabel.chargedBytes(orphan)
+        } else if !attributed {
+            statistics.unattributedLabels += 1
+        }
+        advanceLabels(to: t, output: &output)
+    }
+
+    /// Advances one input's clock without an event (punctuation for an idle partition). The stage records
+    /// punctuations with the input position they apply at, so a recovery or replay applies them identically.
+    public mutating func advance(_ stream: JoinStream, to time: Int64, into output: inout JoinOutput) {
+        switch stream {
+        case .predictions: advancePredictions(to: time)
+        case .labels: advanceLabels(to: time, output: &output)
+        }
+    }
+
+    // MARK: Clocks and timers
+
+    @inline(__always)
+    private mutating func effectiveTime(_ t: Int64, _ record: Int64?) -> Int64 {
+        guard let record, record >= 0 else { return t }
+        let limit = record &+ configuration.maxFutureSkew
+        if t > limit {
+            statistics.futureClamped += 1
+            return limit
+        }
+        return t
+    }
+
+    private mutating func advancePredictions(to t: Int64) {
+        guard t > predictionClock else { return }
+        predictionClock = t
+        while let o = orphanTimers.pop(ifAtMost: predictionClock) { removeOrphan(o) }
+        removeExpiredEntries()
+    }
+
+    private mutating func advanceLabels(to t: Int64, output: inout JoinOutput) {
+        guard t > labelClock else { return }
+        labelClock = t
+        while let e = closeTimers.pop(ifAtMost: labelClock) { close(e, output: &output) }
+        removeExpiredEntries()
+    }
+
+    private mutating func removeExpiredEntries() {
+        let limit = min(labelClock, predictionClock)
+        while let e = removalTimers.pop(ifAtMost: limit) { removeEntry(e) }
+        maybeCompactArena()
+    }
+
+    private mutating func evictWhileOverBound(output: inout JoinOutput) {
+        while isOverBound {
+            if !closeTimers.isEmpty {
+                close(closeTimers.popMinimum(), output: &output)
+            } else if !removalTimers.isEmpty {
+                removeEntry(removalTimers.popMinimum())
+            } else {
+                break
+            }
+            statistics.evictedEarly += 1
+        }
+        maybeCompactArena()
+    }
+
+    // MARK: Entries
+
+    private mutating func allocateEntry(_ entry: PendingPrediction) -> Int32 {
+        if let free = freeEntries.popLast() {
+            entries[Int(free)] = entry
+            return free
+        }
+        entries.append(entry)
+        return Int32(entries.count - 1)
+    }
+
+    private mutating func storePayload(rid: UnsafeBufferPointer<UInt8>, fragment: [UInt8]) -> Int {
+        let offset = arena.count
+        let length = UInt16(clamping: rid.count)
+        arena.append(UInt8(truncatingIfNeeded: length))
+        arena.append(UInt8(truncatingIfNeeded: length >> 8))
+        arena.append(contentsOf: UnsafeBufferPointer(rebasing: rid[..<Int(length)]))
+        arena.append(contentsOf: fragment)
+        return offset
+    }
+
+    @inline(__always)
+    func requestIDEquals(_ entry: PendingPrediction, _ rid: UnsafeBufferPointer<UInt8>) -> Bool {
+        arena.withUnsafeBufferPointer { a in
+            let o = Int(entry.payloadOffset)
+            let n = Int(a[o]) | Int(a[o + 1]) << 8
+            guard n == rid.count else { return false }
+            return n == 0 || memcmp(a.baseAddress! + o + 2, rid.baseAddress!, n) == 0
+        }
+    }
+
+    private mutating func removeEntry(_ e: Int32) {
+        let entry = entries[Int(e)]
+        index.remove(e, hash: entry.hash) { [entries] in entries[Int($0)].hash }
+        if entry.flags & PendingPrediction.extraFingerprintsFlag != 0 { extraFingerprints[e] = nil }
+        if entry.aggregateKind == .string { stringAggregates[e] = nil }
+        arenaGarbage += Int(entry.payloadLength)
+        payloadBytes -= Int(entry.payloadLength)
+        liveCount -= 1
+        entries[Int(e)].payloadLength = 0
+        freeEntries.append(e)
+    }
+
+    private mutating func removeOrphan(_ o: Int32) {
+        let label = orphans[Int(o)]
+        orphanIndex.remove(o, hash: label.hash) { [orphans] in orphans[Int($0)].hash }
+        if !label.attributed { statistics.unattributedLabels += 1 }
+        orphanBytes -= OrphanLabel.chargedBytes(label)
+        orphans[Int(o)].requestID = ""
+        freeOrphans.append(o)
+    }
+
+    /// Copies live payloads into a fresh arena when more than half of it is garbage.
+    private mutating func maybeCompactArena() {
+        guard arenaGarbage > 1 << 20 && arenaGarbage * 2 > arena.count else { return }
+        var fresh = [UInt8]()
+        fresh.reserveCapacity(max(1 << 16, (arena.count - arenaGarbage) * 3 / 2))
+        let free = Set(freeEntries)
+        for i in entries.indices where !free.contains(Int32(i)) {
+            let o = Int(entries[i].payloadOffset), n = Int(entries[i].payloadLength)
+            entries[i].payloadOffset = UInt32(fresh.count)
+            fresh.append(contentsOf: arena[o ..< o + n])
+        }
+        arena = fresh
+        arenaGarbage = 0
+    }
+
+    // MARK: Labels
+
+    struct IncomingLabel {
+        var time: Int64
+        var fingerprint: UInt64
+        var value: LabelValue
+    }
+
+    static func fingerprint(_ label: LabelEvent, time: Int64) -> UInt64 {
+        var h = StableHash.combine(StableHash.defaultSeed, UInt64(bitPattern: time))
+        switch label.label {
+        case .number(let v): h = StableHash.combine(h, 1 ^ (v.bitPattern &* 3))
+        case .bool(let b): h = StableHash.combine(h, b ? 2 : 4)
+        case .string(let s): h = StableHash.combine(h, StableHash.hash(s, seed: 5))
+        }
+        h = StableHash.combine(h, label.model.map { StableHash.hash($0, seed: 7) } ?? 6)
+        h = StableHash.combine(h, label.source.map { StableHash.hash($0, seed: 9) } ?? 8)
+        return h == 0 ? 1 : h
+    }
+
+    /// Applies a label to a prediction's aggregate. Returns false (and counts) for a duplicate or a label the
+    /// aggregation cannot use.
+    @discardableResult
+    private mutating func apply(_ label: IncomingLabel, to e: Int32, policy: JoinPolicy, onTime: Bool) -> Bool {
+        var entry = entries[Int(e)]
+        if entry.fingerprint == label.fingerprint
+            || (entry.flags & PendingPrediction.extraFingerprintsFlag != 0 && extraFingerprints[e]!.contains(label.fingerprint)) {
+            statistics.duplicateLabels += 1
+            return false
+        }
+        let numeric: Double?
+        switch label.value {
+        case .number(let v): numeric = v
+        case .bool(let b): numeric = b ? 1 : 0
+        case .string: numeric = nil
+        }
+        if numeric == nil && (policy.aggregation == .sum || policy.aggregation == .max) {
+            statistics.mismatchedLabels += 1
+            return false
+        }
+        if entry.fingerprint == 0 {
+            entry.fingerprint = label.fingerprint
+        } else {
+            entry.flags |= PendingPrediction.extraFingerprintsFlag
+            extraFingerprints[e, default: []].append(label.fingerprint)
+        }
+        let delay = PendingPrediction.delta(label.time, from: entry.time)
+        let hasValue = entry.aggregateKind != .none
+        func take() {
+            switch label.value {
+            case .number(let v): entry.aggregate = v; entry.aggregateKind = .number
+            case .bool(let b): entry.aggregate = b ? 1 : 0; entry.aggregateKind = .bool
+            case .string(let s): entry.aggregate = 0; entry.aggregateKind = .string; stringAggregates[e] = s
+            }
+            entry.aggregateDelay = delay
+        }
+        switch policy.aggregation {
+        case .first: if !hasValue || delay < entry.aggregateDelay { take() }
+        case .last: if !hasValue || delay >= entry.aggregateDelay { take() }
+        case .max: if !hasValue || numeric! > entry.aggregate { take() }
+        case .sum:
+            entry.aggregate = (hasValue ? entry.aggregate : 0) + numeric!
+            entry.aggregateKind = .number
+            if !hasValue || delay > entry.aggregateDelay { entry.aggregateDelay = delay }
+        case .count:
+            entry.aggregate = (hasValue ? entry.aggregate : 0) + 1
+            entry.aggregateKind = .number
+            if !hasValue || delay > entry.aggregateDelay { entry.aggregateDelay = delay }
+        }
+        if onTime {
+            entry.onTimeLabels &+= entry.onTimeLabels == .max ? 0 : 1
+            statistics.recordDelay(Int64(delay))
+        }
+        entries[Int(e)] = entry
+        return true
+    }
+
+    // MARK: Emission
+
+    private mutating func close(_ e: Int32, output: inout JoinOutput) {
+        var entry = entries[Int(e)]
+        let slot = models[Int(entry.model)]
+        entry.flags |= PendingPrediction.closedFlag
+        entries[Int(e)] = entry
+        openCount -= 1
+        removalTimers.push(entry.time &+ slot.policy.window &+ slot.policy.grace &+ slot.policy.correctionHorizon, e)
+        if entry.onTimeLabels > 0 {
+            statistics.observed += 1
+            emit(e, kind: .observed, sequence: 0, output: &output)
+        } else if let label = slot.policy.defaultLabel {
+            statistics.implicit += 1
+            emit(e, kind: .implicit, sequence: 0, defaultLabel: label, output: &output)
+        } else {
+            statistics.dropped += 1
+        }
+    }
+
+    private mutating func emitCorrection(_ e: Int32, output: inout JoinOutput) {
+        entries[Int(e)].corrections &+= entries[Int(e)].corrections == .max ? 0 : 1
+        statistics.corrections += 1
+        emit(e, kind: .correction, sequence: Int(entries[Int(e)].corrections), output: &output)
+    }
+
+    private mutating func emit(_ e: Int32, kind: LabelKind, sequence: Int, defaultLabel: LabelValue? = nil, output: inout JoinOutput) {
+        let entry = entries[Int(e)]
+        let slot = models[Int(entry.model)]
+        let start = output.writer.bytes.count
+        arena.withUnsafeBufferPointer { a in
+            let o = Int(entry.payloadOffset)
+            let ridLength = Int(a[o]) | Int(a[o + 1]) << 8
+            let rid = UnsafeBufferPointer(rebasing: a[(o + 2) ..< (o + 2 + ridLength)])
+            let fragment = UnsafeBufferPointer(rebasing: a[(o + 2 + ridLength) ..< (o + Int(entry.payloadLength))])
+            var w = output.writer
+            output.writer = JSONWriter(capacity: 0)
+            w.beginObject()
+            w.key("event_id")
+            appendEventID(to: &w, model: slot.name, rid: rid, time: entry.time, sequence: sequence)
+            w.key("request_id"); w.string(utf8: rid)
+            w.key("model"); w.raw(slot.quotedName)
+            w.raw(CollectionOfOne(UInt8(ascii: ",")))
+            w.raw(fragment)
+            w.continueObject()
+            w.key("label")
+            if let defaultLabel {
+                w.label(defaultLabel)
+            } else {
+                switch entry.aggregateKind {
+                case .bool: w.bool(entry.aggregate != 0)
+                case .string: w.string(stringAggregates[e] ?? "")
+                case .number, .none: w.number(entry.aggregate)
+                }
+            }
+            w.key("label_kind"); w.string(kind.rawValue)
+            w.key("prediction_time"); w.time(EventTime(milliseconds: entry.time))
+            if defaultLabel != nil {
+                w.key("label_time"); w.null()
+                w.key("label_delay_ms"); w.null()
+            } else {
+                w.key("label_time"); w.time(EventTime(milliseconds: entry.time &+ Int64(entry.aggregateDelay)))
+                w.key("label_delay_ms"); w.int(Int64(entry.aggregateDelay))
+            }
+            w.endObject()
+            output.writer = w
+        }
+        output.append(start: start, model: slot.name, kind: kind)
+    }
+
+    private func appendEventID(to w: inout JSONWriter, model: String, rid: UnsafeBufferPointer<UInt8>, time: Int64, sequence: Int) {
+        let id = Self.eventID(model: model, requestID: UnsafeRawBufferPointer(rid), time: time, sequence: sequence)
+        w.raw(id)
+    }
+
+    /// The deterministic `event_id` of an example: 32 hex digits from the model, request id, prediction time
+    /// and the example's sequence for that prediction (0 for the first, n for the n-th correction).
+    public static func eventID(model: String, requestID: UnsafeRawBufferPointer, time: Int64, sequence: Int) -> [UInt8] {
+        let base = StableHash.combine(StableHash.combine(StableHash.hash(model, seed: 11), UInt64(bitPattern: time)), UInt64(sequence))
+        let a = StableHash.hash(requestID, seed: base)
+        let b = StableHash.hash(requestID, seed: base ^ 0x5851_F42D_4C95_7F2D)
+        let hex: StaticString = "0123456789abcdef"
+        var out = [UInt8]()
+        out.reserveCapacity(34)
+        out.append(UInt8(ascii: "\""))
+        hex.withUTF8Buffer { digits in
+            for word in [a, b] {
+                for shift in stride(from: 60, through: 0, by: -4) { out.append(digits[Int((word >> UInt64(shift)) & 0xF)]) }
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+        return out
+    }
+
+    // MARK: Models
+
+    mutating func modelNumber(_ name: String) -> UInt16 {
+        if let n = modelNumbers[name] { return n }
+        precondition(models.count < Int(OrphanLabel.anyModel), "too many models")
+        let n = UInt16(models.count)
+        var w = JSONWriter(capacity: name.utf8.count + 2)
+        w.string(name)
+        models.append(ModelSlot(name: name, quotedName: w.bytes, policy: configuration.policy(for: name)))
+        modelNumbers[name] = n
+        return n
+    }
+}
+
+struct ModelSlot: Sendable {
+    var name: String
+    var quotedName: [UInt8]
+    var policy: JoinPolicy
+}
+
+/// A prediction in the join's state: 56 bytes plus its payload in the arena.
+struct PendingPrediction: Sendable {
+    enum AggregateKind: UInt8 { case none = 0, number = 1, bool = 2, string = 3 }
+    static let closedFlag: UInt8 = 1
+    static let extraFingerprintsFlag: UInt8 = 2
+
+    /// Stable hash of the request id.
+    var hash: UInt64
+    var payloadOffset: UInt32
+    var payloadLength: UInt32
+    /// Effective event time (ms).
+    var time: Int64
+    /// The aggregate label (number, 0/1 for booleans; unused for strings).
+    var aggregate: Double = 0
+    /// The first applied label's fingerprint (0: none); more are in `extraFingerprints`.
+    var fingerprint: UInt64 = 0
+    /// Predictions clock before this prediction, minus `time`, saturated to 32 bits (exact for every decision:
+    /// beyond ±24 days the comparisons it feeds are settled either way).
+    var predictionClockDelta: Int32
+    /// Event time of the label that set the aggregate, minus `time` (within the window, so 32 bits suffice).
+    var aggregateDelay: Int32 = 0
+    var model: UInt16
+    var corrections: UInt16 = 0
+    var onTimeLabels: UInt8 = 0
+    var flags: UInt8 = 0
+    var kindRaw: UInt8 = 0
+
+    init(hash: UInt64, payloadOffset: UInt32, payloadLength: UInt32, time: Int64, predictionClockDelta: Int32, model: UInt16) {
+        self.hash = hash
+        self.payloadOffset = payloadOffset
+        self.payloadLength = payloadLength
+        self.time = time
+        self.predictionClockDelta = predictionClockDelta
+        self.model = model
+    }
+
+    var aggregateKind: AggregateKind {
+        get { AggregateKind(rawValue: kindRaw) ?? .none }
+        set { kindRaw = newValue.rawValue }
+    }
+
+    var predictionClockBefore: Int64 { time &+ Int64(predictionClockDelta) }
+
+    static func delta(_ t: Int64, from base: Int64) -> Int32 {
+        if t == .min { return .min }
+        let (d, overflow) = t.subtractingReportingOverflow(base)
+        if overflow { return t < base ? .min : .max }
+        return Int32(clamping: d)
+    }
+}
+
+/// A label held until its prediction arrives or no prediction can match it any more.
+struct OrphanLabel: Sendable {
+    static let anyModel: UInt16 = .max
+
+    var hash: UInt64
+    var requestID: String
+    var time: Int64
+    /// The labels clock just before this label arrived.
+    var clockBefore: Int64
+    var sequence: UInt64
+    var fingerprint: UInt64
+    var value: LabelValue
+    var model: UInt16
+    /// Whether it matched a prediction already (for the unattributed count when it expires).
+    var attributed: Bool
+
+    var asLabel: LabelJoinOperator.IncomingLabel { .init(time: time, fingerprint: fingerprint, value: value) }
+
+    static func chargedBytes(_ label: OrphanLabel) -> Int { MemoryLayout<OrphanLabel>.stride + 18 + label.requestID.utf8.count }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,49 @@
+/// A fast 64-bit hash that is the same in every process and on every run (unlike `Hasher`, which is seeded
+/// per process). Used for the join's request-id index, label fingerprints and deterministic event ids, all of
+/// which must agree between a run, its crash recovery and a replay. Assumes a little-endian machine.
+public enum StableHash {
+    public static let defaultSeed: UInt64 = 0x9E37_79B9_7F4A_7C15
+
+    @inlinable @inline(__always)
+    static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 31)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 29)
+    }
+
+    /// Hashes raw bytes.
+    @inlinable
+    public static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = defaultSeed) -> UInt64 {
+        var h = seed ^ (UInt64(truncatingIfNeeded: bytes.count) &* 0xFF51_AFD7_ED55_8CCD)
+        var i = 0
+        let n = bytes.count
+        while i + 8 <= n {
+            h = mix(h ^ bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &+ 0x632B_E59B_D9B4_E019
+            i += 8
+        }
+        if i < n {
+            var tail: UInt64 = 0
+            var shift: UInt64 = 0
+            while i < n {
+                tail |= UInt64(bytes[i]) << shift
+                shift += 8
+                i += 1
+            }
+            h = mix(h ^ tail ^ 0x8000_0000_0000_0000)
+        }
+        return mix(h)
+    }
+
+    /// Hashes a string's UTF-8 bytes.
+    @inlinable
+    public static func hash(_ string: String, seed: UInt64 = defaultSeed) -> UInt64 {
+        var s = string
+        return s.withUTF8 { hash(UnsafeRawBufferPointer($0), seed: seed) }
+    }
+
+    /// Combines a hash with a 64-bit value.
+    @inlinable @inline(__always)
+    public static func combine(_ h: UInt64, _ value: UInt64) -> UInt64 {
+        mix(h ^ (value &+ 0x9E37_79B9_7F4A_7C15 &+ (h << 6) &+ (h >> 2)))
+    }
+}
