@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // The C boundary: Debian's librdkafka through pkg-config, and a shim for what Swift cannot call.
@@ -44,6 +45,7 @@ let package = Package(
         ),
         .target(name: "Events", swiftSettings: strict),
         .target(name: "LabelJoin", dependencies: ["Events"], swiftSettings: strict),
+        .target(name: "StateStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .target(
             name: "Telemetry",
             dependencies: [
@@ -59,7 +61,7 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "Kafka", "Events",
+                "Kafka", "Events", "LabelJoin", "StateStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -67,13 +69,13 @@ let package = Package(
         ),
         .target(
             name: "TidelineConfig",
-            dependencies: ["Kafka", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Kafka", "Events", "LabelJoin", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         .target(
             name: "TidelineCLI",
             dependencies: [
-                "Kafka", "Events", "Pipeline", "Telemetry", "TidelineConfig",
+                "Kafka", "Events", "Pipeline", "Telemetry", "TidelineConfig", "LabelJoin",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -93,6 +95,7 @@ let package = Package(
         .testTarget(name: "EventsTests", dependencies: ["Events"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kafka", "Events", "TidelineTestKit"], swiftSettings: strict),
         .testTarget(name: "LabelJoinTests", dependencies: ["LabelJoin", "Events"], swiftSettings: strict),
+        .testTarget(name: "StateStoreTests", dependencies: ["StateStore"], swiftSettings: strict),
         .testTarget(name: "TidelineConfigTests", dependencies: ["TidelineConfig", "Kafka"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", .product(name: "Metrics", package: "swift-metrics")], swiftSettings: strict),
         .testTarget(

@@ -95,6 +95,8 @@ public struct KafkaConsumerConfiguration: Sendable, Equatable {
     public var maxBatchSize: Int = 2048
     /// How many batches may wait between the poll thread and the reader before polling pauses (backpressure).
     public var bufferedBatches: Int = 16
+    /// When set, the consumer delivers `.idle` after this long without a record.
+    public var idleEventInterval: Duration?
 
     public init(client: KafkaClientConfiguration, groupID: String? = nil) {
         self.client = client

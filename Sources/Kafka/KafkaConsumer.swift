@@ -15,6 +15,9 @@ public enum KafkaConsumerEvent: Sendable {
     case partitionsRevoked([TopicPartition])
     /// A non-fatal error reported by the client or for a partition; the consumer keeps running.
     case error(KafkaError)
+    /// No record arrived for `KafkaConsumerConfiguration.idleEventInterval` (only when that is set): a tick for
+    /// work that depends on quiet time, such as advancing idle partitions' clocks.
+    case idle
 }
 
 /// Consumes records through librdkafka, as an `AsyncSequence` of `KafkaConsumerEvent`.
@@ -30,6 +33,14 @@ public final class KafkaConsumer: @unchecked Sendable {
     public let configuration: KafkaConsumerConfiguration
     /// How long a revocation waits for the reader to acknowledge it before librdkafka proceeds.
     public var revocationTimeout: TimeInterval = 30
+    /// Called on the poll thread when the group assigns partitions, before fetching starts: returns where to
+    /// start reading each partition (e.g. the offsets a stage's checkpoint reflects). Partitions it leaves out
+    /// start at their committed offset. Set it before `subscribe`.
+    public var startingOffsets: (@Sendable ([TopicPartition]) -> [TopicPartition: Int64])? {
+        get { stateLock.withLock { _startingOffsets } }
+        set { stateLock.withLock { _startingOffsets = newValue } }
+    }
+    private var _startingOffsets: (@Sendable ([TopicPartition]) -> [TopicPartition: Int64])?
     let client: NativeClient
     private let logger: Logger
     private let queue: OpaquePointer
@@ -272,8 +283,12 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// stop request can go unnoticed if `rd_kafka_queue_yield` is missed.
     private func pollOnce(_ buffer: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>, maxBatch: Int,
                           topicNames: inout [OpaquePointer: String]) {
-        let first = rd_kafka_consume_batch_queue(queue, 1000, buffer, 1)
-        if first <= 0 { return }
+        let idleAfter = configuration.idleEventInterval.map { Self.milliseconds($0) }
+        let first = rd_kafka_consume_batch_queue(queue, idleAfter ?? 1000, buffer, 1)
+        if first <= 0 {
+            if idleAfter != nil && first == 0 && !channel.isFinished { _ = channel.send(.idle) }
+            return
+        }
         let rest = maxBatch > 1 ? rd_kafka_consume_batch_queue(queue, 0, buffer + 1, maxBatch - 1) : 0
         deliver(buffer, count: 1 + Swift.max(0, rest), topicNames: &topicNames)
     }
@@ -378,6 +393,13 @@ public final class KafkaConsumer: @unchecked Sendable {
         let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
         if err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
             logger.info("partitions assigned: \(partitions.map(\.description).joined(separator: ","))")
+            if let starting = startingOffsets?(partitions) {
+                for i in 0..<Int(list.pointee.cnt) {
+                    let element = list.pointee.elems[i]
+                    let tp = TopicPartition(topic: String(cString: element.topic), partition: element.partition)
+                    if let offset = starting[tp] { list.pointee.elems[i].offset = offset }
+                }
+            }
             if cooperative {
                 if let error = rd_kafka_incremental_assign(rk, list) { logger.error("\(KafkaError.consuming(error, "incremental assign"))") }
             } else {

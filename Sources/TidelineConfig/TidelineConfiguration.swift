@@ -1,5 +1,7 @@
 import Foundation
 public import Kafka
+public import LabelJoin
+public import Events
 import Yams
 
 /// The contents of `tideline.yaml`: where Kafka is, how topics are named, where metrics are served, event
@@ -32,20 +34,46 @@ public struct TidelineConfiguration: Sendable, Equatable {
     public struct Model: Sendable, Equatable {
         public var name: String
         public var task: Task = .binaryClassification
-        /// Stage sections (`join`, `monitor`, `train`) kept as YAML text for the stages that define them.
+        /// Stage sections not yet typed (`monitor`, `train`) kept as YAML text for the stages that define them.
         public var sections: [String: String] = [:]
+        /// The model's `join` section, if it has one (over `join.defaults`).
+        public var join: JoinPolicy?
     }
 
     public var kafka = KafkaSection()
     public var metrics = MetricsSection()
     public var limits = LimitsSection()
     public var models: [Model] = []
+    public var join = JoinStageSettings()
+    public var state = StateSection()
 
     public init() {}
+
+    /// The join operator's configuration: per-model policies (a model without a `join` section gets
+    /// `join.defaults`, with no default label unless it is a binary classifier) and the stage-wide settings.
+    public var joinConfiguration: JoinConfiguration {
+        var c = join.operatorConfiguration
+        for model in models {
+            if let policy = model.join { c.models[model.name] = policy } else {
+                var p = c.defaultPolicy
+                if model.task != .binaryClassification { p.defaultLabel = nil }
+                c.models[model.name] = p
+            }
+        }
+        return c
+    }
 
     /// The Kafka client settings this configuration describes.
     public var kafkaClient: KafkaClientConfiguration {
         KafkaClientConfiguration(bootstrapServers: kafka.brokers, clientID: kafka.clientID, properties: kafka.properties)
+    }
+
+    /// The decoder limits from `limits:`.
+    public var eventLimits: EventLimits {
+        var l = EventLimits()
+        l.maxEventBytes = limits.maxEventBytes
+        l.maxFeatures = limits.maxFeatures
+        return l
     }
 
     /// The full name of a topic: prefix + base name.
@@ -68,7 +96,12 @@ public struct TidelineConfiguration: Sendable, Equatable {
         var config = TidelineConfiguration()
         guard let root else { return config }
         let r = ConfigReader(file: file)
-        let top = try r.mapping(root, "", allowed: ["kafka", "metrics", "limits", "models"])
+        let top = try r.mapping(root, "", allowed: ["kafka", "metrics", "limits", "join", "state", "models"])
+        if let k = top["join"] { config.join = try r.joinStage(k) }
+        if let k = top["state"] {
+            let m = try r.mapping(k, "state", allowed: ["path"])
+            if let v = m["path"] { config.state.path = try r.string(v, "state.path") }
+        }
         if let k = top["kafka"] {
             let m = try r.mapping(k, "kafka", allowed: ["brokers", "client_id", "topic_prefix", "properties"])
             if let v = m["brokers"] {
@@ -117,13 +150,23 @@ public struct TidelineConfiguration: Sendable, Equatable {
                     }
                     model.task = task
                 }
-                for section in ["join", "monitor", "train"] {
+                if let v = m["join"] {
+                    var base = config.join.operatorConfiguration.defaultPolicy
+                    if model.task != .binaryClassification { base.defaultLabel = nil }
+                    let policy = try r.joinPolicy(v, "\(path).join", base: base)
+                    do { try policy.validate(model: name) } catch { throw r.error(v, error.field, error.message) }
+                    model.join = policy
+                }
+                for section in ["monitor", "train"] {
                     guard let v = m[section] else { continue }
                     _ = try r.mapping(v, "\(path).\(section)", allowed: nil)
                     model.sections[section] = (try? Yams.serialize(node: v)) ?? ""
                 }
                 config.models.append(model)
             }
+        }
+        do { try config.joinConfiguration.validate() } catch {
+            throw ConfigurationError(file: file, line: nil, field: error.field, message: error.message)
         }
         return config
     }

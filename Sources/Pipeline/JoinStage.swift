@@ -1,0 +1,438 @@
+public import Events
+import Foundation
+public import Kafka
+public import LabelJoin
+public import Logging
+import Metrics
+public import StateStore
+
+/// Settings of a label-join stage process.
+public struct JoinStageOptions: Sendable {
+    public var client: KafkaClientConfiguration
+    public var predictionsTopic: String
+    public var labelsTopic: String
+    public var outputTopic: String
+    public var deadLetterTopic: String
+    /// Consumer group; instances in one group share partitions (and must share `statePath`).
+    public var group: String
+    public var join: JoinConfiguration
+    /// Wall-clock quiet time (ms) after which a partition's clock is advanced; 0 disables punctuation.
+    public var idleTimeout: Int64
+    /// An idle partition's clock is advanced to wall clock minus this (ms).
+    public var idleSlack: Int64
+    /// Wall-clock interval (ms) between checkpoints.
+    public var checkpointInterval: Int64
+    /// The SQLite checkpoint database.
+    public var statePath: String
+    public var limits: EventLimits
+
+    public init(client: KafkaClientConfiguration, predictionsTopic: String = "predictions", labelsTopic: String = "labels",
+                outputTopic: String = "labeled-examples", deadLetterTopic: String = "dead-letter", group: String = "tideline-join",
+                join: JoinConfiguration = JoinConfiguration(), idleTimeout: Int64 = 30_000, idleSlack: Int64 = 5_000,
+                checkpointInterval: Int64 = 5_000, statePath: String = "tideline-state.sqlite", limits: EventLimits = .default) {
+        self.client = client
+        self.predictionsTopic = predictionsTopic
+        self.labelsTopic = labelsTopic
+        self.outputTopic = outputTopic
+        self.deadLetterTopic = deadLetterTopic
+        self.group = group
+        self.join = join
+        self.idleTimeout = idleTimeout
+        self.idleSlack = idleSlack
+        self.checkpointInterval = checkpointInterval
+        self.statePath = statePath
+        self.limits = limits
+    }
+
+    /// The key under which this stage's checkpoints are stored.
+    public var stateKey: String { "join/\(group)" }
+}
+
+/// Why a join stage refuses to start or stops.
+public struct JoinStageError: Error, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// The label-join stage: consumes `predictions` and `labels` (co-partitioned), runs one `LabelJoinOperator`
+/// per partition pair, publishes `labeled-examples` keyed by model, and sends undecodable records to
+/// `dead-letter`.
+///
+/// ## Exactly-once effects without transactions
+/// The operator's output depends only on the order of records within each input partition (see
+/// `LabelJoinOperator`), and `event_id` is a function of model, request id, prediction time and example
+/// sequence. So:
+/// 1. A checkpoint stores, in one SQLite transaction, each partition's snapshot and the input offsets it
+///    reflects; it is taken only after every example emitted before it has been acknowledged by Kafka.
+/// 2. A punctuation (idle-partition clock advance, driven by wall clock) is written to the same database,
+///    with the input position it applies at, *before* it takes effect.
+/// 3. On assignment (a restart, or a partition moving from another instance) the stage restores the
+///    snapshot, starts each input at the checkpointed offset, and re-applies recorded punctuations at their
+///    positions. Everything after the checkpoint is recomputed identically: examples published before a
+///    crash are published again with the same `event_id` and the same content, and downstream dedup by
+///    `event_id` yields exactly the output of an uninterrupted run. Nothing is lost, because nothing past
+///    a checkpoint is acknowledged as done.
+/// Kafka's committed offsets are advisory (lag monitoring); the checkpoint's offsets are authoritative.
+/// (Kafka transactions would remove the duplicates too; the embedded broker cannot prove them, see README.)
+///
+/// ## Threading
+/// `run()` is one task: it owns the operators; Kafka I/O happens on the clients' own threads.
+public final class JoinStage: @unchecked Sendable {
+    public let options: JoinStageOptions
+    private let logger: Logger
+    private let store: CheckpointStore
+    private let consumer: KafkaConsumer
+    private let producer: KafkaProducer
+    private var tasks: [Int32: PartitionState] = [:]
+    private var inFlight: [Task<[KafkaDeliveryReport], Never>] = []
+    private var output = JoinOutput()
+    private var lastCheckpoint = ContinuousClock.now
+    private var lastMetrics = ContinuousClock.now
+    private let metrics: JoinStageMetrics
+    private let predictionDecoding: Counter
+    private let deadLetters: Counter
+
+    struct PartitionState {
+        var op: LabelJoinOperator
+        /// Next offset per stream; -1 until known.
+        var next: [Int64] = [-1, -1]
+        var lastActivity: [ContinuousClock.Instant]
+        var lastPunctuation: [ContinuousClock.Instant]
+        /// Recorded punctuations not yet re-applied, per stream, in recorded order.
+        var pending: [[CheckpointStore.Punctuation]] = [[], []]
+        var dirty = false
+        var predictionsPaused = false
+    }
+
+    public init(options: JoinStageOptions, logger: Logger = Logger(label: "tideline.join")) throws {
+        try options.join.validate()
+        self.options = options
+        self.logger = logger
+        store = try CheckpointStore(path: options.statePath)
+        var consumerConfig = KafkaConsumerConfiguration(client: options.client, groupID: options.group)
+        consumerConfig.assignmentStrategy = "range"  // gives one member partition p of both topics
+        consumerConfig.idleEventInterval = .milliseconds(200)
+        consumerConfig.isolationLevel = "read_uncommitted"
+        consumer = try KafkaConsumer(configuration: consumerConfig, logger: logger)
+        var producerConfig = KafkaProducerConfiguration(client: options.client)
+        producerConfig.messageTimeoutMilliseconds = 0  // retry until delivered; a checkpoint waits for it
+        producer = try KafkaProducer(configuration: producerConfig, logger: logger)
+        metrics = JoinStageMetrics()
+        predictionDecoding = Counter(label: "tideline_events_decoded_total", dimensions: [("stage", "join")])
+        deadLetters = Counter(label: "tideline_dead_letters_total", dimensions: [("stage", "join")])
+    }
+
+    /// Runs until the task is cancelled (then checkpoints and leaves the group) or a fatal error.
+    public func run() async throws {
+        var quiet = logger
+        quiet.logLevel = .warning
+        let admin = try KafkaAdmin(configuration: options.client, logger: quiet)
+        if let problem = try await admin.coPartitioningProblem([options.predictionsTopic, options.labelsTopic]) {
+            throw JoinStageError("cannot join \(options.predictionsTopic) with \(options.labelsTopic): \(problem)")
+        }
+        let store = self.store, key = options.stateKey, topics = [options.predictionsTopic, options.labelsTopic]
+        let log = logger
+        consumer.startingOffsets = { partitions in
+            var result: [TopicPartition: Int64] = [:]
+            for tp in partitions {
+                guard let stream = topics.firstIndex(of: tp.topic) else { continue }
+                do {
+                    if let checkpoint = try store.load(stage: key, partition: tp.partition),
+                       let offset = checkpoint.offsets[JoinStream.allCases[stream].name] {
+                        result[tp] = offset
+                    }
+                } catch {
+                    log.error("cannot read checkpoint for \(tp): \(error)")
+                }
+            }
+            return result
+        }
+        try consumer.subscribe(topics: topics)
+        do {
+            for await event in consumer.events {
+                if Task.isCancelled { break }
+                switch event {
+                case .partitionsAssigned(let partitions): try assign(partitions)
+                case .partitionsRevoked(let partitions): try await revoke(partitions)
+                case .messages(let batch): try await handle(batch)
+                case .error(let error):
+                    if error.classification == .fatal { throw error }
+                    logger.warning("kafka: \(error)")
+                case .idle: break
+                }
+                try await punctuateIdlePartitions()
+                try await flushOutput()
+                applyBackpressure()
+                if ContinuousClock.now - lastCheckpoint >= .milliseconds(options.checkpointInterval) { try await checkpoint() }
+                if ContinuousClock.now - lastMetrics >= .seconds(1) { publishMetrics() }
+            }
+            try await checkpoint()
+        } catch {
+            logger.error("join stage stopping: \(error)")
+            await consumer.close()
+            try? await producer.close(timeout: .seconds(5))
+            throw error
+        }
+        await consumer.close()
+        try await producer.close()
+    }
+
+    /// Totals over the partitions this instance holds.
+    public var statistics: JoinStatistics {
+        var s = JoinStatistics()
+        for t in tasks.values { s.add(t.op.statistics) }
+        return s
+    }
+
+    // MARK: Assignment
+
+    private func assign(_ partitions: [TopicPartition]) throws {
+        var byPartition: [Int32: Set<String>] = [:]
+        for tp in partitions { byPartition[tp.partition, default: []].insert(tp.topic) }
+        for (p, topics) in byPartition.sorted(by: { $0.key < $1.key }) {
+            guard topics.count == 2 else {
+                throw JoinStageError("partition \(p) of only \(topics.sorted().joined()) was assigned; the join needs the same partition of both topics (use the range assignor)")
+            }
+            let now = ContinuousClock.now
+            var state = PartitionState(op: LabelJoinOperator(configuration: options.join), lastActivity: [now, now], lastPunctuation: [now, now])
+            if let checkpoint = try store.load(stage: options.stateKey, partition: p) {
+                state.op = try LabelJoinOperator(configuration: options.join, snapshot: checkpoint.state)
+                for stream in JoinStream.allCases { state.next[Int(stream.rawValue)] = checkpoint.offsets[stream.name] ?? -1 }
+                for punctuation in try store.punctuations(stage: options.stateKey, partition: p) {
+                    guard let stream = JoinStream(name: punctuation.stream) else { continue }
+                    state.pending[Int(stream.rawValue)].append(punctuation)
+                }
+                logger.info("partition \(p): restored \(state.op.heldPredictions) predictions, \(state.op.heldLabels) labels at offsets \(state.next)")
+            }
+            // Punctuations recorded exactly at the checkpoint position apply before any new record.
+            for stream in JoinStream.allCases where state.next[Int(stream.rawValue)] >= 0 {
+                applyPunctuations(&state, stream, upTo: state.next[Int(stream.rawValue)])
+            }
+            tasks[p] = state
+        }
+    }
+
+    private func revoke(_ partitions: [TopicPartition]) async throws {
+        let numbers = Set(partitions.map(\.partition))
+        try await checkpoint(only: numbers)
+        for p in numbers { tasks[p] = nil }
+    }
+
+    // MARK: Records
+
+    private func handle(_ batch: KafkaMessageBatch) async throws {
+        var deadLetterMessages: [KafkaOutgoingMessage] = []
+        let now = ContinuousClock.now
+        for message in batch {
+            guard tasks[message.partition] != nil else { continue }
+            let stream: JoinStream = message.topic == options.predictionsTopic ? .predictions : .labels
+            let s = Int(stream.rawValue)
+            let next = tasks[message.partition]!.next[s]
+            if next >= 0 && message.offset < next { continue }  // already reflected in the restored state
+            applyPunctuations(&tasks[message.partition]!, stream, upTo: message.offset)
+            let record = message.timestampMilliseconds
+            do {
+                switch stream {
+                case .predictions:
+                    let event = try PredictionEvent.decode(message.value, limits: options.limits)
+                    tasks[message.partition]!.op.process(event, recordTimestamp: record, into: &output)
+                case .labels:
+                    let event = try LabelEvent.decode(message.value, limits: options.limits)
+                    tasks[message.partition]!.op.process(event, recordTimestamp: record, into: &output)
+                }
+            } catch {
+                deadLetterMessages.append(DeadLetter.record(
+                    for: message, reason: error.description, kind: error.kind.rawValue, field: error.field, stage: "join",
+                    deadLetterTopic: options.deadLetterTopic))
+            }
+            tasks[message.partition]!.next[s] = message.offset + 1
+            tasks[message.partition]!.lastActivity[s] = now
+            tasks[message.partition]!.dirty = true
+            applyPunctuations(&tasks[message.partition]!, stream, upTo: message.offset + 1)
+        }
+        predictionDecoding.increment(by: Int64(batch.count - deadLetterMessages.count))
+        if !deadLetterMessages.isEmpty {
+            deadLetters.increment(by: Int64(deadLetterMessages.count))
+            inFlight.append(Task { [producer] in await producer.send(deadLetterMessages) })
+        }
+    }
+
+    /// Applies recorded punctuations whose position is at or before `position` (all records before it done).
+    private func applyPunctuations(_ state: inout PartitionState, _ stream: JoinStream, upTo position: Int64) {
+        let s = Int(stream.rawValue)
+        while let first = state.pending[s].first, first.position <= position {
+            state.op.advance(stream, to: first.time, into: &output)
+            state.pending[s].removeFirst()
+        }
+    }
+
+    /// Advances the clock of every input partition that has been quiet for `idleTimeout`, recording the
+    /// punctuation first so a recovery applies it at the same position.
+    private func punctuateIdlePartitions() async throws {
+        guard options.idleTimeout > 0 else { return }
+        let now = ContinuousClock.now
+        let wall = Int64(Date().timeIntervalSince1970 * 1000)
+        let timeout = Duration.milliseconds(options.idleTimeout)
+        let every = Duration.milliseconds(max(1_000, options.idleTimeout / 10))
+        for p in tasks.keys.sorted() {
+            for stream in JoinStream.allCases {
+                let s = Int(stream.rawValue)
+                let state = tasks[p]!
+                guard now - state.lastActivity[s] >= timeout, now - state.lastPunctuation[s] >= every,
+                      state.next[s] >= 0, state.pending[s].isEmpty else { continue }
+                let target = wall - options.idleSlack
+                let clock = stream == .predictions ? state.op.predictionClock : state.op.labelClock
+                guard target > clock else { continue }
+                try store.record(stage: options.stateKey, partition: p,
+                                 .init(stream: stream.name, position: state.next[s], time: target))
+                tasks[p]!.op.advance(stream, to: target, into: &output)
+                tasks[p]!.lastPunctuation[s] = now
+                tasks[p]!.dirty = true
+            }
+        }
+    }
+
+    // MARK: Output, checkpoints
+
+    private func flushOutput() async throws {
+        guard !output.isEmpty else { return }
+        var messages: [KafkaOutgoingMessage] = []
+        messages.reserveCapacity(output.count)
+        let bytes = output.bytes
+        for r in output.records {
+            messages.append(KafkaOutgoingMessage(topic: options.outputTopic, key: Array(r.model.utf8),
+                                                 value: Array(bytes[r.start ..< r.start + r.length])))
+        }
+        metrics.emitted(output.records)
+        output.removeAll()
+        inFlight.append(Task { [producer] in await producer.send(messages) })
+        if inFlight.count > 16 { try await awaitDeliveries(keep: 8) }
+    }
+
+    private func awaitDeliveries(keep: Int = 0) async throws {
+        while inFlight.count > keep {
+            let reports = await inFlight.removeFirst().value
+            if let failed = reports.first(where: { !$0.isDelivered }) {
+                throw JoinStageError("could not publish to \(failed.topic): \(failed.error.map { "\($0)" } ?? "unknown error"); stopping so that a restart resumes from the last checkpoint")
+            }
+        }
+    }
+
+    /// Saves every dirty partition (or those in `only`) after all output so far is acknowledged.
+    private func checkpoint(only: Set<Int32>? = nil) async throws {
+        try await flushOutput()
+        try await awaitDeliveries()
+        var items: [(partition: Int32, checkpoint: CheckpointStore.Checkpoint)] = []
+        var commits: [TopicPartitionOffset] = []
+        for (p, state) in tasks where (only.map { $0.contains(p) } ?? state.dirty) {
+            var offsets: [String: Int64] = [:]
+            for stream in JoinStream.allCases where state.next[Int(stream.rawValue)] >= 0 {
+                offsets[stream.name] = state.next[Int(stream.rawValue)]
+                commits.append(TopicPartitionOffset(topic: stream == .predictions ? options.predictionsTopic : options.labelsTopic,
+                                                    partition: p, offset: state.next[Int(stream.rawValue)]))
+            }
+            items.append((p, .init(state: state.op.snapshot(), offsets: offsets)))
+        }
+        lastCheckpoint = ContinuousClock.now
+        guard !items.isEmpty else { return }
+        try store.save(stage: options.stateKey, items)
+        for (p, _) in items { tasks[p]?.dirty = false }
+        metrics.checkpoints.increment()
+        if !commits.isEmpty {
+            do {
+                try consumer.store(commits)
+                try await consumer.commit(commits)
+            } catch {
+                logger.warning("offset commit failed (checkpoint is saved; only lag reporting is affected): \(error)")
+            }
+        }
+    }
+
+    private func applyBackpressure() {
+        guard options.join.overflow == .backpressure else { return }
+        for p in tasks.keys {
+            let state = tasks[p]!
+            let tp = TopicPartition(topic: options.predictionsTopic, partition: p)
+            if !state.predictionsPaused && state.op.isOverBound {
+                try? consumer.pause([tp])
+                tasks[p]!.predictionsPaused = true
+                metrics.backpressurePauses.increment()
+            } else if state.predictionsPaused && state.op.pendingBytes < options.join.maxPendingBytes * 9 / 10 {
+                try? consumer.resume([tp])
+                tasks[p]!.predictionsPaused = false
+            }
+        }
+    }
+
+    private func publishMetrics() {
+        lastMetrics = ContinuousClock.now
+        var open = 0, held = 0, labels = 0, bytes = 0
+        var oldestAge: Int64 = 0
+        var stats = JoinStatistics()
+        for state in tasks.values {
+            open += state.op.openPredictions
+            held += state.op.heldPredictions
+            labels += state.op.heldLabels
+            bytes += state.op.pendingBytes
+            if let oldest = state.op.oldestOpenPredictionTime { oldestAge = max(oldestAge, state.op.predictionClock - oldest) }
+            stats.add(state.op.statistics)
+        }
+        metrics.publish(open: open, held: held, labels: labels, bytes: bytes, oldestAge: oldestAge, statistics: stats)
+    }
+}
+
+extension JoinStream {
+    /// The name used in checkpoints: `predictions` or `labels`.
+    public var name: String { self == .predictions ? "predictions" : "labels" }
+    init?(name: String) {
+        switch name {
+        case "predictions": self = .predictions
+        case "labels": self = .labels
+        default: return nil
+        }
+    }
+}
+
+/// The join stage's Prometheus metrics.
+struct JoinStageMetrics {
+    let examples: [LabelKind: Counter]
+    let checkpoints = Counter(label: "tideline_join_checkpoints_total")
+    let backpressurePauses = Counter(label: "tideline_join_backpressure_pauses_total")
+    let openPredictions = Gauge(label: "tideline_join_open_predictions")
+    let heldPredictions = Gauge(label: "tideline_join_held_predictions")
+    let heldLabels = Gauge(label: "tideline_join_held_labels")
+    let pendingBytes = Gauge(label: "tideline_join_pending_bytes")
+    let oldestPendingAge = Gauge(label: "tideline_join_oldest_pending_age_ms")
+    let counts: [(String, Gauge)]
+    let completeness: [(Int64, Gauge)]
+
+    init() {
+        var e: [LabelKind: Counter] = [:]
+        for kind in LabelKind.allCases { e[kind] = Counter(label: "tideline_join_examples_total", dimensions: [("kind", kind.rawValue)]) }
+        examples = e
+        counts = ["duplicate_predictions", "duplicate_labels", "expired_predictions", "dropped", "too_late_labels",
+                  "unattributed_labels", "mismatched_labels", "future_clamped", "evicted_early"].map {
+            ($0, Gauge(label: "tideline_join_events", dimensions: [("outcome", $0)]))
+        }
+        completeness = JoinStatistics.delayBuckets.map { ($0, Gauge(label: "tideline_join_label_completeness", dimensions: [("within_ms", String($0))])) }
+    }
+
+    func emitted(_ records: [JoinOutput.Record]) {
+        var byKind: [LabelKind: Int64] = [:]
+        for r in records { byKind[r.kind, default: 0] += 1 }
+        for (kind, n) in byKind { examples[kind]?.increment(by: n) }
+    }
+
+    func publish(open: Int, held: Int, labels: Int, bytes: Int, oldestAge: Int64, statistics s: JoinStatistics) {
+        openPredictions.record(open)
+        heldPredictions.record(held)
+        heldLabels.record(labels)
+        pendingBytes.record(bytes)
+        oldestPendingAge.record(oldestAge)
+        let values = [s.duplicatePredictions, s.duplicateLabels, s.expiredPredictions, s.dropped, s.tooLateLabels,
+                      s.unattributedLabels, s.mismatchedLabels, s.futureClamped, s.evictedEarly]
+        for (i, (_, gauge)) in counts.enumerated() { gauge.record(values[i]) }
+        for (bound, gauge) in completeness { gauge.record(s.completeness(within: bound)) }
+    }
+}

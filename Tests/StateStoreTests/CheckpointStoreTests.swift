@@ -1,0 +1,32 @@
+import Foundation
+import StateStore
+import Testing
+
+@Suite struct CheckpointStoreTests {
+    func temporaryPath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("tideline-\(UUID().uuidString)/state.sqlite").path
+    }
+
+    @Test func savesAndLoadsStateWithOffsetsAtomically() throws {
+        let path = temporaryPath()
+        let store = try CheckpointStore(path: path)
+        #expect(try store.load(stage: "join", partition: 0) == nil)
+        let a = CheckpointStore.Checkpoint(state: [1, 2, 3], offsets: ["predictions": 10, "labels": 7])
+        try store.save(stage: "join", [(0, a)])
+        #expect(try store.load(stage: "join", partition: 0) == a)
+        #expect(try store.load(stage: "other", partition: 0) == nil)
+        // A second process (here: a second store on the same file) sees it.
+        let other = try CheckpointStore(path: path)
+        #expect(try other.load(stage: "join", partition: 0) == a)
+    }
+
+    @Test func punctuationsAreKeptUntilACheckpointReflectsThem() throws {
+        let store = try CheckpointStore(path: temporaryPath())
+        try store.record(stage: "join", partition: 3, .init(stream: "labels", position: 5, time: 100))
+        try store.record(stage: "join", partition: 3, .init(stream: "predictions", position: 9, time: 200))
+        try store.record(stage: "join", partition: 3, .init(stream: "labels", position: 8, time: 300))
+        #expect(try store.punctuations(stage: "join", partition: 3).map(\.time) == [100, 200, 300])
+        try store.save(stage: "join", [(3, .init(state: [], offsets: ["labels": 6, "predictions": 9]))])
+        #expect(try store.punctuations(stage: "join", partition: 3).map(\.time) == [300])
+    }
+}
