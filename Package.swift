@@ -88,19 +88,19 @@ let package = Package(
         .executableTarget(name: "tideline", dependencies: ["TidelineCLI"], swiftSettings: strict),
         .target(
             name: "TidelineTestKit",
-            dependencies: ["Kafka", "Events"],
+            dependencies: ["Kafka", "Events", "LabelJoin"],
             swiftSettings: strict
         ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TidelineTestKit"], swiftSettings: strict),
         .testTarget(name: "EventsTests", dependencies: ["Events"], resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kafka", "Events", "TidelineTestKit"], swiftSettings: strict),
-        .testTarget(name: "LabelJoinTests", dependencies: ["LabelJoin", "Events"], swiftSettings: strict),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kafka", "Events", "LabelJoin", "StateStore", "TidelineTestKit"], swiftSettings: strict),
+        .testTarget(name: "LabelJoinTests", dependencies: ["LabelJoin", "Events", "TidelineTestKit"], swiftSettings: strict),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore"], swiftSettings: strict),
         .testTarget(name: "TidelineConfigTests", dependencies: ["TidelineConfig", "Kafka"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", .product(name: "Metrics", package: "swift-metrics")], swiftSettings: strict),
         .testTarget(
             name: "TidelineCLITests",
-            dependencies: ["TidelineCLI", "TidelineTestKit", "Kafka", "Events"],
+            dependencies: ["TidelineCLI", "TidelineTestKit", "Kafka", "Events", "LabelJoin", "Pipeline", "TidelineConfig"],
             swiftSettings: strict
         ),
     ]

@@ -92,6 +92,11 @@ public final class JoinStage: @unchecked Sendable {
     private let metrics: JoinStageMetrics
     private let predictionDecoding: Counter
     private let deadLetters: Counter
+    private let progressLock = NSLock()
+    private var _firstRecordAt: ContinuousClock.Instant?
+
+    /// When this instance processed its first record (for benchmarks and readiness). Thread-safe.
+    public var firstRecordAt: ContinuousClock.Instant? { progressLock.withLock { _firstRecordAt } }
 
     struct PartitionState {
         var op: LabelJoinOperator
@@ -224,6 +229,7 @@ public final class JoinStage: @unchecked Sendable {
     private func handle(_ batch: KafkaMessageBatch) async throws {
         var deadLetterMessages: [KafkaOutgoingMessage] = []
         let now = ContinuousClock.now
+        if _firstRecordAt == nil { progressLock.withLock { _firstRecordAt = now } }
         for message in batch {
             guard tasks[message.partition] != nil else { continue }
             let stream: JoinStream = message.topic == options.predictionsTopic ? .predictions : .labels

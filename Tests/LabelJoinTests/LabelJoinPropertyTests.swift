@@ -1,6 +1,7 @@
 import Events
 import LabelJoin
 import Testing
+import TidelineTestKit
 
 /// Random streams through the operator, in random interleavings and with snapshot/restore at random points,
 /// compared with `ReferenceJoin`.

@@ -1,15 +1,17 @@
-import Events
-import LabelJoin
+public import Events
+public import LabelJoin
 
 /// One input position: an event with its Kafka record timestamp, or a punctuation (idle advance).
-enum Item<Event> {
+public enum Item<Event> {
     case event(Event, record: Int64?)
     case punctuation(Int64)
 }
 
-/// The label join computed the plain way: whole input sequences in hand, every prediction checked against
-/// every label, no incremental state. The property tests compare the operator with this.
-enum ReferenceJoin {
+/// The label join computed the plain way, straight from the semantics in `LabelJoinOperator`'s
+/// documentation: whole input sequences of one partition in hand, every prediction checked against every
+/// label of its request id, no incremental state, no timers. The property and crash tests compare the
+/// operator and the stage with this.
+public enum ReferenceJoin {
     struct Pred {
         var event: PredictionEvent
         var time: Int64
@@ -26,7 +28,7 @@ enum ReferenceJoin {
         return min(t, record + config.maxFutureSkew)
     }
 
-    static func run(_ config: JoinConfiguration, predictions: [Item<PredictionEvent>], labels: [Item<LabelEvent>]) -> [LabeledExample] {
+    public static func run(_ config: JoinConfiguration, predictions: [Item<PredictionEvent>], labels: [Item<LabelEvent>]) -> [LabeledExample] {
         var clock = Int64.min
         var preds: [Pred] = []
         for item in predictions {
@@ -52,14 +54,15 @@ enum ReferenceJoin {
 
         // Accepted predictions: not expired on arrival, not an exact repeat of an accepted one.
         var accepted: [Pred] = []
+        var acceptedKeys = Set<String>()
         for p in preds {
             let policy = config.policy(for: p.event.model)
             if p.clockBefore >= p.time + policy.window + policy.grace + policy.correctionHorizon { continue }
-            if accepted.contains(where: { $0.event.requestID == p.event.requestID && $0.event.model == p.event.model && $0.time == p.time }) {
-                continue
-            }
+            if !acceptedKeys.insert("\(p.event.requestID)\u{0}\(p.event.model)\u{0}\(p.time)").inserted { continue }
             accepted.append(p)
         }
+        var labelsByRequest: [String: [Lab]] = [:]
+        for l in labs { labelsByRequest[l.event.requestID, default: []].append(l) }
 
         var out: [LabeledExample] = []
         for p in accepted {
@@ -69,8 +72,8 @@ enum ReferenceJoin {
             var seen: [String] = []
             var onTime: [Lab] = []
             var late: [Lab] = []
-            for l in labs {
-                guard l.event.requestID == p.event.requestID, l.event.model == nil || l.event.model == p.event.model,
+            for l in labelsByRequest[p.event.requestID] ?? [] {
+                guard l.event.model == nil || l.event.model == p.event.model,
                       l.time >= p.time - policy.backwardWindow, l.time <= p.time + policy.window,
                       p.clockBefore < l.time + policy.backwardWindow + policy.grace else { continue }
                 let isOnTime = l.clockBefore < closeKey

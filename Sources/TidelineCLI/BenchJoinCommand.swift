@@ -1,0 +1,345 @@
+import ArgumentParser
+import Events
+import Foundation
+import Kafka
+import LabelJoin
+import Logging
+import Pipeline
+
+/// `tideline bench join`: the label join in process (one core), its memory per pending prediction, and the
+/// stage end to end through the embedded broker (throughput, and latency from label to labeled example).
+struct BenchJoin: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "join",
+        abstract: "Benchmark the label join: operator (in process), memory, end to end, latency. Prints JSON lines.")
+
+    @Option(name: .long, help: "Predictions in the operator and end-to-end runs (labels: ~90% of them).")
+    var count: Int = 1_000_000
+    @Option(name: .long, help: "Random seed.")
+    var seed: UInt64 = 42
+    @Option(name: .long, help: "Pending predictions for the memory measurement (0: skip).")
+    var pending: Int = 1_000_000
+    @Flag(name: .long, help: "Also run the stage end to end through an embedded broker.")
+    var endToEnd = false
+    @Option(name: .long, help: "Also measure latency at this many events/s (predictions + labels) end to end (0: skip).")
+    var latencyRate: Int = 0
+    @Option(name: .long, help: "Seconds of paced traffic for the latency run.")
+    var latencySeconds: Int = 10
+    @Option(name: .long, help: "Partitions of the input topics in end-to-end runs.")
+    var partitions: Int = 8
+    @Option(name: .long, help: "Use this broker (e.g. from `tideline broker`) for end-to-end runs and keep the topics, for the Python peer.")
+    var brokers: String?
+    @Option(name: .long, help: "Topic prefix for end-to-end runs (with --brokers).")
+    var topicPrefix: String?
+    @Option(name: .long, help: "Write the operator input (arrival order) as JSON Lines here, for the Python peer.")
+    var writeInput: String?
+    @Option(name: .long, help: "Repeat the operator run and report the fastest pass.")
+    var repeats: Int = 3
+
+    func validate() throws {
+        guard count >= 1 else { throw ValidationError("--count: must be at least 1") }
+        guard pending >= 0 else { throw ValidationError("--pending: must not be negative") }
+        guard (1...256).contains(partitions) else { throw ValidationError("--partitions: must be between 1 and 256") }
+        guard latencyRate >= 0 else { throw ValidationError("--latency-rate: must not be negative") }
+    }
+
+    static let policy = JoinPolicy(window: 30_000, backwardWindow: 1_000, grace: 1_000, correctionHorizon: 60_000,
+                                   defaultLabel: .bool(false), aggregation: .max)
+
+    /// Predictions every 1 ms of event time; labels (90%) after an exponential delay (mean 5 s); both in the
+    /// order they would arrive (by their own event time).
+    static func arrivals(count: Int, seed: UInt64) -> [Arrival] {
+        var traffic = SyntheticTraffic(seed: seed, intervalMilliseconds: 1, missingLabelRate: 0.1, meanLabelDelayMilliseconds: 5_000)
+        var out: [(Int64, Arrival)] = []
+        out.reserveCapacity(count * 2)
+        for _ in 0..<count {
+            var (p, l) = traffic.next()
+            p.entityID = nil
+            out.append((p.timestamp.milliseconds, .prediction(p)))
+            if let l { out.append((l.timestamp.milliseconds, .label(l))) }
+        }
+        return out.enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }.map(\.element.1)
+    }
+
+    enum Arrival {
+        case prediction(PredictionEvent)
+        case label(LabelEvent)
+        var requestID: String {
+            switch self {
+            case .prediction(let p): p.requestID
+            case .label(let l): l.requestID
+            }
+        }
+    }
+
+    func run() async throws {
+        let input = Self.arrivals(count: count, seed: seed)
+        if let writeInput {
+            var data = Data()
+            for a in input {
+                switch a {
+                case .prediction(let p): data.append(contentsOf: Array(#"{"t":"p","e":"#.utf8) + p.encoded() + Array("}\n".utf8))
+                case .label(let l): data.append(contentsOf: Array(#"{"t":"l","e":"#.utf8) + l.encoded() + Array("}\n".utf8))
+                }
+            }
+            try data.write(to: URL(fileURLWithPath: writeInput))
+        }
+        try operatorRun(input)
+        if pending > 0 { memoryRun() }
+        if endToEnd { try await endToEndRun(input) }
+        if latencyRate > 0 { try await latencyRun() }
+    }
+
+    // MARK: Operator, one core
+
+    func operatorRun(_ input: [Arrival]) throws {
+        let config = JoinConfiguration(defaultPolicy: Self.policy)
+        var best = Double.infinity
+        var examples = 0
+        var stats = JoinStatistics()
+        for _ in 0..<max(1, repeats) {
+            var op = LabelJoinOperator(configuration: config)
+            var out = JoinOutput()
+            var emitted = 0
+            let start = ContinuousClock.now
+            for (i, a) in input.enumerated() {
+                switch a {
+                case .prediction(let p): op.process(p, recordTimestamp: nil, into: &out)
+                case .label(let l): op.process(l, recordTimestamp: nil, into: &out)
+                }
+                if i & 1023 == 1023 {
+                    emitted += out.count
+                    out.removeAll()
+                }
+            }
+            op.advance(.labels, to: .max / 2, into: &out)
+            emitted += out.count
+            let seconds = (ContinuousClock.now - start).seconds
+            if seconds < best { best = seconds; examples = emitted; stats = op.statistics }
+        }
+        BenchCommand.report("join-operator", count: input.count, seconds: best, bytes: 0, extra: [
+            ("examples", .number(Double(examples))), ("observed", .number(Double(stats.observed))),
+            ("implicit", .number(Double(stats.implicit))), ("corrections", .number(Double(stats.corrections))),
+            ("note", .string("pre-decoded events through one LabelJoinOperator on one core, including encoding every labeled example")),
+        ])
+    }
+
+    // MARK: Memory per pending prediction
+
+    func memoryRun() {
+        var traffic = SyntheticTraffic(seed: seed, intervalMilliseconds: 1)
+        var op = LabelJoinOperator(configuration: JoinConfiguration(defaultPolicy: Self.policy, maxPendingBytes: 1 << 40 / 1024))
+        var out = JoinOutput()
+        var messageBytes = 0
+        let rssBefore = Self.residentBytes()
+        for _ in 0..<pending {
+            var p = traffic.next().prediction
+            p.entityID = nil
+            messageBytes += p.encoded().count
+            op.process(p, recordTimestamp: nil, into: &out)
+        }
+        let rssAfter = Self.residentBytes()
+        let n = Double(pending)
+        let payload = Double(op.pendingBytes - pending * LabelJoinOperator.entryOverhead) / n
+        BenchCommand.report("join-memory", count: pending, seconds: 1, bytes: op.allocatedBytes, extra: [
+            ("open_predictions", .number(Double(op.openPredictions))),
+            ("mean_message_bytes", .number((Double(messageBytes) / n * 10).rounded() / 10)),
+            ("mean_stored_payload_bytes", .number((payload * 10).rounded() / 10)),
+            ("fixed_bytes_per_pending", .number(Double(LabelJoinOperator.entryOverhead))),
+            ("allocated_bytes_per_pending", .number((Double(op.allocatedBytes) / n * 10).rounded() / 10)),
+            ("allocated_overhead_over_payload", .number(((Double(op.allocatedBytes) / n - payload) * 10).rounded() / 10)),
+            ("rss_bytes_per_pending", .number((Double(rssAfter - rssBefore) / n * 10).rounded() / 10)),
+            ("rss_overhead_over_payload", .number(((Double(rssAfter - rssBefore) / n - payload) * 10).rounded() / 10)),
+        ])
+        withExtendedLifetime(op) {}
+    }
+
+    static func residentBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+    }
+
+    // MARK: End to end
+
+    struct Broker {
+        var cluster: EmbeddedKafkaCluster?
+        var client: KafkaClientConfiguration
+        var prefix: String
+    }
+
+    func broker(partitions: Int) throws -> Broker {
+        let prefix = topicPrefix ?? "bench-join-\(UInt32.random(in: 0 ... .max))."
+        var quiet = Logger(label: "tideline.bench")
+        quiet.logLevel = .critical
+        let cluster: EmbeddedKafkaCluster? = brokers == nil ? try EmbeddedKafkaCluster(brokers: 1, logger: quiet) : nil
+        let servers = brokers ?? cluster!.bootstrapServers
+        let client = KafkaClientConfiguration(bootstrapServers: [servers], clientID: "tideline-bench")
+        if let cluster {
+            for (name, n) in [("predictions", partitions), ("labels", partitions), ("labeled-examples", 64), ("dead-letter", 1)] {
+                try cluster.createTopic(prefix + name, partitions: n)
+            }
+        }
+        return Broker(cluster: cluster, client: client, prefix: prefix)
+    }
+
+    final class Watch: @unchecked Sendable {
+        let lock = NSLock()
+        var count = 0
+        var last = ContinuousClock.now
+        var latencies: [Int64] = []
+        func add(_ n: Int) { lock.withLock { count += n; last = ContinuousClock.now } }
+    }
+
+    func endToEndRun(_ input: [Arrival]) async throws {
+        let b = try broker(partitions: partitions)
+        var quiet = Logger(label: "tideline.bench")
+        quiet.logLevel = .critical
+        // Produce the input first (not timed), keyed by request id with the murmur2 partitioner.
+        var producerConfig = KafkaProducerConfiguration(client: b.client)
+        producerConfig.queueMaxMessages = 1_000_000
+        producerConfig.lingerMilliseconds = 20
+        let producer = try KafkaProducer(configuration: producerConfig, logger: quiet)
+        var bytes = 0
+        for chunk in stride(from: 0, to: input.count, by: 50_000) {
+            let messages = input[chunk..<min(chunk + 50_000, input.count)].map { a -> KafkaOutgoingMessage in
+                switch a {
+                case .prediction(let p): KafkaOutgoingMessage(topic: b.prefix + "predictions", key: Array(p.requestID.utf8), value: p.encoded())
+                case .label(let l): KafkaOutgoingMessage(topic: b.prefix + "labels", key: Array(l.requestID.utf8), value: l.encoded())
+                }
+            }
+            bytes += messages.reduce(0) { $0 + $1.value.count }
+            try await producer.sendAll(messages)
+        }
+        try await producer.close()
+
+        // Expected output: the operator per partition on the same records.
+        var operators: [Int32: LabelJoinOperator] = [:]
+        var out = JoinOutput()
+        var expected = 0
+        for a in input {
+            let p = Murmur2Partitioner.partition(key: Array(a.requestID.utf8), partitions: partitions)
+            var op = operators[p] ?? LabelJoinOperator(configuration: JoinConfiguration(defaultPolicy: Self.policy))
+            switch a {
+            case .prediction(let e): op.process(e, recordTimestamp: nil, into: &out)
+            case .label(let e): op.process(e, recordTimestamp: nil, into: &out)
+            }
+            operators[p] = op
+            expected += out.count
+            out.removeAll()
+        }
+
+        let watch = Watch()
+        let watcher = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: b.client), logger: quiet)
+        try watcher.assign((0..<64).map { TopicPartitionOffset(topic: b.prefix + "labeled-examples", partition: $0, offset: -2) })
+        let watching = Task {
+            for await event in watcher.events { if case .messages(let batch) = event { watch.add(batch.count) } }
+        }
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("tideline-bench-\(UUID().uuidString).sqlite").path
+        let options = JoinStageOptions(
+            client: b.client, predictionsTopic: b.prefix + "predictions", labelsTopic: b.prefix + "labels",
+            outputTopic: b.prefix + "labeled-examples", deadLetterTopic: b.prefix + "dead-letter", group: b.prefix + "join",
+            join: JoinConfiguration(defaultPolicy: Self.policy), idleTimeout: 0, checkpointInterval: 2_000, statePath: state)
+        let stage = try JoinStage(options: options, logger: quiet)
+        let running = Task { try await stage.run() }
+        let deadline = ContinuousClock.now + .seconds(600)
+        while stage.firstRecordAt == nil && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        while watch.lock.withLock({ watch.count }) < expected && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let start = stage.firstRecordAt ?? ContinuousClock.now
+        let end = watch.lock.withLock { watch.last }
+        running.cancel()
+        _ = try? await running.value
+        watching.cancel()
+        await watcher.close()
+        let seconds = (end - start).seconds
+        BenchCommand.report("join-end-to-end", count: input.count, seconds: seconds, bytes: bytes, extra: [
+            ("examples", .number(Double(watch.lock.withLock { watch.count }))), ("expected_examples", .number(Double(expected))),
+            ("partitions", .number(Double(partitions))),
+            ("note", .string("from the stage's first consumed record to the last labeled example read back; input produced beforehand")),
+        ])
+        try? FileManager.default.removeItem(atPath: state)
+    }
+
+    // MARK: Latency
+
+    /// Paced traffic in real time: each prediction is followed ~1 ms later by its label (event time = wall
+    /// clock); with a 5 ms window, an example is due about when its label arrives. Latency is measured from
+    /// the label's event time (when it was produced) to when the example is read back from Kafka.
+    func latencyRun() async throws {
+        let b = try broker(partitions: partitions)
+        var quiet = Logger(label: "tideline.bench")
+        quiet.logLevel = .critical
+        let policy = JoinPolicy(window: 5, backwardWindow: 0, grace: 0, correctionHorizon: 0, defaultLabel: .bool(false), aggregation: .max)
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("tideline-bench-\(UUID().uuidString).sqlite").path
+        let options = JoinStageOptions(
+            client: b.client, predictionsTopic: b.prefix + "predictions", labelsTopic: b.prefix + "labels",
+            outputTopic: b.prefix + "labeled-examples", deadLetterTopic: b.prefix + "dead-letter", group: b.prefix + "join-latency",
+            join: JoinConfiguration(defaultPolicy: policy), idleTimeout: 0, checkpointInterval: 2_000, statePath: state)
+        let stage = try JoinStage(options: options, logger: quiet)
+        let running = Task { try await stage.run() }
+
+        let watch = Watch()
+        var watcherConfig = KafkaConsumerConfiguration(client: b.client)
+        watcherConfig.client.properties["fetch.wait.max.ms"] = "5"
+        let watcher = try KafkaConsumer(configuration: watcherConfig, logger: quiet)
+        try watcher.assign((0..<64).map { TopicPartitionOffset(topic: b.prefix + "labeled-examples", partition: $0, offset: -1) })
+        let watching = Task {
+            for await event in watcher.events {
+                guard case .messages(let batch) = event else { continue }
+                let now = Int64(Date().timeIntervalSince1970 * 1000)
+                var lat: [Int64] = []
+                for m in batch {
+                    if let e = try? LabeledExample.decode(m.value), e.labelKind == .observed, let t = e.labelTime { lat.append(now - t.milliseconds) }
+                }
+                watch.lock.withLock { watch.latencies += lat; watch.count += batch.count }
+            }
+        }
+        // Wait for the stage to join its group before pacing traffic.
+        try await Task.sleep(for: .seconds(5))
+        var producerConfig = KafkaProducerConfiguration(client: b.client)
+        producerConfig.lingerMilliseconds = 1
+        let producer = try KafkaProducer(configuration: producerConfig, logger: quiet)
+        let pairsPerMs = max(1, latencyRate / 2 / 1000)
+        var traffic = SyntheticTraffic(seed: seed)
+        let start = ContinuousClock.now
+        var sent = 0
+        var inFlight: [Task<[KafkaDeliveryReport], Never>] = []
+        let warmup = start + .seconds(2)
+        var tick = 0
+        while ContinuousClock.now - start < .seconds(latencySeconds) {
+            tick += 1
+            let due = start + .milliseconds(tick)
+            if due > ContinuousClock.now { try await Task.sleep(until: due, clock: .continuous) }
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            var messages: [KafkaOutgoingMessage] = []
+            for _ in 0..<pairsPerMs {
+                var (p, _) = traffic.next()
+                p.timestamp = EventTime(milliseconds: now - 1)
+                let l = LabelEvent(requestID: p.requestID, timestamp: EventTime(milliseconds: now), label: .bool(true), model: p.model)
+                messages.append(KafkaOutgoingMessage(topic: b.prefix + "predictions", key: Array(p.requestID.utf8), value: p.encoded()))
+                messages.append(KafkaOutgoingMessage(topic: b.prefix + "labels", key: Array(l.requestID.utf8), value: l.encoded()))
+            }
+            sent += messages.count
+            inFlight.append(Task { [messages] in await producer.send(messages) })
+            if inFlight.count > 64 { _ = await inFlight.removeFirst().value }
+            if ContinuousClock.now < warmup { watch.lock.withLock { watch.latencies.removeAll() } }
+        }
+        for t in inFlight { _ = await t.value }
+        let elapsed = (ContinuousClock.now - start).seconds
+        try await Task.sleep(for: .seconds(2))
+        running.cancel()
+        _ = try? await running.value
+        watching.cancel()
+        await watcher.close()
+        try await producer.close()
+        var lat = watch.lock.withLock { watch.latencies }
+        lat.sort()
+        func q(_ p: Double) -> Double { lat.isEmpty ? .nan : Double(lat[min(lat.count - 1, Int(Double(lat.count) * p))]) }
+        BenchCommand.report("join-latency", count: sent, seconds: elapsed, bytes: 0, extra: [
+            ("target_rate", .number(Double(latencyRate))), ("measured_examples", .number(Double(lat.count))),
+            ("p50_ms", .number(q(0.5))), ("p90_ms", .number(q(0.9))), ("p99_ms", .number(q(0.99))), ("max_ms", .number(lat.last.map(Double.init) ?? .nan)),
+            ("note", .string("label produced -> labeled example read back, through the embedded broker; 5 ms window; after 2 s warm-up")),
+        ])
+        try? FileManager.default.removeItem(atPath: state)
+    }
+}

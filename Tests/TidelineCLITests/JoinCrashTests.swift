@@ -1,0 +1,211 @@
+import Events
+import Foundation
+import Kafka
+import LabelJoin
+import Pipeline
+import Testing
+import TidelineConfig
+import TidelineTestKit
+
+/// `tideline run --stages join` as a subprocess, killed with SIGKILL at random points, restarted each time;
+/// the deduplicated output must equal the reference join of the inputs exactly.
+@Suite(.serialized) struct JoinCrashTests {
+    static let models = (0 ..< 24).map { "model-\($0)" }
+
+    /// 200 K predictions over 24 models, ~90% labeled with exponential delays (mean 5 s, some beyond the
+    /// window), labels arriving in event-time order with jitter, 1% duplicate labels.
+    static func traffic(count: Int, seed: UInt64) -> (predictions: [PredictionEvent], labels: [LabelEvent]) {
+        var generator = SyntheticTraffic(seed: seed, intervalMilliseconds: 2, missingLabelRate: 0.1, meanLabelDelayMilliseconds: 5_000)
+        var rng = SeededGenerator(seed: seed ^ 0xABCD)
+        var predictions: [PredictionEvent] = []
+        var labels: [(Int64, LabelEvent)] = []
+        predictions.reserveCapacity(count)
+        for i in 0 ..< count {
+            var (p, l) = generator.next()
+            p.model = models[i % models.count]
+            p.features = [Feature("x", .number(Double(i % 100))), Feature("d", .string(i % 2 == 0 ? "ios" : "web"))]
+            p.entityID = nil
+            p.itemID = nil
+            predictions.append(p)
+            if var l {
+                l.model = rng.next() % 3 == 0 ? nil : p.model
+                let arrival = l.timestamp.milliseconds + Int64(rng.next() % 3_000)
+                labels.append((arrival, l))
+                if rng.next() % 100 == 0 { labels.append((arrival + Int64(rng.next() % 30_000), l)) }
+            }
+        }
+        labels.sort { $0.0 < $1.0 }
+        return (predictions, labels.map(\.1))
+    }
+
+    static let yaml = """
+        join:
+          idle_timeout: 0
+          checkpoint_interval: 300ms
+          defaults:
+            window: 8s
+            backward_window: 1s
+            grace: 1s
+            correction_horizon: 20s
+            default_label: false
+            aggregation: max
+        metrics:
+          enabled: false
+        kafka:
+          properties:
+            session.timeout.ms: "3000"
+            heartbeat.interval.ms: "300"
+        """
+
+    final class OutputLog: @unchecked Sendable {
+        private let lock = NSLock()
+        private var byID: [String: [UInt8]] = [:]
+        private(set) var conflicts: [String] = []
+        var received = 0
+        func add(_ batch: KafkaMessageBatch) {
+            lock.withLock {
+                for m in batch {
+                    received += 1
+                    guard let example = try? LabeledExample.decode(m.value) else {
+                        conflicts.append("undecodable output at offset \(m.offset)")
+                        continue
+                    }
+                    let value = Array(m.value)
+                    if let previous = byID[example.eventID], previous != value { conflicts.append(example.eventID) }
+                    byID[example.eventID] = value
+                }
+            }
+        }
+        var unique: Int { lock.withLock { byID.count } }
+        var snapshot: [String: [UInt8]] { lock.withLock { byID } }
+        var conflictList: [String] { lock.withLock { conflicts } }
+        var total: Int { lock.withLock { received } }
+    }
+
+    static func startStage(config: URL, brokers: String, state: String, group: String, prefix: String, log: URL) throws -> Process {
+        let process = Process()
+        process.executableURL = Subprocess.tidelineBinary
+        process.arguments = ["run", "--stages", "join", "--config", config.path, "--brokers", brokers, "--state", state,
+                             "--group", group, "--topic-prefix", prefix, "--log-level", "warning"]
+        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        let handle = try FileHandle(forWritingTo: log)
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return process
+    }
+
+    /// Reads a topic back per partition, in offset order, as reference-join input items.
+    static func readBack<E: EventContract>(_ topic: String, partitions: Int, count: Int, as: E.Type) async throws -> [Int32: [Item<E>]] {
+        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: SharedBroker.client()), logger: quietLogger())
+        try consumer.assign((0 ..< Int32(partitions)).map { TopicPartitionOffset(topic: topic, partition: $0, offset: -2) })
+        let messages = await ConsumerDrain.messages(from: consumer, count: count, timeout: .seconds(120))
+        await consumer.close()
+        #expect(messages.count == count, "read back \(messages.count) of \(count) from \(topic)")
+        var result: [Int32: [(Int64, Item<E>)]] = [:]
+        for m in messages {
+            result[m.partition, default: []].append((m.offset, .event(try E.decode(m.value), record: m.timestampMilliseconds)))
+        }
+        return result.mapValues { $0.sorted { $0.0 < $1.0 }.map(\.1) }
+    }
+
+    @Test(.timeLimit(.minutes(10)))
+    func killNineAtRandomPointsLosesAndChangesNothing() async throws {
+        let cluster = SharedBroker.cluster
+        let prefix = TestNames.unique("crash") + "."
+        let partitions = 16
+        try cluster.createTopic(prefix + "predictions", partitions: partitions)
+        try cluster.createTopic(prefix + "labels", partitions: partitions)
+        try cluster.createTopic(prefix + "labeled-examples", partitions: 16)
+        try cluster.createTopic(prefix + "dead-letter", partitions: 1)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tideline-crash-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let configURL = dir.appendingPathComponent("tideline.yaml")
+        try Self.yaml.write(to: configURL, atomically: true, encoding: .utf8)
+        let state = dir.appendingPathComponent("state.sqlite").path
+        let logURL = dir.appendingPathComponent("stage.log")
+
+        let (predictions, labels) = Self.traffic(count: 200_000, seed: 7)
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: SharedBroker.client()), logger: quietLogger())
+        for chunk in stride(from: 0, to: predictions.count, by: 20_000) {
+            try await producer.sendAll(predictions[chunk ..< min(chunk + 20_000, predictions.count)].map {
+                KafkaOutgoingMessage(topic: prefix + "predictions", key: Array($0.requestID.utf8), value: $0.encoded())
+            })
+        }
+        for chunk in stride(from: 0, to: labels.count, by: 20_000) {
+            try await producer.sendAll(labels[chunk ..< min(chunk + 20_000, labels.count)].map {
+                KafkaOutgoingMessage(topic: prefix + "labels", key: Array($0.requestID.utf8), value: $0.encoded())
+            })
+        }
+        try await producer.close()
+
+        // The reference: the plain join of exactly what is in the input partitions.
+        let config = try TidelineConfigurationForTests.joinConfiguration(yaml: Self.yaml)
+        let predictionItems = try await Self.readBack(prefix + "predictions", partitions: partitions, count: predictions.count, as: PredictionEvent.self)
+        let labelItems = try await Self.readBack(prefix + "labels", partitions: partitions, count: labels.count, as: LabelEvent.self)
+        var expected: [String: LabeledExample] = [:]
+        for p in 0 ..< Int32(partitions) {
+            for e in ReferenceJoin.run(config, predictions: predictionItems[p] ?? [], labels: labelItems[p] ?? []) { expected[e.eventID] = e }
+        }
+        #expect(expected.count > 150_000)
+        #expect(Set(expected.values.map(\.labelKind)) == Set(LabelKind.allCases))
+
+        // Watch the output the whole time (the embedded broker keeps only 5 MiB per partition).
+        let log = OutputLog()
+        let watcher = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: SharedBroker.client()), logger: quietLogger())
+        try watcher.assign((0 ..< 16).map { TopicPartitionOffset(topic: prefix + "labeled-examples", partition: $0, offset: -2) })
+        let watching = Task {
+            for await event in watcher.events { if case .messages(let batch) = event { log.add(batch) } }
+        }
+
+        var rng = SeededGenerator(seed: UInt64(UInt32.random(in: 0 ... .max)))
+        var kills = 0
+        let group = TestNames.unique("crash-join")
+        while kills < 10 {
+            let stage = try Self.startStage(config: configURL, brokers: cluster.bootstrapServers, state: state, group: group, prefix: prefix, log: logURL)
+            // Kill at a random moment, once it has had time to join the group and do some work.
+            let before = log.total
+            let deadline = ContinuousClock.now + .seconds(30)
+            while log.total == before && ContinuousClock.now < deadline && stage.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+            try await Task.sleep(for: .milliseconds(Int(rng.next() % 2_500)))
+            #expect(stage.isRunning, "the stage exited by itself; see \(logURL.path)")
+            kill(stage.processIdentifier, SIGKILL)
+            stage.waitUntilExit()
+            kills += 1
+            if log.unique >= expected.count { break }
+        }
+        // The last run goes to the end.
+        let final = try Self.startStage(config: configURL, brokers: cluster.bootstrapServers, state: state, group: group, prefix: prefix, log: logURL)
+        let deadline = ContinuousClock.now + .seconds(300)
+        while log.unique < expected.count && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        try await Task.sleep(for: .seconds(1))
+        final.terminate()
+        final.waitUntilExit()
+        watching.cancel()
+        await watcher.close()
+
+        #expect(kills >= 10)
+        #expect(log.conflictList.isEmpty, "event_ids published with different content: \(log.conflictList.prefix(5))")
+        let actual = log.snapshot
+        let missing = expected.keys.filter { actual[$0] == nil }
+        let extra = actual.keys.filter { expected[$0] == nil }
+        #expect(missing.isEmpty, "\(missing.count) examples lost, e.g. \(missing.prefix(3).compactMap { expected[$0] })")
+        #expect(extra.isEmpty, "\(extra.count) unexpected examples")
+        var differing = 0
+        for (id, bytes) in actual {
+            guard let reference = expected[id] else { continue }
+            if try LabeledExample.decode(bytes) != reference { differing += 1 }
+        }
+        #expect(differing == 0)
+        #expect(log.total > log.unique, "the kills should have caused some re-publication (\(log.total) received)")
+        print("join crash test: \(kills) kills, \(log.total) examples received, \(log.unique) unique, \(expected.count) expected")
+    }
+}
+
+/// Parses the join section the way `tideline run` does.
+enum TidelineConfigurationForTests {
+    static func joinConfiguration(yaml: String) throws -> JoinConfiguration {
+        try TidelineConfiguration.parse(yaml).joinConfiguration
+    }
+}
