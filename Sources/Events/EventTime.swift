@@ -24,7 +24,7 @@ public struct EventTime: Hashable, Comparable, Sendable, CustomStringConvertible
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Appends the RFC 3339 form to a byte buffer without intermediate strings.
+    /// Appends the RFC 3339 form (24 bytes, `YYYY-MM-DDTHH:MM:SS.mmmZ`) to a byte buffer in one append.
     public func appendRFC3339(to out: inout [UInt8]) {
         let ms = milliseconds
         var days = ms / 86_400_000
@@ -33,14 +33,18 @@ public struct EventTime: Hashable, Comparable, Sendable, CustomStringConvertible
         let (y, m, d) = Self.civil(fromDays: days)
         let secondsOfDay = Int(rem / 1000)
         let millis = Int(rem % 1000)
-        func two(_ v: Int) { out.append(UInt8(0x30 + v / 10)); out.append(UInt8(0x30 + v % 10)) }
-        let year = Int(y)
-        out.append(UInt8(0x30 + year / 1000 % 10)); out.append(UInt8(0x30 + year / 100 % 10)); two(year % 100)
-        out.append(UInt8(ascii: "-")); two(m); out.append(UInt8(ascii: "-")); two(d)
-        out.append(UInt8(ascii: "T")); two(secondsOfDay / 3600); out.append(UInt8(ascii: ":"))
-        two(secondsOfDay / 60 % 60); out.append(UInt8(ascii: ":")); two(secondsOfDay % 60)
-        out.append(UInt8(ascii: ".")); out.append(UInt8(0x30 + millis / 100)); two(millis % 100)
-        out.append(UInt8(ascii: "Z"))
+        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &buffer) { b in
+            @inline(__always) func two(_ at: Int, _ v: Int) { b[at] = UInt8(0x30 + v / 10); b[at + 1] = UInt8(0x30 + v % 10) }
+            let year = Int(y)
+            b[0] = UInt8(0x30 + year / 1000 % 10); b[1] = UInt8(0x30 + year / 100 % 10); two(2, year % 100)
+            b[4] = UInt8(ascii: "-"); two(5, m); b[7] = UInt8(ascii: "-"); two(8, d)
+            b[10] = UInt8(ascii: "T"); two(11, secondsOfDay / 3600); b[13] = UInt8(ascii: ":")
+            two(14, secondsOfDay / 60 % 60); b[16] = UInt8(ascii: ":"); two(17, secondsOfDay % 60)
+            b[19] = UInt8(ascii: "."); b[20] = UInt8(0x30 + millis / 100); two(21, millis % 100)
+            b[23] = UInt8(ascii: "Z")
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[0 ..< 24]))
+        }
     }
 
     /// Parses RFC 3339 (`YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`; `t`, `z` and a space separator accepted).

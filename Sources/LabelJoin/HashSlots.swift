@@ -155,3 +155,68 @@ struct TimerHeap {
         entries.removeAll()
     }
 }
+
+/// Timers that usually arrive in deadline order (predictions come roughly in event-time order): in-order
+/// pushes go to a FIFO ring in O(1); out-of-order ones to a heap. `pop` takes the smaller head.
+struct TimerQueue {
+    private var fifoKeys: [Int64] = []
+    private var fifoEntries: [Int32] = []
+    private var head = 0
+    private var heap = TimerHeap()
+
+    var count: Int { fifoKeys.count - head + heap.count }
+    var isEmpty: Bool { count == 0 }
+    var memoryBytes: Int { fifoKeys.capacity * 8 + fifoEntries.capacity * 4 + heap.memoryBytes }
+
+    /// The entry with the smallest key, without removing it.
+    var first: Int32? {
+        let f = head < fifoKeys.count ? fifoKeys[head] : nil
+        let h = heap.minimumKey
+        switch (f, h) {
+        case (nil, nil): return nil
+        case (.some, nil): return fifoEntries[head]
+        case (nil, .some): return heap.entries[0]
+        case (.some(let a), .some(let b)): return a <= b ? fifoEntries[head] : heap.entries[0]
+        }
+    }
+
+    mutating func push(_ key: Int64, _ entry: Int32) {
+        if head == fifoKeys.count || key >= fifoKeys[fifoKeys.count - 1] {
+            fifoKeys.append(key)
+            fifoEntries.append(entry)
+        } else {
+            heap.push(key, entry)
+        }
+    }
+
+    mutating func pop(ifAtMost limit: Int64) -> Int32? {
+        let f = head < fifoKeys.count ? fifoKeys[head] : Int64.max
+        let h = heap.minimumKey ?? Int64.max
+        if f <= h {
+            guard head < fifoKeys.count, f <= limit else { return nil }
+            return popFIFO()
+        }
+        return heap.pop(ifAtMost: limit)
+    }
+
+    mutating func popMinimum() -> Int32 {
+        let f = head < fifoKeys.count ? fifoKeys[head] : Int64.max
+        let h = heap.minimumKey ?? Int64.max
+        return (f <= h && head < fifoKeys.count) ? popFIFO() : heap.popMinimum()
+    }
+
+    private mutating func popFIFO() -> Int32 {
+        let e = fifoEntries[head]
+        head += 1
+        if head == fifoKeys.count {
+            fifoKeys.removeAll(keepingCapacity: true)
+            fifoEntries.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 4096 && head * 2 >= fifoKeys.count {
+            fifoKeys.removeFirst(head)
+            fifoEntries.removeFirst(head)
+            head = 0
+        }
+        return e
+    }
+}

@@ -18,9 +18,8 @@ extension LabelJoinOperator {
         w.u32(UInt32(models.count))
         for m in models { w.string(m.name) }
 
-        let free = Set(freeEntries)
         w.u32(UInt32(liveCount))
-        for i in entries.indices where !free.contains(Int32(i)) {
+        for i in entries.indices where entries[i].isLive {
             let e = entries[i]
             w.u64(e.hash); w.i64(e.time); w.f64(e.aggregate); w.u64(e.fingerprint)
             w.i32(e.predictionClockDelta); w.i32(e.aggregateDelay)

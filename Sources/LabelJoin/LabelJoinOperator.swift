@@ -49,12 +49,13 @@ public struct LabelJoinOperator: Sendable {
 
     var models: [ModelSlot] = []
     var modelNumbers: [String: UInt16] = [:]
+    var lastModel: (name: String, number: UInt16)?
 
     var entries: [PendingPrediction] = []
     var freeEntries: [Int32] = []
     var index = HashSlots()
-    var closeTimers = TimerHeap()
-    var removalTimers = TimerHeap()
+    var closeTimers = TimerQueue()
+    var removalTimers = TimerQueue()
     var arena: [UInt8] = []
     var arenaGarbage = 0
     var extraFingerprints: [Int32: [UInt64]] = [:]
@@ -66,7 +67,7 @@ public struct LabelJoinOperator: Sendable {
     var orphans: [OrphanLabel] = []
     var freeOrphans: [Int32] = []
     var orphanIndex = HashSlots()
-    var orphanTimers = TimerHeap()
+    var orphanTimers = TimerQueue()
     var orphanBytes = 0
 
     /// The widest `B + g` over all policies: how long an orphan label waits on the predictions clock.
@@ -100,7 +101,7 @@ public struct LabelJoinOperator: Sendable {
     public var isOverBound: Bool { pendingBytes > configuration.maxPendingBytes }
     /// Event time of the oldest prediction whose window is still open, if any.
     public var oldestOpenPredictionTime: Int64? {
-        guard let e = closeTimers.entries.first else { return nil }
+        guard let e = closeTimers.first else { return nil }
         return entries[Int(e)].time
     }
     /// Bytes actually allocated for pending state (capacity of every structure), for memory reports.
@@ -358,6 +359,7 @@ public struct LabelJoinOperator: Sendable {
         payloadBytes -= Int(entry.payloadLength)
         liveCount -= 1
         entries[Int(e)].payloadLength = 0
+        entries[Int(e)].flags = 0
         freeEntries.append(e)
     }
 
@@ -375,8 +377,7 @@ public struct LabelJoinOperator: Sendable {
         guard arenaGarbage > 1 << 20 && arenaGarbage * 2 > arena.count else { return }
         var fresh = [UInt8]()
         fresh.reserveCapacity(max(1 << 16, (arena.count - arenaGarbage) * 3 / 2))
-        let free = Set(freeEntries)
-        for i in entries.indices where !free.contains(Int32(i)) {
+        for i in entries.indices where entries[i].isLive {
             let o = Int(entries[i].payloadOffset), n = Int(entries[i].payloadLength)
             entries[i].payloadOffset = UInt32(fresh.count)
             fresh.append(contentsOf: arena[o ..< o + n])
@@ -497,74 +498,83 @@ public struct LabelJoinOperator: Sendable {
             let ridLength = Int(a[o]) | Int(a[o + 1]) << 8
             let rid = UnsafeBufferPointer(rebasing: a[(o + 2) ..< (o + 2 + ridLength)])
             let fragment = UnsafeBufferPointer(rebasing: a[(o + 2 + ridLength) ..< (o + Int(entry.payloadLength))])
-            var w = output.writer
-            output.writer = JSONWriter(capacity: 0)
-            w.beginObject()
-            w.key("event_id")
-            appendEventID(to: &w, model: slot.name, rid: rid, time: entry.time, sequence: sequence)
-            w.key("request_id"); w.string(utf8: rid)
-            w.key("model"); w.raw(slot.quotedName)
-            w.raw(CollectionOfOne(UInt8(ascii: ",")))
-            w.raw(fragment)
-            w.continueObject()
-            w.key("label")
+            output.writer.beginObject()
+            output.writer.key("event_id")
+            Self.appendEventID(to: &output.writer, modelSeed: slot.idSeed, rid: UnsafeRawBufferPointer(rid), time: entry.time, sequence: sequence)
+            output.writer.key("request_id"); output.writer.string(utf8: rid)
+            output.writer.key("model"); output.writer.raw(slot.quotedName)
+            output.writer.raw(CollectionOfOne(UInt8(ascii: ",")))
+            output.writer.raw(fragment)
+            output.writer.continueObject()
+            output.writer.key("label")
             if let defaultLabel {
-                w.label(defaultLabel)
+                output.writer.label(defaultLabel)
             } else {
                 switch entry.aggregateKind {
-                case .bool: w.bool(entry.aggregate != 0)
-                case .string: w.string(stringAggregates[e] ?? "")
-                case .number, .none: w.number(entry.aggregate)
+                case .bool: output.writer.bool(entry.aggregate != 0)
+                case .string: output.writer.string(stringAggregates[e] ?? "")
+                case .number, .none: output.writer.number(entry.aggregate)
                 }
             }
-            w.key("label_kind"); w.string(kind.rawValue)
-            w.key("prediction_time"); w.time(EventTime(milliseconds: entry.time))
-            if defaultLabel != nil {
-                w.key("label_time"); w.null()
-                w.key("label_delay_ms"); w.null()
-            } else {
-                w.key("label_time"); w.time(EventTime(milliseconds: entry.time &+ Int64(entry.aggregateDelay)))
-                w.key("label_delay_ms"); w.int(Int64(entry.aggregateDelay))
+            output.writer.key("label_kind")
+            switch kind {
+            case .observed: output.writer.string("observed")
+            case .implicit: output.writer.string("implicit")
+            case .correction: output.writer.string("correction")
             }
-            w.endObject()
-            output.writer = w
+            output.writer.key("prediction_time"); output.writer.time(EventTime(milliseconds: entry.time))
+            if defaultLabel != nil {
+                output.writer.key("label_time"); output.writer.null()
+                output.writer.key("label_delay_ms"); output.writer.null()
+            } else {
+                output.writer.key("label_time"); output.writer.time(EventTime(milliseconds: entry.time &+ Int64(entry.aggregateDelay)))
+                output.writer.key("label_delay_ms"); output.writer.int(Int64(entry.aggregateDelay))
+            }
+            output.writer.endObject()
         }
         output.append(start: start, model: slot.name, kind: kind)
     }
 
-    private func appendEventID(to w: inout JSONWriter, model: String, rid: UnsafeBufferPointer<UInt8>, time: Int64, sequence: Int) {
-        let id = Self.eventID(model: model, requestID: UnsafeRawBufferPointer(rid), time: time, sequence: sequence)
-        w.raw(id)
+    private static func appendEventID(to w: inout JSONWriter, modelSeed: UInt64, rid: UnsafeRawBufferPointer, time: Int64, sequence: Int) {
+        let base = StableHash.combine(StableHash.combine(modelSeed, UInt64(bitPattern: time)), UInt64(sequence))
+        let (a, b) = (StableHash.hash(rid, seed: base), StableHash.hash(rid, seed: base ^ 0x5851_F42D_4C95_7F2D))
+        var digits: (UInt64, UInt64, UInt64, UInt64, UInt8, UInt8) = (0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { buf in
+            buf[0] = UInt8(ascii: "\"")
+            var i = 1
+            for word in [a, b] {
+                for shift in stride(from: 60, through: 0, by: -4) {
+                    let d = UInt8((word >> UInt64(shift)) & 0xF)
+                    buf[i] = d < 10 ? 0x30 + d : 0x57 + d
+                    i += 1
+                }
+            }
+            buf[33] = UInt8(ascii: "\"")
+            w.raw(UnsafeRawBufferPointer(rebasing: buf[0 ..< 34]))
+        }
     }
 
     /// The deterministic `event_id` of an example: 32 hex digits from the model, request id, prediction time
     /// and the example's sequence for that prediction (0 for the first, n for the n-th correction).
     public static func eventID(model: String, requestID: UnsafeRawBufferPointer, time: Int64, sequence: Int) -> [UInt8] {
-        let base = StableHash.combine(StableHash.combine(StableHash.hash(model, seed: 11), UInt64(bitPattern: time)), UInt64(sequence))
-        let a = StableHash.hash(requestID, seed: base)
-        let b = StableHash.hash(requestID, seed: base ^ 0x5851_F42D_4C95_7F2D)
-        let hex: StaticString = "0123456789abcdef"
-        var out = [UInt8]()
-        out.reserveCapacity(34)
-        out.append(UInt8(ascii: "\""))
-        hex.withUTF8Buffer { digits in
-            for word in [a, b] {
-                for shift in stride(from: 60, through: 0, by: -4) { out.append(digits[Int((word >> UInt64(shift)) & 0xF)]) }
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-        return out
+        var w = JSONWriter(capacity: 34)
+        appendEventID(to: &w, modelSeed: StableHash.hash(model, seed: 11), rid: requestID, time: time, sequence: sequence)
+        return w.bytes
     }
 
     // MARK: Models
 
     mutating func modelNumber(_ name: String) -> UInt16 {
-        if let n = modelNumbers[name] { return n }
+        if let last = lastModel, last.name == name { return last.number }
+        if let n = modelNumbers[name] {
+            lastModel = (name, n)
+            return n
+        }
         precondition(models.count < Int(OrphanLabel.anyModel), "too many models")
         let n = UInt16(models.count)
         var w = JSONWriter(capacity: name.utf8.count + 2)
         w.string(name)
-        models.append(ModelSlot(name: name, quotedName: w.bytes, policy: configuration.policy(for: name)))
+        models.append(ModelSlot(name: name, quotedName: w.bytes, policy: configuration.policy(for: name), idSeed: StableHash.hash(name, seed: 11)))
         modelNumbers[name] = n
         return n
     }
@@ -574,6 +584,8 @@ struct ModelSlot: Sendable {
     var name: String
     var quotedName: [UInt8]
     var policy: JoinPolicy
+    /// `StableHash` of the name, the first input of every event id of this model.
+    var idSeed: UInt64
 }
 
 /// A prediction in the join's state: 56 bytes plus its payload in the arena.
@@ -581,6 +593,7 @@ struct PendingPrediction: Sendable {
     enum AggregateKind: UInt8 { case none = 0, number = 1, bool = 2, string = 3 }
     static let closedFlag: UInt8 = 1
     static let extraFingerprintsFlag: UInt8 = 2
+    static let liveFlag: UInt8 = 4
 
     /// Stable hash of the request id.
     var hash: UInt64
@@ -610,7 +623,10 @@ struct PendingPrediction: Sendable {
         self.time = time
         self.predictionClockDelta = predictionClockDelta
         self.model = model
+        self.flags = Self.liveFlag
     }
+
+    var isLive: Bool { flags & Self.liveFlag != 0 }
 
     var aggregateKind: AggregateKind {
         get { AggregateKind(rawValue: kindRaw) ?? .none }

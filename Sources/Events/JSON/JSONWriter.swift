@@ -38,6 +38,7 @@ public struct JSONWriter: Sendable {
         bytes.append(UInt8(ascii: ":"))
     }
 
+    @_disfavoredOverload
     public mutating func key(_ name: String) {
         separator()
         appendQuoted(name)
