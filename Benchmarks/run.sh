@@ -47,5 +47,35 @@ BOOT=$(sed -n 's/^bootstrap.servers=//p' /tmp/tideline-bench-broker.out)
 mkdir -p Benchmarks/.build
 cc -O2 -o Benchmarks/.build/rdkafka_consume Benchmarks/peers/rdkafka_consume.c $(pkg-config --cflags --libs rdkafka)
 Benchmarks/.build/rdkafka_consume "$BOOT" bench-tideline-consume 64 | tee -a "$OUT"
+kill "$BROKER_PID" 2>/dev/null || true
+BROKER_PID=""
 rm -rf "$TOPICS"
+
+# 4. Label join (issue 3): the operator in process (pre-decoded, and from JSON bytes) beside a Python
+#    dict+heap join on the same input; memory with 1 M pending predictions; end to end through an in-process
+#    embedded broker; the same through a standalone broker beside the Python peer (confluent-kafka consumer +
+#    dict join + producer) on the same topics; latency from label to labeled example at 50 K events/s.
+JOIN_COUNT=${JOIN_COUNT:-1000000}
+JOIN_INPUT=$(mktemp /tmp/tideline-bench-join-XXXX.jsonl)
+"$BIN" bench join --count "$JOIN_COUNT" --pending 1000000 --repeats 3 --write-input "$JOIN_INPUT" | tee -a "$OUT"
+"$PY" Benchmarks/peers/join_peer.py inproc "$JOIN_INPUT" | tee -a "$OUT"
+rm -f "$JOIN_INPUT"
+"$BIN" bench join --count 300000 --pending 0 --repeats 1 --end-to-end --partitions 64 | grep end-to-end | tee -a "$OUT"
+TOPICS=$(mktemp -d /tmp/tideline-bench-topics-XXXX)
+cp topics/*.json "$TOPICS"/
+for t in predictions labels labeled-examples dead-letter peer-examples; do
+  printf '{"name":"%s","key":"request_id","partitions":64,"replication_factor":1,"config":{},"value_schema":{}}\n' "$t" > "$TOPICS/$t.json"
+done
+"$BIN" broker --brokers 1 --topics-dir "$TOPICS" --topic-prefix bj. > /tmp/tideline-bench-broker.out 2>/dev/null &
+BROKER_PID=$!
+for _ in $(seq 50); do grep -q '^topics=' /tmp/tideline-bench-broker.out 2>/dev/null && break; sleep 0.1; done
+BOOT=$(sed -n 's/^bootstrap.servers=//p' /tmp/tideline-bench-broker.out)
+E2E=$("$BIN" bench join --count 300000 --pending 0 --repeats 1 --end-to-end --partitions 64 --brokers "$BOOT" --topic-prefix bj. | grep end-to-end | sed 's/}$/,"broker":"standalone"}/')
+echo "$E2E" | tee -a "$OUT"
+EXPECTED=$(echo "$E2E" | sed -n 's/.*"expected_examples":\([0-9]*\).*/\1/p')
+"$PY" Benchmarks/peers/join_peer.py kafka "$BOOT" bj. "$EXPECTED" | tee -a "$OUT"
+kill "$BROKER_PID" 2>/dev/null || true
+BROKER_PID=""
+rm -rf "$TOPICS"
+"$BIN" bench join --count 1000 --pending 0 --repeats 1 --latency-rate 50000 --latency-seconds 15 | grep latency | tee -a "$OUT"
 echo "results: $OUT"

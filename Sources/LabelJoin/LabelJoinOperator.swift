@@ -148,19 +148,11 @@ public struct LabelJoinOperator: Sendable {
         }
         if configuration.overflow == .evictOldest { evictWhileOverBound(output: &output) }
 
-        // Encode the example members once; they are copied verbatim into every example for this prediction.
-        scratch.removeAll()
-        scratch.beginMembers()
-        scratch.key("model_version"); scratch.string(prediction.modelVersion)
-        scratch.optionalString("variant", prediction.variant)
-        scratch.optionalString("entity_id", prediction.entityID)
-        scratch.optionalString("item_id", prediction.itemID)
-        scratch.key("features"); scratch.features(prediction.features)
-        scratch.key("prediction"); scratch.prediction(prediction.prediction)
-
+        // Encode the example members once, straight into the arena; they are copied verbatim into every
+        // example for this prediction.
         let e: Int32 = requestID.withUTF8 { rid in
             let h = StableHash.hash(UnsafeRawBufferPointer(rid))
-            let offset = storePayload(rid: rid, fragment: scratch.bytes)
+            let offset = storePayload(rid: rid, prediction)
             let entry = PendingPrediction(
                 hash: h, payloadOffset: UInt32(offset), payloadLength: UInt32(arena.count - offset), time: t,
                 predictionClockDelta: PendingPrediction.delta(clockBefore, from: t), model: model)
@@ -330,13 +322,28 @@ public struct LabelJoinOperator: Sendable {
         return Int32(entries.count - 1)
     }
 
-    private mutating func storePayload(rid: UnsafeBufferPointer<UInt8>, fragment: [UInt8]) -> Int {
+    /// Appends `[u16 request-id length][request id][example members]` to the arena; returns its offset.
+    private mutating func storePayload(rid: UnsafeBufferPointer<UInt8>, _ p: PredictionEvent) -> Int {
         let offset = arena.count
         let length = UInt16(clamping: rid.count)
         arena.append(UInt8(truncatingIfNeeded: length))
         arena.append(UInt8(truncatingIfNeeded: length >> 8))
         arena.append(contentsOf: UnsafeBufferPointer(rebasing: rid[..<Int(length)]))
-        arena.append(contentsOf: fragment)
+        arena.append(contentsOf: ExampleSyntax.modelVersion)
+        ExampleSyntax.appendQuoted(p.modelVersion, to: &arena)
+        if let v = p.variant { arena.append(contentsOf: ExampleSyntax.variant); ExampleSyntax.appendQuoted(v, to: &arena) }
+        if let v = p.entityID { arena.append(contentsOf: ExampleSyntax.entityID); ExampleSyntax.appendQuoted(v, to: &arena) }
+        if let v = p.itemID { arena.append(contentsOf: ExampleSyntax.itemID); ExampleSyntax.appendQuoted(v, to: &arena) }
+        arena.append(contentsOf: ExampleSyntax.features)
+        arena.append(contentsOf: p.features.json)
+        arena.append(contentsOf: ExampleSyntax.prediction)
+        switch p.prediction {
+        case .score(let v):
+            scratch.removeAll()
+            scratch.number(v)
+            arena.append(contentsOf: scratch.bytes)
+        case .label(let s): ExampleSyntax.appendQuoted(s, to: &arena)
+        }
         return offset
     }
 
@@ -498,15 +505,19 @@ public struct LabelJoinOperator: Sendable {
             let ridLength = Int(a[o]) | Int(a[o + 1]) << 8
             let rid = UnsafeBufferPointer(rebasing: a[(o + 2) ..< (o + 2 + ridLength)])
             let fragment = UnsafeBufferPointer(rebasing: a[(o + 2 + ridLength) ..< (o + Int(entry.payloadLength))])
-            output.writer.beginObject()
-            output.writer.key("event_id")
-            Self.appendEventID(to: &output.writer, modelSeed: slot.idSeed, rid: UnsafeRawBufferPointer(rid), time: entry.time, sequence: sequence)
-            output.writer.key("request_id"); output.writer.string(utf8: rid)
-            output.writer.key("model"); output.writer.raw(slot.quotedName)
-            output.writer.raw(CollectionOfOne(UInt8(ascii: ",")))
-            output.writer.raw(fragment)
-            output.writer.continueObject()
-            output.writer.key("label")
+            output.writer.withBytes { b in
+                b.append(contentsOf: ExampleSyntax.eventID)
+                Self.appendEventID(to: &b, modelSeed: slot.idSeed, rid: UnsafeRawBufferPointer(rid), time: entry.time, sequence: sequence)
+                b.append(contentsOf: ExampleSyntax.requestID)
+            }
+            output.writer.string(utf8: rid)
+            output.writer.withBytes { b in
+                b.append(contentsOf: ExampleSyntax.model)
+                b.append(contentsOf: slot.quotedName)
+                b.append(UInt8(ascii: ","))
+                b.append(contentsOf: fragment)
+                b.append(contentsOf: ExampleSyntax.label)
+            }
             if let defaultLabel {
                 output.writer.label(defaultLabel)
             } else {
@@ -516,26 +527,29 @@ public struct LabelJoinOperator: Sendable {
                 case .number, .none: output.writer.number(entry.aggregate)
                 }
             }
-            output.writer.key("label_kind")
-            switch kind {
-            case .observed: output.writer.string("observed")
-            case .implicit: output.writer.string("implicit")
-            case .correction: output.writer.string("correction")
+            output.writer.withBytes { b in
+                switch kind {
+                case .observed: b.append(contentsOf: ExampleSyntax.observed)
+                case .implicit: b.append(contentsOf: ExampleSyntax.implicit)
+                case .correction: b.append(contentsOf: ExampleSyntax.correction)
+                }
+                b.append(UInt8(ascii: "\""))
+                EventTime(milliseconds: entry.time).appendRFC3339(to: &b)
+                if defaultLabel != nil {
+                    b.append(contentsOf: ExampleSyntax.noLabelTime)
+                } else {
+                    b.append(contentsOf: ExampleSyntax.labelTime)
+                    EventTime(milliseconds: entry.time &+ Int64(entry.aggregateDelay)).appendRFC3339(to: &b)
+                    b.append(contentsOf: ExampleSyntax.labelDelay)
+                }
             }
-            output.writer.key("prediction_time"); output.writer.time(EventTime(milliseconds: entry.time))
-            if defaultLabel != nil {
-                output.writer.key("label_time"); output.writer.null()
-                output.writer.key("label_delay_ms"); output.writer.null()
-            } else {
-                output.writer.key("label_time"); output.writer.time(EventTime(milliseconds: entry.time &+ Int64(entry.aggregateDelay)))
-                output.writer.key("label_delay_ms"); output.writer.int(Int64(entry.aggregateDelay))
-            }
-            output.writer.endObject()
+            if defaultLabel == nil { output.writer.int(Int64(entry.aggregateDelay)) }
+            output.writer.withBytes { $0.append(UInt8(ascii: "}")) }
         }
         output.append(start: start, model: slot.name, kind: kind)
     }
 
-    private static func appendEventID(to w: inout JSONWriter, modelSeed: UInt64, rid: UnsafeRawBufferPointer, time: Int64, sequence: Int) {
+    private static func appendEventID(to w: inout [UInt8], modelSeed: UInt64, rid: UnsafeRawBufferPointer, time: Int64, sequence: Int) {
         let base = StableHash.combine(StableHash.combine(modelSeed, UInt64(bitPattern: time)), UInt64(sequence))
         let (a, b) = (StableHash.hash(rid, seed: base), StableHash.hash(rid, seed: base ^ 0x5851_F42D_4C95_7F2D))
         var digits: (UInt64, UInt64, UInt64, UInt64, UInt8, UInt8) = (0, 0, 0, 0, 0, 0)
@@ -550,16 +564,16 @@ public struct LabelJoinOperator: Sendable {
                 }
             }
             buf[33] = UInt8(ascii: "\"")
-            w.raw(UnsafeRawBufferPointer(rebasing: buf[0 ..< 34]))
+            w.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[0 ..< 34]))
         }
     }
 
     /// The deterministic `event_id` of an example: 32 hex digits from the model, request id, prediction time
     /// and the example's sequence for that prediction (0 for the first, n for the n-th correction).
     public static func eventID(model: String, requestID: UnsafeRawBufferPointer, time: Int64, sequence: Int) -> [UInt8] {
-        var w = JSONWriter(capacity: 34)
+        var w: [UInt8] = []
         appendEventID(to: &w, modelSeed: StableHash.hash(model, seed: 11), rid: requestID, time: time, sequence: sequence)
-        return w.bytes
+        return w
     }
 
     // MARK: Models
@@ -669,3 +683,41 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+/// Pre-encoded pieces of a `labeled-examples` value.
+enum ExampleSyntax {
+    static let eventID = Array(#"{"event_id":"#.utf8)
+    static let requestID = Array(#","request_id":"#.utf8)
+    static let model = Array(#","model":"#.utf8)
+    static let label = Array(#","label":"#.utf8)
+    static let observed = Array(#","label_kind":"observed","prediction_time":"#.utf8)
+    static let implicit = Array(#","label_kind":"implicit","prediction_time":"#.utf8)
+    static let correction = Array(#","label_kind":"correction","prediction_time":"#.utf8)
+    static let labelTime = Array(#"","label_time":""#.utf8)
+    static let labelDelay = Array(#"","label_delay_ms":"#.utf8)
+    static let noLabelTime = Array(#"","label_time":null,"label_delay_ms":null"#.utf8)
+    static let modelVersion = Array(#""model_version":"#.utf8)
+    static let variant = Array(#","variant":"#.utf8)
+    static let entityID = Array(#","entity_id":"#.utf8)
+    static let itemID = Array(#","item_id":"#.utf8)
+    static let features = Array(#","features":"#.utf8)
+    static let prediction = Array(#","prediction":"#.utf8)
+
+    /// Appends a JSON string; copies the bytes straight through when nothing needs escaping.
+    static func appendQuoted(_ s: String, to out: inout [UInt8]) {
+        var copy = s
+        copy.withUTF8 { utf8 in
+            var clean = true
+            for c in utf8 where c < 0x20 || c == 0x22 || c == 0x5C { clean = false; break }
+            if clean {
+                out.append(UInt8(ascii: "\""))
+                out.append(contentsOf: utf8)
+                out.append(UInt8(ascii: "\""))
+            } else {
+                var w = JSONWriter(capacity: utf8.count + 8)
+                w.string(utf8: utf8)
+                out.append(contentsOf: w.bytes)
+            }
+        }
+    }
+}

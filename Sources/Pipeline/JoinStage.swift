@@ -98,7 +98,8 @@ public final class JoinStage: @unchecked Sendable {
     /// When this instance processed its first record (for benchmarks and readiness). Thread-safe.
     public var firstRecordAt: ContinuousClock.Instant? { progressLock.withLock { _firstRecordAt } }
 
-    struct PartitionState {
+    /// A class so that the hot path mutates it in place (a struct in a dictionary is copied on every access).
+    final class PartitionState {
         var op: LabelJoinOperator
         /// Next offset per stream; -1 until known.
         var next: [Int64] = [-1, -1]
@@ -108,6 +109,12 @@ public final class JoinStage: @unchecked Sendable {
         var pending: [[CheckpointStore.Punctuation]] = [[], []]
         var dirty = false
         var predictionsPaused = false
+
+        init(op: LabelJoinOperator, lastActivity: [ContinuousClock.Instant], lastPunctuation: [ContinuousClock.Instant]) {
+            self.op = op
+            self.lastActivity = lastActivity
+            self.lastPunctuation = lastPunctuation
+        }
     }
 
     public init(options: JoinStageOptions, logger: Logger = Logger(label: "tideline.join")) throws {
@@ -200,7 +207,7 @@ public final class JoinStage: @unchecked Sendable {
                 throw JoinStageError("partition \(p) of only \(topics.sorted().joined()) was assigned; the join needs the same partition of both topics (use the range assignor)")
             }
             let now = ContinuousClock.now
-            var state = PartitionState(op: LabelJoinOperator(configuration: options.join), lastActivity: [now, now], lastPunctuation: [now, now])
+            let state = PartitionState(op: LabelJoinOperator(configuration: options.join), lastActivity: [now, now], lastPunctuation: [now, now])
             if let checkpoint = try store.load(stage: options.stateKey, partition: p) {
                 state.op = try LabelJoinOperator(configuration: options.join, snapshot: checkpoint.state)
                 for stream in JoinStream.allCases { state.next[Int(stream.rawValue)] = checkpoint.offsets[stream.name] ?? -1 }
@@ -212,7 +219,7 @@ public final class JoinStage: @unchecked Sendable {
             }
             // Punctuations recorded exactly at the checkpoint position apply before any new record.
             for stream in JoinStream.allCases where state.next[Int(stream.rawValue)] >= 0 {
-                applyPunctuations(&state, stream, upTo: state.next[Int(stream.rawValue)])
+                applyPunctuations(state, stream, upTo: state.next[Int(stream.rawValue)])
             }
             tasks[p] = state
         }
@@ -231,31 +238,31 @@ public final class JoinStage: @unchecked Sendable {
         let now = ContinuousClock.now
         if _firstRecordAt == nil { progressLock.withLock { _firstRecordAt = now } }
         for message in batch {
-            guard tasks[message.partition] != nil else { continue }
+            guard let task = tasks[message.partition] else { continue }
             let stream: JoinStream = message.topic == options.predictionsTopic ? .predictions : .labels
             let s = Int(stream.rawValue)
-            let next = tasks[message.partition]!.next[s]
+            let next = task.next[s]
             if next >= 0 && message.offset < next { continue }  // already reflected in the restored state
-            applyPunctuations(&tasks[message.partition]!, stream, upTo: message.offset)
+            applyPunctuations(task, stream, upTo: message.offset)
             let record = message.timestampMilliseconds
             do {
                 switch stream {
                 case .predictions:
                     let event = try PredictionEvent.decode(message.value, limits: options.limits)
-                    tasks[message.partition]!.op.process(event, recordTimestamp: record, into: &output)
+                    task.op.process(event, recordTimestamp: record, into: &output)
                 case .labels:
                     let event = try LabelEvent.decode(message.value, limits: options.limits)
-                    tasks[message.partition]!.op.process(event, recordTimestamp: record, into: &output)
+                    task.op.process(event, recordTimestamp: record, into: &output)
                 }
             } catch {
                 deadLetterMessages.append(DeadLetter.record(
                     for: message, reason: error.description, kind: error.kind.rawValue, field: error.field, stage: "join",
                     deadLetterTopic: options.deadLetterTopic))
             }
-            tasks[message.partition]!.next[s] = message.offset + 1
-            tasks[message.partition]!.lastActivity[s] = now
-            tasks[message.partition]!.dirty = true
-            applyPunctuations(&tasks[message.partition]!, stream, upTo: message.offset + 1)
+            task.next[s] = message.offset + 1
+            task.lastActivity[s] = now
+            task.dirty = true
+            applyPunctuations(task, stream, upTo: message.offset + 1)
         }
         predictionDecoding.increment(by: Int64(batch.count - deadLetterMessages.count))
         if !deadLetterMessages.isEmpty {
@@ -265,7 +272,7 @@ public final class JoinStage: @unchecked Sendable {
     }
 
     /// Applies recorded punctuations whose position is at or before `position` (all records before it done).
-    private func applyPunctuations(_ state: inout PartitionState, _ stream: JoinStream, upTo position: Int64) {
+    private func applyPunctuations(_ state: PartitionState, _ stream: JoinStream, upTo position: Int64) {
         let s = Int(stream.rawValue)
         while let first = state.pending[s].first, first.position <= position {
             state.op.advance(stream, to: first.time, into: &output)
@@ -292,9 +299,9 @@ public final class JoinStage: @unchecked Sendable {
                 guard target > clock else { continue }
                 try store.record(stage: options.stateKey, partition: p,
                                  .init(stream: stream.name, position: state.next[s], time: target))
-                tasks[p]!.op.advance(stream, to: target, into: &output)
-                tasks[p]!.lastPunctuation[s] = now
-                tasks[p]!.dirty = true
+                state.op.advance(stream, to: target, into: &output)
+                state.lastPunctuation[s] = now
+                state.dirty = true
             }
         }
     }
@@ -362,11 +369,11 @@ public final class JoinStage: @unchecked Sendable {
             let tp = TopicPartition(topic: options.predictionsTopic, partition: p)
             if !state.predictionsPaused && state.op.isOverBound {
                 try? consumer.pause([tp])
-                tasks[p]!.predictionsPaused = true
+                state.predictionsPaused = true
                 metrics.backpressurePauses.increment()
             } else if state.predictionsPaused && state.op.pendingBytes < options.join.maxPendingBytes * 9 / 10 {
                 try? consumer.resume([tp])
-                tasks[p]!.predictionsPaused = false
+                state.predictionsPaused = false
             }
         }
     }

@@ -46,15 +46,18 @@ struct BenchJoin: AsyncParsableCommand {
     static let policy = JoinPolicy(window: 30_000, backwardWindow: 1_000, grace: 1_000, correctionHorizon: 60_000,
                                    defaultLabel: .bool(false), aggregation: .max)
 
-    /// Predictions every 1 ms of event time; labels (90%) after an exponential delay (mean 5 s); both in the
-    /// order they would arrive (by their own event time).
+    /// Predictions every 1 ms of event time for 64 models (so that `labeled-examples`, keyed by model, spreads
+    /// over partitions: the embedded broker keeps only 5 MiB per partition); labels (90%) after an exponential
+    /// delay (mean 5 s); both in the order they would arrive (by their own event time).
     static func arrivals(count: Int, seed: UInt64) -> [Arrival] {
         var traffic = SyntheticTraffic(seed: seed, intervalMilliseconds: 1, missingLabelRate: 0.1, meanLabelDelayMilliseconds: 5_000)
         var out: [(Int64, Arrival)] = []
         out.reserveCapacity(count * 2)
-        for _ in 0..<count {
+        for i in 0..<count {
             var (p, l) = traffic.next()
             p.entityID = nil
+            p.model = "model-\(i % 64)"
+            l?.model = p.model
             out.append((p.timestamp.milliseconds, .prediction(p)))
             if let l { out.append((l.timestamp.milliseconds, .label(l))) }
         }
@@ -117,6 +120,30 @@ struct BenchJoin: AsyncParsableCommand {
             let seconds = (ContinuousClock.now - start).seconds
             if seconds < best { best = seconds; examples = emitted; stats = op.statistics }
         }
+        // The same from JSON bytes: decode + join, the work the Python peer does per record.
+        let encoded: [(Bool, [UInt8])] = input.map {
+            switch $0 {
+            case .prediction(let p): (true, p.encoded())
+            case .label(let l): (false, l.encoded())
+            }
+        }
+        var bestDecoded = Double.infinity
+        for _ in 0..<max(1, repeats) {
+            var op = LabelJoinOperator(configuration: config)
+            var out = JoinOutput()
+            let start = ContinuousClock.now
+            for (i, (isPrediction, bytes)) in encoded.enumerated() {
+                if isPrediction { op.process(try PredictionEvent.decode(bytes), recordTimestamp: nil, into: &out) } else {
+                    op.process(try LabelEvent.decode(bytes), recordTimestamp: nil, into: &out)
+                }
+                if i & 1023 == 1023 { out.removeAll() }
+            }
+            bestDecoded = min(bestDecoded, (ContinuousClock.now - start).seconds)
+        }
+        BenchCommand.report("join-decode-operator", count: input.count, seconds: bestDecoded,
+                            bytes: encoded.reduce(0) { $0 + $1.1.count }, extra: [
+            ("note", .string("JSON bytes decoded and joined on one core (what the Python peer measures)")),
+        ])
         BenchCommand.report("join-operator", count: input.count, seconds: best, bytes: 0, extra: [
             ("examples", .number(Double(examples))), ("observed", .number(Double(stats.observed))),
             ("implicit", .number(Double(stats.implicit))), ("corrections", .number(Double(stats.corrections))),

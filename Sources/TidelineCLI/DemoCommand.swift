@@ -4,13 +4,14 @@ import Foundation
 import Kafka
 import Logging
 import Pipeline
+import LabelJoin
 import TidelineConfig
 
 /// `tideline demo`: the foundation demo on the embedded broker.
 ///
-/// Until the label-join, monitoring and training stages exist, it shows the base they stand on: an embedded
-/// cluster with Tideline's topics, a synthetic prediction service and label source publishing through
-/// librdkafka, a few malformed events routed to dead-letter, and everything read back and validated.
+/// An embedded cluster with Tideline's topics, a synthetic prediction service and label source publishing
+/// through librdkafka, a few malformed events routed to dead-letter, and the label join turning predictions and
+/// labels into labeled examples, read back and summarized. Monitoring and training join it as they land.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
@@ -71,59 +72,65 @@ struct DemoCommand: AsyncParsableCommand {
         try await producer.close()
         print("published \(predictions.count) predictions and \(labels.count) labels in \(String(format: "%.2f", produceSeconds)) s (\(deliveryFailures) delivery failures)")
 
+        var quiet = logger
+        quiet.logLevel = .critical  // the demo tears the cluster down under the stage's clients at the end
+        // The label join, as `tideline run --stages join` runs it: window 1 min, idle partitions advanced after 1 s
+        // (the sample's event times are in the past, so every window closes once the input is drained).
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("tideline-demo-\(UUID().uuidString)/state.sqlite").path
+        let policy = JoinPolicy(window: 60_000, backwardWindow: 1_000, grace: 1_000, correctionHorizon: 300_000,
+                                defaultLabel: .bool(false), aggregation: .max)
+        let stage = try JoinStage(options: JoinStageOptions(
+            client: client, group: "tideline-demo-join", join: JoinConfiguration(defaultPolicy: policy), idleTimeout: 1_000,
+            idleSlack: 0, checkpointInterval: 1_000, statePath: state), logger: quiet)
+        let joinStart = ContinuousClock.now
+        let joining = Task { try await stage.run() }
+
         let consumer = try KafkaConsumer(configuration: .init(client: client), logger: logger)
         var assignment: [TopicPartitionOffset] = []
-        for name in ["predictions", "labels", "dead-letter"] {
+        for name in ["labeled-examples", "dead-letter"] {
             let partitions = catalog.topic(name)!.partitions
             assignment += (0..<Int32(partitions)).map { TopicPartitionOffset(topic: name, partition: $0, offset: KafkaOffset.beginning) }
         }
         try consumer.assign(assignment)
-        let predictionDecoder = EventDecoder<PredictionEvent>(stage: "demo", deadLetterTopic: "dead-letter")
-        let labelDecoder = EventDecoder<LabelEvent>(stage: "demo", deadLetterTopic: "dead-letter")
-        var seenPredictions: [String: Double] = [:]
-        var labelOutcomes: [String: Bool] = [:]
+        var examples: [String: LabeledExample] = [:]
         var dlq: [KafkaMessage] = []
-        let expected = predictions.count + labels.count + deadLetters.count
-        var received = 0
-        let readStart = ContinuousClock.now
         for await event in consumer.events {
             guard case .messages(let batch) = event else { continue }
-            received += batch.count
-            let byTopic = Dictionary(grouping: Array(batch), by: \.topic)
-            for (topic, messages) in byTopic {
-                switch topic {
-                case "predictions":
-                    for (p, _) in predictionDecoder.decode(KafkaMessageBatch(messages: messages)).events {
-                        if case .score(let s) = p.prediction { seenPredictions[p.requestID] = s }
-                    }
-                case "labels":
-                    for (l, _) in labelDecoder.decode(KafkaMessageBatch(messages: messages)).events {
-                        if case .bool(let b) = l.label { labelOutcomes[l.requestID] = b }
-                    }
-                default:
-                    dlq += messages
-                }
+            for m in batch {
+                if m.topic == "dead-letter" { dlq.append(m) } else if let e = try? LabeledExample.decode(m.value) { examples[e.eventID] = e }
             }
-            if received >= expected || (ContinuousClock.now - readStart) > .seconds(60) { break }
+            if (examples.count >= predictions.count && dlq.count >= deadLetters.count) || (ContinuousClock.now - joinStart) > .seconds(90) { break }
         }
+        let joinSeconds = (ContinuousClock.now - joinStart).seconds
+        joining.cancel()
+        _ = try? await joining.value
         await consumer.close()
-        let readSeconds = (ContinuousClock.now - readStart).seconds
-        let joined = labelOutcomes.keys.filter { seenPredictions[$0] != nil }
+        try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: state).deletingLastPathComponent().path)
+
+        let byKind = Dictionary(grouping: examples.values, by: \.labelKind).mapValues(\.count)
         var logLoss = 0.0
-        for id in joined {
-            let p = min(max(seenPredictions[id]!, 1e-6), 1 - 1e-6)
-            logLoss -= labelOutcomes[id]! ? log(p) : log(1 - p)
+        var delays: [Int64] = []
+        for e in examples.values {
+            guard case .score(let s) = e.prediction, case .bool(let y) = e.label else { continue }
+            let p = min(max(s, 1e-6), 1 - 1e-6)
+            logLoss -= y ? log(p) : log(1 - p)
+            if e.labelKind == .observed, let d = e.labelDelayMilliseconds { delays.append(d) }
         }
-        print("read back \(received) records in \(String(format: "%.2f", readSeconds)) s")
-        print("predictions with a label: \(joined.count) of \(seenPredictions.count) (\(seenPredictions.count - joined.count) never labeled)")
-        print(String(format: "log loss of the served model on labeled requests: %.4f", joined.isEmpty ? 0 : logLoss / Double(joined.count)))
+        delays.sort()
+        print("label join: \(examples.count) labeled examples in \(String(format: "%.1f", joinSeconds)) s including the 3 s group join " +
+              "(observed \(byKind[.observed] ?? 0), implicit \(byKind[.implicit] ?? 0), corrections \(byKind[.correction] ?? 0))")
+        if !delays.isEmpty {
+            print("label delay: median \(delays[delays.count / 2]) ms, p90 \(delays[delays.count * 9 / 10]) ms; " +
+                  String(format: "%.1f%% of labels within 10 s", Double(delays.filter { $0 <= 10_000 }.count) * 100 / Double(delays.count)))
+        }
+        print(String(format: "log loss of the served model on labeled examples: %.4f", examples.isEmpty ? 0 : logLoss / Double(examples.count)))
         print("dead-letter: \(dlq.count) records")
         for m in dlq {
             print("  - \(m.header(DeadLetter.reasonHeader)?.stringValue ?? "?")")
         }
-        print("the label join, drift monitoring and training stages build on this base (see the README's roadmap).")
-        if received < expected {
-            printError("demo: expected \(expected) records, read \(received)")
+        print("drift monitoring and training build on labeled-examples next (see the README's status table).")
+        if examples.count < predictions.count || dlq.count < deadLetters.count {
+            printError("demo: expected \(predictions.count) labeled examples and \(deadLetters.count) dead letters, read \(examples.count) and \(dlq.count)")
             throw ExitCodes.runtimeFailure
         }
     }

@@ -103,7 +103,8 @@ import TidelineTestKit
         #expect(result.stderr.contains(":4:"), "names the line")
     }
 
-    /// `make demo` runs this: it must finish, read back everything it published, and route the malformed events.
+    /// `make demo` runs this: it must finish, join every prediction into a labeled example, and route the
+    /// malformed events.
     @Test(.timeLimit(.minutes(1)))
     func demoStreamsTheSampleAndReportsDeadLetters() async throws {
         let result = try await Subprocess.run(Self.tideline, ["demo", "--events", "3000", "--seed", "11"], timeout: .seconds(50))
@@ -112,8 +113,9 @@ import TidelineTestKit
         #expect(result.stdout.contains("published 3000 predictions"))
         #expect(result.stdout.contains("(0 delivery failures)"))
         #expect(result.stdout.contains("dead-letter: 3 records"))
-        let labeled = result.stdout.split(separator: "\n").first { $0.hasPrefix("predictions with a label:") }
-        #expect(labeled?.contains("of 3000") == true)
+        let joined = result.stdout.split(separator: "\n").first { $0.hasPrefix("label join:") }
+        #expect(joined?.contains("label join: 3000 labeled examples") == true, "\(result.stdout)")
+        #expect(joined?.contains("corrections 0") == true)
     }
 
     @Test func unreachableBrokerIsARuntimeFailure() async throws {

@@ -104,6 +104,10 @@ public struct JSONWriter: Sendable {
     /// Writes UTF-8 bytes as a JSON string (quoted and escaped).
     public mutating func string(utf8: UnsafeBufferPointer<UInt8>) { appendQuoted(utf8: utf8) }
 
+    /// Direct access to the buffer, for callers that splice pre-encoded bytes (the caller keeps it valid JSON
+    /// and handles separators itself).
+    public mutating func withBytes<R>(_ body: (inout [UInt8]) throws -> R) rethrows -> R { try body(&bytes) }
+
     /// Empties the buffer (keeping its capacity) so the writer can be reused.
     public mutating func removeAll() {
         bytes.removeAll(keepingCapacity: true)
