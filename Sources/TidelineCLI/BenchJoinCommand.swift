@@ -298,8 +298,11 @@ struct BenchJoin: AsyncParsableCommand {
         quiet.logLevel = .critical
         let policy = JoinPolicy(window: 5, backwardWindow: 0, grace: 0, correctionHorizon: 0, defaultLabel: .bool(false), aggregation: .max)
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("tideline-bench-\(UUID().uuidString).sqlite").path
+        // Low-latency consumer settings (librdkafka's default fetch.wait.max.ms is 500 ms).
+        var lowLatency = b.client
+        lowLatency.properties["fetch.wait.max.ms"] = "5"
         let options = JoinStageOptions(
-            client: b.client, predictionsTopic: b.prefix + "predictions", labelsTopic: b.prefix + "labels",
+            client: lowLatency, predictionsTopic: b.prefix + "predictions", labelsTopic: b.prefix + "labels",
             outputTopic: b.prefix + "labeled-examples", deadLetterTopic: b.prefix + "dead-letter", group: b.prefix + "join-latency",
             join: JoinConfiguration(defaultPolicy: policy), idleTimeout: 0, checkpointInterval: 2_000, statePath: state)
         let stage = try JoinStage(options: options, logger: quiet)

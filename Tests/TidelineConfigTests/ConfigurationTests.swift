@@ -33,7 +33,56 @@ import TidelineConfig
         #expect(config.limits.maxFeatures == 256)
         #expect(config.models.map(\.name) == ["ctr", "eta"])
         #expect(config.models[1].task == .regression)
-        #expect(config.models[0].sections["join"]?.contains("window") == true)
+        #expect(config.models[0].join?.window == 1_800_000)
+    }
+
+    @Test func parsesTheJoinSections() throws {
+        let config = try TidelineConfiguration.parse("""
+            join:
+              group: joiners
+              idle_timeout: 45s
+              max_pending_bytes: 256MiB
+              overflow: evict_oldest
+              defaults: {window: 10m, aggregation: last}
+            state:
+              path: /var/lib/tideline/state.sqlite
+            models:
+              ctr:
+                join: {window: 1h, backward_window: 500ms, grace: 2s, correction_horizon: 1d, default_label: false, aggregation: max}
+              eta:
+                task: regression
+              churn:
+                task: binary_classification
+            """)
+        let join = config.joinConfiguration
+        #expect(config.join.group == "joiners" && config.join.idleTimeout == 45_000)
+        #expect(join.maxPendingBytes == 256 << 20 && join.overflow == .evictOldest)
+        #expect(config.state.path == "/var/lib/tideline/state.sqlite")
+        let ctr = join.policy(for: "ctr")
+        #expect(ctr.window == 3_600_000 && ctr.backwardWindow == 500 && ctr.grace == 2_000 && ctr.correctionHorizon == 86_400_000)
+        #expect(ctr.defaultLabel == .bool(false) && ctr.aggregation == .max)
+        // Models without a join section get join.defaults; regression models drop unlabeled predictions.
+        #expect(join.policy(for: "eta").window == 600_000 && join.policy(for: "eta").defaultLabel == nil)
+        #expect(join.policy(for: "churn").aggregation == .last && join.policy(for: "churn").defaultLabel == .number(0))
+    }
+
+    @Test(arguments: [
+        ("models: {ctr: {join: {window: soon}}}", "models.ctr.join.window"),
+        ("models: {ctr: {join: {window: 0}}}", "models.ctr.join.window"),
+        ("models: {ctr: {join: {window: 30d}}}", "models.ctr.join.window"),
+        ("models: {ctr: {join: {aggregation: median}}}", "models.ctr.join.aggregation"),
+        ("models: {ctr: {join: {widow: 1m}}}", "models.ctr.join.widow"),
+        ("join: {overflow: drop}", "join.overflow"),
+        ("join: {max_pending_bytes: 10}", "join.max_pending_bytes"),
+        ("join: {checkpoint_interval: 1ms}", "join.checkpoint_interval"),
+    ])
+    func badJoinSettingsNameTheField(yaml: String, field: String) {
+        do {
+            _ = try TidelineConfiguration.parse(yaml)
+            Issue.record("accepted \(yaml)")
+        } catch {
+            #expect(error.field == field, "\(error)")
+        }
     }
 
     @Test func emptyFileGivesDefaults() throws {
