@@ -233,11 +233,41 @@ public final class JoinStage: @unchecked Sendable {
 
     // MARK: Records
 
+    /// A record decoded ahead of the join.
+    enum Decoded {
+        case prediction(PredictionEvent)
+        case label(LabelEvent)
+        case invalid(EventDecodingError)
+    }
+
+    /// Decodes a batch; large batches are split across cores (decoding is independent per record, the join
+    /// then runs in order on this task).
+    private func decode(_ batch: KafkaMessageBatch) -> [Decoded] {
+        let predictionsTopic = options.predictionsTopic, limits = options.limits
+        @Sendable func one(_ message: KafkaMessage) -> Decoded {
+            do {
+                if message.topic == predictionsTopic { return .prediction(try PredictionEvent.decode(message.value, limits: limits)) }
+                return .label(try LabelEvent.decode(message.value, limits: limits))
+            } catch {
+                return .invalid(error)
+            }
+        }
+        let n = batch.count
+        let chunks = n >= 512 ? min(4, ProcessInfo.processInfo.activeProcessorCount) : 1
+        if chunks <= 1 { return batch.map(one) }
+        let results = DecodedSlots(count: n)
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            for i in stride(from: c * n / chunks, to: (c + 1) * n / chunks, by: 1) { results.set(i, one(batch[i])) }
+        }
+        return results.values()
+    }
+
     private func handle(_ batch: KafkaMessageBatch) async throws {
         var deadLetterMessages: [KafkaOutgoingMessage] = []
         let now = ContinuousClock.now
         if _firstRecordAt == nil { progressLock.withLock { _firstRecordAt = now } }
-        for message in batch {
+        let decoded = decode(batch)
+        for (index, message) in batch.enumerated() {
             guard let task = tasks[message.partition] else { continue }
             let stream: JoinStream = message.topic == options.predictionsTopic ? .predictions : .labels
             let s = Int(stream.rawValue)
@@ -245,16 +275,10 @@ public final class JoinStage: @unchecked Sendable {
             if next >= 0 && message.offset < next { continue }  // already reflected in the restored state
             applyPunctuations(task, stream, upTo: message.offset)
             let record = message.timestampMilliseconds
-            do {
-                switch stream {
-                case .predictions:
-                    let event = try PredictionEvent.decode(message.value, limits: options.limits)
-                    task.op.process(event, recordTimestamp: record, into: &output)
-                case .labels:
-                    let event = try LabelEvent.decode(message.value, limits: options.limits)
-                    task.op.process(event, recordTimestamp: record, into: &output)
-                }
-            } catch {
+            switch decoded[index] {
+            case .prediction(let event): task.op.process(event, recordTimestamp: record, into: &output)
+            case .label(let event): task.op.process(event, recordTimestamp: record, into: &output)
+            case .invalid(let error):
                 deadLetterMessages.append(DeadLetter.record(
                     for: message, reason: error.description, kind: error.kind.rawValue, field: error.field, stage: "join",
                     deadLetterTopic: options.deadLetterTopic))
@@ -320,7 +344,7 @@ public final class JoinStage: @unchecked Sendable {
         metrics.emitted(output.records)
         output.removeAll()
         inFlight.append(Task { [producer] in await producer.send(messages) })
-        if inFlight.count > 16 { try await awaitDeliveries(keep: 8) }
+        if inFlight.count > 64 { try await awaitDeliveries(keep: 32) }
     }
 
     private func awaitDeliveries(keep: Int = 0) async throws {
@@ -393,6 +417,23 @@ public final class JoinStage: @unchecked Sendable {
         }
         metrics.publish(open: open, held: held, labels: labels, bytes: bytes, oldestAge: oldestAge, statistics: stats)
     }
+}
+
+/// Per-index result slots written by parallel decoders (each index by exactly one of them).
+final class DecodedSlots: @unchecked Sendable {
+    private let base: UnsafeMutablePointer<JoinStage.Decoded?>
+    init(count: Int) {
+        base = .allocate(capacity: count)
+        base.initialize(repeating: nil, count: count)
+        self.count = count
+    }
+    let count: Int
+    deinit {
+        base.deinitialize(count: count)
+        base.deallocate()
+    }
+    func set(_ i: Int, _ value: JoinStage.Decoded) { base[i] = value }
+    func values() -> [JoinStage.Decoded] { (0..<count).map { base[$0]! } }
 }
 
 extension JoinStream {

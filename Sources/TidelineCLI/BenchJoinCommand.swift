@@ -241,17 +241,15 @@ struct BenchJoin: AsyncParsableCommand {
         try await producer.close()
 
         // Expected output: the operator per partition on the same records.
-        var operators: [Int32: LabelJoinOperator] = [:]
+        var operators = (0..<partitions).map { _ in LabelJoinOperator(configuration: JoinConfiguration(defaultPolicy: Self.policy)) }
         var out = JoinOutput()
         var expected = 0
         for a in input {
-            let p = Murmur2Partitioner.partition(key: Array(a.requestID.utf8), partitions: partitions)
-            var op = operators[p] ?? LabelJoinOperator(configuration: JoinConfiguration(defaultPolicy: Self.policy))
+            let p = Int(Murmur2Partitioner.partition(key: Array(a.requestID.utf8), partitions: partitions))
             switch a {
-            case .prediction(let e): op.process(e, recordTimestamp: nil, into: &out)
-            case .label(let e): op.process(e, recordTimestamp: nil, into: &out)
+            case .prediction(let e): operators[p].process(e, recordTimestamp: nil, into: &out)
+            case .label(let e): operators[p].process(e, recordTimestamp: nil, into: &out)
             }
-            operators[p] = op
             expected += out.count
             out.removeAll()
         }
@@ -266,7 +264,7 @@ struct BenchJoin: AsyncParsableCommand {
         let options = JoinStageOptions(
             client: b.client, predictionsTopic: b.prefix + "predictions", labelsTopic: b.prefix + "labels",
             outputTopic: b.prefix + "labeled-examples", deadLetterTopic: b.prefix + "dead-letter", group: b.prefix + "join",
-            join: JoinConfiguration(defaultPolicy: Self.policy), idleTimeout: 0, checkpointInterval: 2_000, statePath: state)
+            join: JoinConfiguration(defaultPolicy: Self.policy), idleTimeout: 0, checkpointInterval: 5_000, statePath: state)
         let stage = try JoinStage(options: options, logger: quiet)
         let running = Task { try await stage.run() }
         let deadline = ContinuousClock.now + .seconds(600)
