@@ -150,8 +150,7 @@ public final class JoinStage: @unchecked Sendable {
             for tp in partitions {
                 guard let stream = topics.firstIndex(of: tp.topic) else { continue }
                 do {
-                    if let checkpoint = try store.load(stage: key, partition: tp.partition),
-                       let offset = checkpoint.offsets[JoinStream.allCases[stream].name] {
+                    if let offset = try store.offsets(stage: key, partition: tp.partition)[JoinStream.allCases[stream].name] {
                         result[tp] = offset
                     }
                 } catch {

@@ -93,6 +93,18 @@ public final class CheckpointStore: Sendable {
         }
     }
 
+    /// Only the input offsets of a partition's last checkpoint (cheap: no snapshot is read).
+    public func offsets(stage: String, partition: Int32) throws -> [String: Int64] {
+        try pool.read { db in
+            var offsets: [String: Int64] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT stream, next_offset FROM checkpoint_offset WHERE stage = ? AND partition = ?",
+                                      arguments: [stage, Int64(partition)]) {
+                offsets[r["stream"]] = r["next_offset"]
+            }
+            return offsets
+        }
+    }
+
     /// Saves checkpoints of several partitions in one transaction and forgets the punctuations they reflect.
     public func save(stage: String, _ checkpoints: [(partition: Int32, checkpoint: Checkpoint)]) throws {
         guard !checkpoints.isEmpty else { return }

@@ -14,6 +14,7 @@ import Testing
         let a = CheckpointStore.Checkpoint(state: [1, 2, 3], offsets: ["predictions": 10, "labels": 7])
         try store.save(stage: "join", [(0, a)])
         #expect(try store.load(stage: "join", partition: 0) == a)
+        #expect(try store.offsets(stage: "join", partition: 0) == ["predictions": 10, "labels": 7])
         #expect(try store.load(stage: "other", partition: 0) == nil)
         // A second process (here: a second store on the same file) sees it.
         let other = try CheckpointStore(path: path)
