@@ -5,7 +5,7 @@ import Events
 /// timers are rebuilt on restore. Restoring and then feeding the events after the snapshot gives exactly the
 /// output of an operator that never stopped.
 extension LabelJoinOperator {
-    static let snapshotMagic: UInt32 = 0x544C_4A31  // "TLJ1"
+    static let snapshotMagic: UInt32 = 0x544C_4A32  // "TLJ2" (payloads start with a LEB128 request-id length)
 
     /// Serializes the operator's state.
     public func snapshot() -> [UInt8] {

@@ -129,8 +129,8 @@ public struct LabelJoinOperator: Sendable {
             return
         }
         var requestID = prediction.requestID
+        let h = requestID.withUTF8 { StableHash.hash(UnsafeRawBufferPointer($0)) }
         let isDuplicate = requestID.withUTF8 { rid -> Bool in
-            let h = StableHash.hash(UnsafeRawBufferPointer(rid))
             var found = false
             index.forEach(hash: h) { e in
                 let entry = entries[Int(e)]
@@ -151,7 +151,6 @@ public struct LabelJoinOperator: Sendable {
         // Encode the example members once, straight into the arena; they are copied verbatim into every
         // example for this prediction.
         let e: Int32 = requestID.withUTF8 { rid in
-            let h = StableHash.hash(UnsafeRawBufferPointer(rid))
             let offset = storePayload(rid: rid, prediction)
             let entry = PendingPrediction(
                 hash: h, payloadOffset: UInt32(offset), payloadLength: UInt32(arena.count - offset), time: t,
@@ -165,7 +164,6 @@ public struct LabelJoinOperator: Sendable {
         payloadBytes += Int(entries[Int(e)].payloadLength)
 
         // Labels that arrived first (held as orphans), in arrival order.
-        let h = entries[Int(e)].hash
         matches.removeAll(keepingCapacity: true)
         orphanIndex.forEach(hash: h) { o in
             let label = orphans[Int(o)]
@@ -322,13 +320,16 @@ public struct LabelJoinOperator: Sendable {
         return Int32(entries.count - 1)
     }
 
-    /// Appends `[u16 request-id length][request id][example members]` to the arena; returns its offset.
+    /// Appends `[request-id length, LEB128][request id][example members]` to the arena; returns its offset.
     private mutating func storePayload(rid: UnsafeBufferPointer<UInt8>, _ p: PredictionEvent) -> Int {
         let offset = arena.count
-        let length = UInt16(clamping: rid.count)
-        arena.append(UInt8(truncatingIfNeeded: length))
-        arena.append(UInt8(truncatingIfNeeded: length >> 8))
-        arena.append(contentsOf: UnsafeBufferPointer(rebasing: rid[..<Int(length)]))
+        var length = rid.count
+        while length >= 0x80 {
+            arena.append(UInt8(truncatingIfNeeded: length) | 0x80)
+            length >>= 7
+        }
+        arena.append(UInt8(length))
+        arena.append(contentsOf: rid)
         arena.append(contentsOf: ExampleSyntax.modelVersion)
         ExampleSyntax.appendQuoted(p.modelVersion, to: &arena)
         if let v = p.variant { arena.append(contentsOf: ExampleSyntax.variant); ExampleSyntax.appendQuoted(v, to: &arena) }
@@ -347,13 +348,25 @@ public struct LabelJoinOperator: Sendable {
         return offset
     }
 
+    /// Where a payload's request id starts and how long it is.
+    @inline(__always)
+    static func requestIDRange(_ a: UnsafeBufferPointer<UInt8>, at offset: Int) -> Range<Int> {
+        var o = offset, length = 0, shift = 0
+        while a[o] & 0x80 != 0 {
+            length |= Int(a[o] & 0x7F) << shift
+            shift += 7
+            o += 1
+        }
+        length |= Int(a[o]) << shift
+        return (o + 1) ..< (o + 1 + length)
+    }
+
     @inline(__always)
     func requestIDEquals(_ entry: PendingPrediction, _ rid: UnsafeBufferPointer<UInt8>) -> Bool {
         arena.withUnsafeBufferPointer { a in
-            let o = Int(entry.payloadOffset)
-            let n = Int(a[o]) | Int(a[o + 1]) << 8
-            guard n == rid.count else { return false }
-            return n == 0 || memcmp(a.baseAddress! + o + 2, rid.baseAddress!, n) == 0
+            let r = Self.requestIDRange(a, at: Int(entry.payloadOffset))
+            guard r.count == rid.count else { return false }
+            return r.isEmpty || memcmp(a.baseAddress! + r.lowerBound, rid.baseAddress!, r.count) == 0
         }
     }
 
@@ -502,9 +515,9 @@ public struct LabelJoinOperator: Sendable {
         let start = output.writer.bytes.count
         arena.withUnsafeBufferPointer { a in
             let o = Int(entry.payloadOffset)
-            let ridLength = Int(a[o]) | Int(a[o + 1]) << 8
-            let rid = UnsafeBufferPointer(rebasing: a[(o + 2) ..< (o + 2 + ridLength)])
-            let fragment = UnsafeBufferPointer(rebasing: a[(o + 2 + ridLength) ..< (o + Int(entry.payloadLength))])
+            let ridRange = Self.requestIDRange(a, at: o)
+            let rid = UnsafeBufferPointer(rebasing: a[ridRange])
+            let fragment = UnsafeBufferPointer(rebasing: a[ridRange.upperBound ..< (o + Int(entry.payloadLength))])
             output.writer.withBytes { b in
                 b.append(contentsOf: ExampleSyntax.eventID)
                 Self.appendEventID(to: &b, modelSeed: slot.idSeed, rid: UnsafeRawBufferPointer(rid), time: entry.time, sequence: sequence)
@@ -555,13 +568,10 @@ public struct LabelJoinOperator: Sendable {
         var digits: (UInt64, UInt64, UInt64, UInt64, UInt8, UInt8) = (0, 0, 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &digits) { buf in
             buf[0] = UInt8(ascii: "\"")
-            var i = 1
-            for word in [a, b] {
-                for shift in stride(from: 60, through: 0, by: -4) {
-                    let d = UInt8((word >> UInt64(shift)) & 0xF)
-                    buf[i] = d < 10 ? 0x30 + d : 0x57 + d
-                    i += 1
-                }
+            for i in 0 ..< 32 {
+                let word = i < 16 ? a : b
+                let d = UInt8((word >> UInt64(60 - 4 * (i & 15))) & 0xF)
+                buf[1 + i] = d < 10 ? 0x30 + d : 0x57 + d
             }
             buf[33] = UInt8(ascii: "\"")
             w.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[0 ..< 34]))

@@ -127,6 +127,19 @@ import Testing
         #expect(throws: JoinSnapshotError.self) { try LabelJoinOperator(configuration: h.op.configuration, snapshot: [1, 2, 3]) }
     }
 
+    @Test(arguments: [1, 127, 128, 16_383, 16_384, 65_535, 65_536])  // 65 536: the decoder's limit, past 16 bits
+    func requestIDsOfAnyLengthJoin(length: Int) throws {
+        let rid = String(repeating: "r", count: length)
+        var h = Harness()
+        _ = try h.p(Self.prediction(rid, at: 0))
+        _ = try h.l(Self.label(rid, at: 1_000))
+        _ = try h.p(Self.prediction(rid, at: 0))  // a repeat is still recognised
+        let closed = try h.idle(.labels, 62_000)
+        #expect(closed.count == 1)
+        #expect(closed.first?.requestID == rid && closed.first?.labelKind == .observed)
+        #expect(h.op.statistics.duplicatePredictions == 1)
+    }
+
     @Test func eventIDsAreStableAcrossRuns() {
         let id = Array("r-1".utf8).withUnsafeBytes { LabelJoinOperator.eventID(model: "ctr", requestID: $0, time: 1_700_000_000_000, sequence: 0) }
         // Pinned: a change here changes every event_id ever published (and breaks downstream dedup).
