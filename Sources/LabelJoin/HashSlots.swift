@@ -68,17 +68,6 @@ struct HashSlots {
         count -= 1
     }
 
-    /// Points an entry's slot at a new entry number (used when entries are compacted).
-    mutating func renumber(_ old: Int32, to new: Int32, hash: UInt64) {
-        var i = home(hash)
-        let target = UInt32(old) + 1
-        while slots[i] != target {
-            precondition(slots[i] != 0, "HashSlots.renumber: entry not found")
-            i = (i + 1) & mask
-        }
-        slots[i] = UInt32(new) + 1
-    }
-
     private mutating func grow(hashOf: (Int32) -> UInt64) {
         let old = slots
         slots = [UInt32](repeating: 0, count: old.count * 2)
@@ -143,16 +132,6 @@ struct TimerHeap {
             entries[i] = lastEntry
         }
         return result
-    }
-
-    /// Rewrites entry numbers (after compaction).
-    mutating func renumber(_ map: (Int32) -> Int32) {
-        for i in entries.indices { entries[i] = map(entries[i]) }
-    }
-
-    mutating func removeAll() {
-        keys.removeAll()
-        entries.removeAll()
     }
 }
 

@@ -114,13 +114,6 @@ public struct JSONWriter: Sendable {
         first = true
     }
 
-    /// Starts a run of `key: value` members without an opening brace: the members of an object that will
-    /// be spliced into another one with `raw(_:)` followed by `continueObject()`.
-    public mutating func beginMembers() { first = true }
-
-    /// After `raw(_:)` inserted members, makes the next `key` write its comma.
-    public mutating func continueObject() { first = false }
-
     private mutating func appendQuoted(utf8: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
         do {
