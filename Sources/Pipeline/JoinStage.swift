@@ -90,8 +90,9 @@ public final class JoinStage: @unchecked Sendable {
     private var lastCheckpoint = ContinuousClock.now
     private var lastMetrics = ContinuousClock.now
     private let metrics: JoinStageMetrics
-    private let predictionDecoding: Counter
-    private let deadLetters: Counter
+    /// Same names and dimensions as `EventDecoder`'s, per event: decoded records and dead letters.
+    private let decodedCounters: [Counter]
+    private let deadLetterCounters: [Counter]
     private let progressLock = NSLock()
     private var _firstRecordAt: ContinuousClock.Instant?
 
@@ -131,8 +132,9 @@ public final class JoinStage: @unchecked Sendable {
         producerConfig.messageTimeoutMilliseconds = 0  // retry until delivered; a checkpoint waits for it
         producer = try KafkaProducer(configuration: producerConfig, logger: logger)
         metrics = JoinStageMetrics()
-        predictionDecoding = Counter(label: "tideline_events_decoded_total", dimensions: [("stage", "join")])
-        deadLetters = Counter(label: "tideline_dead_letters_total", dimensions: [("stage", "join")])
+        let events = [PredictionEvent.eventName, LabelEvent.eventName]
+        decodedCounters = events.map { Counter(label: "tideline_events_decoded_total", dimensions: [("stage", "join"), ("event", $0)]) }
+        deadLetterCounters = events.map { Counter(label: "tideline_dead_letters_total", dimensions: [("stage", "join"), ("event", $0)]) }
     }
 
     /// Runs until the task is cancelled (then checkpoints and leaves the group) or a fatal error.
@@ -236,7 +238,7 @@ public final class JoinStage: @unchecked Sendable {
     enum Decoded {
         case prediction(PredictionEvent)
         case label(LabelEvent)
-        case invalid(EventDecodingError)
+        case invalid(JoinStream, EventDecodingError)
     }
 
     /// Decodes a batch; large batches are split across cores (decoding is independent per record, the join
@@ -244,11 +246,12 @@ public final class JoinStage: @unchecked Sendable {
     private func decode(_ batch: KafkaMessageBatch) -> [Decoded] {
         let predictionsTopic = options.predictionsTopic, limits = options.limits
         @Sendable func one(_ message: KafkaMessage) -> Decoded {
+            let isPrediction = message.topic == predictionsTopic
             do {
-                if message.topic == predictionsTopic { return .prediction(try PredictionEvent.decode(message.value, limits: limits)) }
+                if isPrediction { return .prediction(try PredictionEvent.decode(message.value, limits: limits)) }
                 return .label(try LabelEvent.decode(message.value, limits: limits))
             } catch {
-                return .invalid(error)
+                return .invalid(isPrediction ? .predictions : .labels, error)
             }
         }
         let n = batch.count
@@ -266,18 +269,29 @@ public final class JoinStage: @unchecked Sendable {
         let now = ContinuousClock.now
         if _firstRecordAt == nil { progressLock.withLock { _firstRecordAt = now } }
         let decoded = decode(batch)
+        var decodedCounts = [0, 0], deadCounts = [0, 0]
         for (index, message) in batch.enumerated() {
             guard let task = tasks[message.partition] else { continue }
-            let stream: JoinStream = message.topic == options.predictionsTopic ? .predictions : .labels
+            let stream: JoinStream
+            switch decoded[index] {
+            case .prediction: stream = .predictions
+            case .label: stream = .labels
+            case .invalid(let s, _): stream = s
+            }
             let s = Int(stream.rawValue)
             let next = task.next[s]
             if next >= 0 && message.offset < next { continue }  // already reflected in the restored state
             applyPunctuations(task, stream, upTo: message.offset)
             let record = message.timestampMilliseconds
             switch decoded[index] {
-            case .prediction(let event): task.op.process(event, recordTimestamp: record, into: &output)
-            case .label(let event): task.op.process(event, recordTimestamp: record, into: &output)
-            case .invalid(let error):
+            case .prediction(let event):
+                task.op.process(event, recordTimestamp: record, into: &output)
+                decodedCounts[s] += 1
+            case .label(let event):
+                task.op.process(event, recordTimestamp: record, into: &output)
+                decodedCounts[s] += 1
+            case .invalid(_, let error):
+                deadCounts[s] += 1
                 deadLetterMessages.append(DeadLetter.record(
                     for: message, reason: error.description, kind: error.kind.rawValue, field: error.field, stage: "join",
                     deadLetterTopic: options.deadLetterTopic))
@@ -287,9 +301,11 @@ public final class JoinStage: @unchecked Sendable {
             task.dirty = true
             applyPunctuations(task, stream, upTo: message.offset + 1)
         }
-        predictionDecoding.increment(by: Int64(batch.count - deadLetterMessages.count))
+        for i in 0..<2 {
+            if decodedCounts[i] > 0 { decodedCounters[i].increment(by: Int64(decodedCounts[i])) }
+            if deadCounts[i] > 0 { deadLetterCounters[i].increment(by: Int64(deadCounts[i])) }
+        }
         if !deadLetterMessages.isEmpty {
-            deadLetters.increment(by: Int64(deadLetterMessages.count))
             inFlight.append(Task { [producer] in await producer.send(deadLetterMessages) })
         }
     }

@@ -13,10 +13,10 @@ struct BenchJoin: AsyncParsableCommand {
         commandName: "join",
         abstract: "Benchmark the label join: operator (in process), memory, end to end, latency. Prints JSON lines.")
 
-    @Option(name: .long, help: "Predictions in the operator and end-to-end runs (labels: ~90% of them).")
-    var count: Int = 1_000_000
-    @Option(name: .long, help: "Random seed.")
-    var seed: UInt64 = 42
+    /// `--count`: predictions in the operator and end-to-end runs (labels: ~90% of them); `--seed`.
+    @OptionGroup var events: BenchCommand.EventOptions
+    var count: Int { events.count }
+    var seed: UInt64 { events.seed }
     @Option(name: .long, help: "Pending predictions for the memory measurement (0: skip).")
     var pending: Int = 1_000_000
     @Flag(name: .long, help: "Also run the stage end to end through an embedded broker.")
@@ -37,7 +37,6 @@ struct BenchJoin: AsyncParsableCommand {
     var repeats: Int = 3
 
     func validate() throws {
-        guard count >= 1 else { throw ValidationError("--count: must be at least 1") }
         guard pending >= 0 else { throw ValidationError("--pending: must not be negative") }
         guard (1...256).contains(partitions) else { throw ValidationError("--partitions: must be between 1 and 256") }
         guard latencyRate >= 0 else { throw ValidationError("--latency-rate: must not be negative") }
