@@ -72,8 +72,10 @@ struct RunCommand: AsyncParsableCommand {
         defer { signals.cancel() }
         do {
             try await work.value
-        } catch let error as JoinStageError {
-            printError("join: \(error)")
+        } catch {
+            // Co-partitioning, Kafka unreachable (the topic check times out), a failed publish, a checkpoint that
+            // cannot be written: all stop the stage with what happened; a restart resumes from the last checkpoint.
+            printError(error is KafkaError ? "join: cannot reach Kafka: \(error)" : "join: \(error)")
             await metrics?.stop()
             throw ExitCodes.runtimeFailure
         }

@@ -86,6 +86,10 @@ import TidelineTestKit
         (["topics", "list", "--brokers", "nohostport"], 64, "--brokers"),
         (["bench", "decode", "--count", "x"], 64, "--count"),
         (["bench", "consume", "--existing"], 64, "--existing"),
+        (["run", "--stages", "train"], 64, "--stages"),
+        (["run", "--metrics-port", "70000"], 64, "--metrics-port"),
+        (["bench", "join", "--partitions", "0"], 64, "--partitions"),
+        (["bench", "join", "--count", "0"], 64, "--count"),
     ])
     func badFlagsFailFastNamingTheFlag(arguments: [String], status: Int32, mention: String) async throws {
         let result = try await Subprocess.run(Self.tideline, arguments, timeout: .seconds(20))
@@ -101,6 +105,25 @@ import TidelineTestKit
         #expect(result.status == 78)
         #expect(result.stderr.contains("metrics.port"))
         #expect(result.stderr.contains(":4:"), "names the line")
+    }
+
+    @Test func runWithABadJoinSectionExits78NamingTheField() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bad-join-\(UUID()).yaml").path
+        try "models:\n  ctr:\n    join:\n      window: soon\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try await Subprocess.run(Self.tideline, ["run", "--stages", "join", "--config", path])
+        #expect(result.status == 78)
+        #expect(result.stderr.contains("models.ctr.join.window"), "\(result.stderr)")
+        #expect(result.stderr.contains(":4:"), "names the line")
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func runAgainstAnUnreachableBrokerStopsWithARuntimeFailure() async throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("tideline-\(UUID())/state.sqlite").path
+        let result = try await Subprocess.run(Self.tideline, ["run", "--stages", "join", "--brokers", "127.0.0.1:1", "--state", state,
+                                                              "--metrics-port", "0", "--log-level", "critical"], timeout: .seconds(50))
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("join: cannot reach Kafka"), "\(result.stderr)")
     }
 
     /// `make demo` runs this: it must finish, join every prediction into a labeled example, and route the
