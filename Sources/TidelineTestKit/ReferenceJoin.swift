@@ -12,15 +12,29 @@ public enum Item<Event> {
 /// label of its request id, no incremental state, no timers. The property and crash tests compare the
 /// operator and the stage with this.
 public enum ReferenceJoin {
-    struct Pred {
-        var event: PredictionEvent
+    /// An event with its guarded time and its input's clock just before it.
+    struct Timed<Event> {
+        var event: Event
         var time: Int64
         var clockBefore: Int64
     }
-    struct Lab {
-        var event: LabelEvent
-        var time: Int64
-        var clockBefore: Int64
+    typealias Pred = Timed<PredictionEvent>
+    typealias Lab = Timed<LabelEvent>
+
+    /// Walks one input in order: each event with the clock before it, and the clock at the end.
+    static func clocked<E>(_ items: [Item<E>], time: (E) -> EventTime, _ config: JoinConfiguration) -> ([Timed<E>], Int64) {
+        var clock = Int64.min
+        var out: [Timed<E>] = []
+        for item in items {
+            switch item {
+            case .punctuation(let t): clock = max(clock, t)
+            case .event(let e, let record):
+                let t = effective(time(e).milliseconds, record, config)
+                out.append(Timed(event: e, time: t, clockBefore: clock))
+                clock = max(clock, t)
+            }
+        }
+        return (out, clock)
     }
 
     static func effective(_ t: Int64, _ record: Int64?, _ config: JoinConfiguration) -> Int64 {
@@ -29,28 +43,8 @@ public enum ReferenceJoin {
     }
 
     public static func run(_ config: JoinConfiguration, predictions: [Item<PredictionEvent>], labels: [Item<LabelEvent>]) -> [LabeledExample] {
-        var clock = Int64.min
-        var preds: [Pred] = []
-        for item in predictions {
-            switch item {
-            case .punctuation(let t): clock = max(clock, t)
-            case .event(let p, let record):
-                let t = effective(p.timestamp.milliseconds, record, config)
-                preds.append(Pred(event: p, time: t, clockBefore: clock))
-                clock = max(clock, t)
-            }
-        }
-        var labelClock = Int64.min
-        var labs: [Lab] = []
-        for item in labels {
-            switch item {
-            case .punctuation(let t): labelClock = max(labelClock, t)
-            case .event(let l, let record):
-                let t = effective(l.timestamp.milliseconds, record, config)
-                labs.append(Lab(event: l, time: t, clockBefore: labelClock))
-                labelClock = max(labelClock, t)
-            }
-        }
+        let (preds, _) = clocked(predictions, time: \.timestamp, config)
+        let (labs, labelClock) = clocked(labels, time: \.timestamp, config)
 
         // Accepted predictions: not expired on arrival, not an exact repeat of an accepted one.
         var accepted: [Pred] = []
@@ -135,5 +129,50 @@ public enum ReferenceJoin {
         case .count:
             return (.number(Double(labels.count)), labels.map(\.time).max()!)
         }
+    }
+}
+
+public import Kafka
+
+extension ReferenceJoin {
+    /// Reads every record of `topic` (partitions `0..<partitions`, from the beginning up to the current high
+    /// watermarks) and returns them per partition in offset order as reference-join input, with their Kafka
+    /// record timestamps. Records that do not decode are left out (the stage dead-letters them).
+    public static func readBack<E: EventContract>(
+        _ topic: String, partitions: Int, as: E.Type, client: KafkaClientConfiguration = SharedBroker.client(),
+        timeout: Duration = .seconds(120)
+    ) async throws -> [Int32: [Item<E>]] {
+        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: client), logger: quietLogger())
+        try consumer.assign((0 ..< Int32(partitions)).map { TopicPartitionOffset(topic: topic, partition: $0, offset: KafkaOffset.beginning) })
+        var total = 0
+        for p in 0 ..< Int32(partitions) { total += Int(try await consumer.watermarks(TopicPartition(topic: topic, partition: p)).high) }
+        let messages = await ConsumerDrain.messages(from: consumer, count: total, timeout: timeout)
+        await consumer.close()
+        guard messages.count == total else { throw ReadBackError(message: "read \(messages.count) of \(total) records from \(topic)") }
+        var byPartition: [Int32: [(Int64, Item<E>)]] = [:]
+        for m in messages {
+            guard let event = try? E.decode(m.value) else { continue }
+            byPartition[m.partition, default: []].append((m.offset, .event(event, record: m.timestampMilliseconds)))
+        }
+        return byPartition.mapValues { $0.sorted { $0.0 < $1.0 }.map(\.1) }
+    }
+
+    /// The reference output for what is in two co-partitioned topics right now, keyed by `event_id`.
+    public static func expected(
+        _ config: JoinConfiguration, predictions: String, labels: String, partitions: Int,
+        client: KafkaClientConfiguration = SharedBroker.client()
+    ) async throws -> [String: LabeledExample] {
+        let p = try await readBack(predictions, partitions: partitions, as: PredictionEvent.self, client: client)
+        let l = try await readBack(labels, partitions: partitions, as: LabelEvent.self, client: client)
+        var result: [String: LabeledExample] = [:]
+        for partition in 0 ..< Int32(partitions) {
+            for e in run(config, predictions: p[partition] ?? [], labels: l[partition] ?? []) { result[e.eventID] = e }
+        }
+        return result
+    }
+
+    public struct ReadBackError: Error, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
     }
 }

@@ -95,27 +95,7 @@ import TidelineTestKit
     }
 
     static func reference(_ topics: Topics, options: JoinStageOptions) async throws -> [String: LabeledExample] {
-        func read<E: EventContract>(_ topic: String, _: E.Type) async throws -> [Int32: [Item<E>]] {
-            let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: SharedBroker.client()), logger: quietLogger())
-            try consumer.assign((0 ..< Int32(topics.partitions)).map { TopicPartitionOffset(topic: topic, partition: $0, offset: -2) })
-            var high = 0
-            for p in 0 ..< Int32(topics.partitions) { high += Int(try await consumer.watermarks(TopicPartition(topic: topic, partition: p)).high) }
-            let messages = await ConsumerDrain.messages(from: consumer, count: high)
-            await consumer.close()
-            var out: [Int32: [(Int64, Item<E>)]] = [:]
-            for m in messages {
-                guard let e = try? E.decode(m.value) else { continue }
-                out[m.partition, default: []].append((m.offset, .event(e, record: m.timestampMilliseconds)))
-            }
-            return out.mapValues { $0.sorted { $0.0 < $1.0 }.map(\.1) }
-        }
-        let predictions = try await read(topics.predictions, PredictionEvent.self)
-        let labels = try await read(topics.labels, LabelEvent.self)
-        var expected: [String: LabeledExample] = [:]
-        for p in 0 ..< Int32(topics.partitions) {
-            for e in ReferenceJoin.run(options.join, predictions: predictions[p] ?? [], labels: labels[p] ?? []) { expected[e.eventID] = e }
-        }
-        return expected
+        try await ReferenceJoin.expected(options.join, predictions: topics.predictions, labels: topics.labels, partitions: topics.partitions)
     }
 
     @Test(.timeLimit(.minutes(3)))

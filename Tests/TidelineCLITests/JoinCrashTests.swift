@@ -96,20 +96,6 @@ import TidelineTestKit
         return process
     }
 
-    /// Reads a topic back per partition, in offset order, as reference-join input items.
-    static func readBack<E: EventContract>(_ topic: String, partitions: Int, count: Int, as: E.Type) async throws -> [Int32: [Item<E>]] {
-        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: SharedBroker.client()), logger: quietLogger())
-        try consumer.assign((0 ..< Int32(partitions)).map { TopicPartitionOffset(topic: topic, partition: $0, offset: -2) })
-        let messages = await ConsumerDrain.messages(from: consumer, count: count, timeout: .seconds(120))
-        await consumer.close()
-        #expect(messages.count == count, "read back \(messages.count) of \(count) from \(topic)")
-        var result: [Int32: [(Int64, Item<E>)]] = [:]
-        for m in messages {
-            result[m.partition, default: []].append((m.offset, .event(try E.decode(m.value), record: m.timestampMilliseconds)))
-        }
-        return result.mapValues { $0.sorted { $0.0 < $1.0 }.map(\.1) }
-    }
-
     @Test(.timeLimit(.minutes(10)))
     func killNineAtRandomPointsLosesAndChangesNothing() async throws {
         let cluster = SharedBroker.cluster
@@ -141,13 +127,9 @@ import TidelineTestKit
         try await producer.close()
 
         // The reference: the plain join of exactly what is in the input partitions.
-        let config = try TidelineConfigurationForTests.joinConfiguration(yaml: Self.yaml)
-        let predictionItems = try await Self.readBack(prefix + "predictions", partitions: partitions, count: predictions.count, as: PredictionEvent.self)
-        let labelItems = try await Self.readBack(prefix + "labels", partitions: partitions, count: labels.count, as: LabelEvent.self)
-        var expected: [String: LabeledExample] = [:]
-        for p in 0 ..< Int32(partitions) {
-            for e in ReferenceJoin.run(config, predictions: predictionItems[p] ?? [], labels: labelItems[p] ?? []) { expected[e.eventID] = e }
-        }
+        let config = try TidelineConfiguration.parse(Self.yaml).joinConfiguration  // as `tideline run` reads it
+        let expected = try await ReferenceJoin.expected(config, predictions: prefix + "predictions", labels: prefix + "labels",
+                                                        partitions: partitions)
         #expect(expected.count > 150_000)
         #expect(Set(expected.values.map(\.labelKind)) == Set(LabelKind.allCases))
 
@@ -200,12 +182,5 @@ import TidelineTestKit
         #expect(differing == 0)
         #expect(log.total > log.unique, "the kills should have caused some re-publication (\(log.total) received)")
         print("join crash test: \(kills) kills, \(log.total) examples received, \(log.unique) unique, \(expected.count) expected")
-    }
-}
-
-/// Parses the join section the way `tideline run` does.
-enum TidelineConfigurationForTests {
-    static func joinConfiguration(yaml: String) throws -> JoinConfiguration {
-        try TidelineConfiguration.parse(yaml).joinConfiguration
     }
 }
