@@ -1,5 +1,5 @@
 # Tideline. `make demo` runs the demo on the embedded broker; `make test` runs the tests.
-# Both install what is missing (librdkafka-dev, kcat) through scripts/bootstrap.sh first.
+# Both install what is missing (librdkafka-dev, libsqlite3-dev, kcat) through scripts/bootstrap.sh first.
 SWIFT ?= swift
 
 .PHONY: all build release test demo bench bootstrap clean
