@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "Kafka", targets: ["Kafka"]),
         .library(name: "Events", targets: ["Events"]),
         .library(name: "LabelJoin", targets: ["LabelJoin"]),
+        .library(name: "Statistics", targets: ["Statistics"]),
+        .library(name: "Drift", targets: ["Drift"]),
         .library(name: "TidelineTestKit", targets: ["TidelineTestKit"]),
     ],
     dependencies: [
@@ -45,6 +47,8 @@ let package = Package(
         ),
         .target(name: "Events", swiftSettings: strict),
         .target(name: "LabelJoin", dependencies: ["Events"], swiftSettings: strict),
+        .target(name: "Statistics", swiftSettings: strict),
+        .target(name: "Drift", dependencies: ["Statistics", "Events"], swiftSettings: strict),
         .target(name: "StateStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .target(
             name: "Telemetry",
@@ -88,13 +92,15 @@ let package = Package(
         .executableTarget(name: "tideline", dependencies: ["TidelineCLI"], swiftSettings: strict),
         .target(
             name: "TidelineTestKit",
-            dependencies: ["Kafka", "Events", "LabelJoin"],
+            dependencies: ["Kafka", "Events", "LabelJoin", "Statistics"],
             swiftSettings: strict
         ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TidelineTestKit"], swiftSettings: strict),
         .testTarget(name: "EventsTests", dependencies: ["Events"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kafka", "Events", "LabelJoin", "StateStore", "TidelineTestKit"], swiftSettings: strict),
         .testTarget(name: "LabelJoinTests", dependencies: ["LabelJoin", "Events", "TidelineTestKit"], swiftSettings: strict),
+        .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "TidelineTestKit"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "DriftTests", dependencies: ["Drift", "Statistics", "TidelineTestKit"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore"], swiftSettings: strict),
         .testTarget(name: "TidelineConfigTests", dependencies: ["TidelineConfig", "Kafka"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", .product(name: "Metrics", package: "swift-metrics")], swiftSettings: strict),

@@ -1,0 +1,52 @@
+/// Distances between two numeric samples beyond KS. Pure; thread-safe.
+public enum ContinuousTests {
+    /// The first Wasserstein distance ∫|F₁ - F₂| between the empirical distributions (scipy's
+    /// `wasserstein_distance`), for samples sorted ascending. Same units as the data.
+    public static func wasserstein(sortedReference a: [Double], sortedCurrent b: [Double]) -> Double {
+        let n1 = a.count, n2 = b.count
+        precondition(n1 > 0 && n2 > 0, "Wasserstein needs two non-empty samples")
+        var i = 0, j = 0
+        var total = 0.0
+        var previous = min(a[0], b[0])
+        var fa = 0.0, fb = 0.0
+        while i < n1 || j < n2 {
+            let v = i < n1 && (j >= n2 || a[i] <= b[j]) ? a[i] : b[j]
+            total += abs(fa - fb) * (v - previous)
+            while i < n1 && a[i] == v { i += 1 }
+            while j < n2 && b[j] == v { j += 1 }
+            fa = Double(i) / Double(n1)
+            fb = Double(j) / Double(n2)
+            previous = v
+        }
+        return total
+    }
+
+    /// The population stability index Σ (c - r)·ln(c / r) over bins cut at the reference's quantiles.
+    ///
+    /// Edges are the distinct reference values at ranks ⌈q·n⌉ for q = 1/bins … (bins-1)/bins (so discrete data
+    /// gets fewer, wider bins); a value v falls in the first bin whose edge is ≥ v. Shares are floored at
+    /// `epsilon` so an empty bin gives a large, finite index. Common reading: < 0.1 stable, 0.1–0.25 moderate
+    /// shift, > 0.25 major shift.
+    public static func populationStabilityIndex(sortedReference a: [Double], sortedCurrent b: [Double], bins: Int = 10, epsilon: Double = 1e-4) -> Double {
+        precondition(!a.isEmpty && !b.isEmpty && bins >= 2, "PSI needs two non-empty samples and at least two bins")
+        var edges: [Double] = []
+        for q in 1..<bins {
+            let rank = Int((Double(q) * Double(a.count) / Double(bins)).rounded(.up))
+            let edge = a[min(max(rank - 1, 0), a.count - 1)]
+            if edges.last != edge { edges.append(edge) }
+        }
+        func shares(_ xs: [Double]) -> [Double] {
+            var counts = [Double](repeating: 0, count: edges.count + 1)
+            var bin = 0
+            for x in xs {  // sorted: walk the edges once
+                while bin < edges.count && x > edges[bin] { bin += 1 }
+                counts[bin] += 1
+            }
+            return counts.map { max($0 / Double(xs.count), epsilon) }
+        }
+        let r = shares(a), c = shares(b)
+        var psi = 0.0
+        for k in r.indices { psi += (c[k] - r[k]) * _log(c[k] / r[k]) }
+        return psi
+    }
+}

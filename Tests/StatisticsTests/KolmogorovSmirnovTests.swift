@@ -1,0 +1,50 @@
+import Testing
+@testable import Statistics
+
+@Suite struct KolmogorovSmirnovTests {
+    @Test func matchesScipyTwoSample() {
+        for c in ScipyReference.shared.ks_2samp {
+            let method: KolmogorovSmirnov.Method = c.method == "exact" ? .exact : c.method == "asymp" ? .asymptotic : .auto
+            let r = KolmogorovSmirnov.test(c.a.values, c.b.values, method: method)
+            let label = "n=\(c.a.n),\(c.b.n) seeds \(c.a.seed),\(c.b.seed) \(c.method)"
+            #expect(abs(r.statistic - c.statistic) < 1e-12, "\(label): D \(r.statistic) vs scipy \(c.statistic)")
+            #expect(abs(r.pValue - c.p_value) < 1e-6, "\(label): p \(r.pValue) vs scipy \(c.p_value)")
+            // Small p-values must also agree relatively: they are what alerts are made of.
+            if c.p_value > 1e-300 {
+                #expect(abs(r.pValue - c.p_value) <= 1e-6 * c.p_value + 1e-15, "\(label): relative p \(r.pValue) vs \(c.p_value)")
+            }
+        }
+    }
+
+    @Test func kolmogorovDistributionMatchesScipyKstwo() {
+        for c in ScipyReference.shared.kstwo_sf {
+            let sf = KolmogorovDistribution.survival(n: c.n, x: c.x)
+            #expect(abs(sf - c.sf) < 1e-9, "kstwo.sf(\(c.x), \(c.n)) = \(c.sf), got \(sf)")
+        }
+    }
+
+    @Test func autoChoosesExactUpToTenThousand() {
+        let a = (0..<10_000).map { Double($0) }, b = (0..<10_000).map { Double($0) + 500.5 }
+        #expect(KolmogorovSmirnov.test(a, b).method == .exact)
+        #expect(KolmogorovSmirnov.test(a + [1e9], b).method == .asymptotic)
+        // Where the exact recursion leaves [0, 1] (D = 1/n), scipy falls back to the asymptotic value; so do we.
+        let fallback = KolmogorovSmirnov.test(a, a.map { $0 + 0.5 })
+        #expect(fallback.method == .asymptotic && fallback.pValue == 1)
+    }
+
+    @Test func identicalSamplesGiveZeroAndOne() {
+        let a = [3.0, 1, 2, 2, 5]
+        let r = KolmogorovSmirnov.test(a, a)
+        #expect(r.statistic == 0)
+        #expect(r.pValue == 1)
+    }
+
+    @Test func disjointSamplesGiveStatisticOne() {
+        let r = KolmogorovSmirnov.test([1, 2, 3, 4, 5, 6, 7, 8], [10, 11, 12, 13, 14, 15, 16, 17])
+        #expect(r.statistic == 1)
+        #expect(r.sign == 1)
+        #expect(r.location == 8)
+        // scipy: 2 / C(16, 8) = 1.554e-4
+        #expect(abs(r.pValue - 2.0 / 12870.0) < 1e-15)
+    }
+}
