@@ -79,7 +79,7 @@ let package = Package(
         .target(
             name: "TidelineCLI",
             dependencies: [
-                "Kafka", "Events", "Pipeline", "Telemetry", "TidelineConfig", "LabelJoin",
+                "Kafka", "Events", "Pipeline", "Telemetry", "TidelineConfig", "LabelJoin", "Statistics", "Drift",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -34,7 +34,95 @@ public enum KolmogorovSmirnov {
 
     /// Tests two samples (NaN values must be removed first). Sorts copies; O(n log n) by radix sort.
     public static func test(_ a: [Double], _ b: [Double], method: Method = .auto) -> Result {
-        testSorted(SampleSort.sorted(a), SampleSort.sorted(b), method: method)
+        precondition(!a.isEmpty && !b.isEmpty, "Kolmogorov–Smirnov needs two non-empty samples")
+        if let gaps = pooledGaps(a, b) {
+            return finish(n1: a.count, n2: b.count, gaps: gaps, method: method)
+        }
+        return testSorted(SampleSort.sorted(a), SampleSort.sorted(b), method: method)
+    }
+
+    /// The largest positive and negative CDF gaps (and where), found by distributing both samples together
+    /// over one bucket grid (one bucket per value over the pooled range), ordering each small bucket, and
+    /// walking the pooled order once without data-dependent branches. Nil when the pooled range is not finite
+    /// or the samples are small (the caller sorts instead).
+    static func pooledGaps(_ a: [Double], _ b: [Double]) -> Gaps? {
+        let n1 = a.count, n2 = b.count, n = n1 + n2
+        guard n >= 512 else { return nil }
+        var lo = Double.infinity, hi = -Double.infinity
+        for x in a { lo = min(lo, x); hi = max(hi, x) }
+        for x in b { lo = min(lo, x); hi = max(hi, x) }
+        let range = hi - lo
+        guard range.isFinite && range > 0 else { return nil }
+        let buckets = n
+        let scale = Double(buckets) / range
+        let last = buckets - 1
+        var starts = [Int32](repeating: 0, count: buckets + 1)
+        var values = [Double](repeating: 0, count: n)
+        var fromB = [UInt8](repeating: 0, count: n)
+        return starts.withUnsafeMutableBufferPointer { starts -> Gaps in
+            values.withUnsafeMutableBufferPointer { values -> Gaps in
+                fromB.withUnsafeMutableBufferPointer { fromB -> Gaps in
+                    for x in a { starts[min(Int((x - lo) * scale), last) + 1] &+= 1 }
+                    for x in b { starts[min(Int((x - lo) * scale), last) + 1] &+= 1 }
+                    for k in 0..<buckets { starts[k + 1] &+= starts[k] }
+                    withUnsafeTemporaryAllocation(of: Int32.self, capacity: buckets) { next in
+                        for k in 0..<buckets { next[k] = starts[k] }
+                        for x in a {
+                            let k = min(Int((x - lo) * scale), last)
+                            values[Int(next[k])] = x
+                            next[k] &+= 1
+                        }
+                        for x in b {
+                            let k = min(Int((x - lo) * scale), last)
+                            values[Int(next[k])] = x
+                            fromB[Int(next[k])] = 1
+                            next[k] &+= 1
+                        }
+                    }
+                    // Order within buckets. A crowded bucket (rare for smooth data) is sorted on its own; then one
+                    // insertion pass over the whole array fixes the few inversions left inside small buckets
+                    // (cheaper than a loop per bucket, whose varying trip counts the branch predictor cannot learn).
+                    for k in 0..<buckets where starts[k + 1] - starts[k] > 32 {
+                        let start = Int(starts[k]), end = Int(starts[k + 1])
+                        var pairs = (start..<end).map { (values[$0], fromB[$0]) }
+                        pairs.sort { $0.0 < $1.0 }
+                        for (o, p) in pairs.enumerated() { values[start + o] = p.0; fromB[start + o] = p.1 }
+                    }
+                    for i in 1..<n {
+                        let x = values[i]
+                        if values[i - 1] <= x { continue }
+                        let t = fromB[i]
+                        var j = i - 1
+                        while j >= 0 && values[j] > x { values[j + 1] = values[j]; fromB[j + 1] = fromB[j]; j -= 1 }
+                        values[j + 1] = x
+                        fromB[j + 1] = t
+                    }
+                    // One walk: the gap counts only after the last copy of a value (ties).
+                    let d1 = Double(n1), d2 = Double(n2)
+                    var i = 0, j = 0
+                    var maxDiff = -Double.infinity, minDiff = Double.infinity
+                    var maxAt = 0, minAt = 0
+                    for k in 0..<n {
+                        let t = Int(fromB[k])
+                        i += 1 - t
+                        j += t
+                        let endOfRun = k == n - 1 || values[k + 1] != values[k]
+                        let diff = Double(i) / d1 - Double(j) / d2
+                        let isMax = endOfRun && diff > maxDiff
+                        let isMin = endOfRun && diff < minDiff
+                        maxDiff = isMax ? diff : maxDiff
+                        maxAt = isMax ? k : maxAt
+                        minDiff = isMin ? diff : minDiff
+                        minAt = isMin ? k : minAt
+                    }
+                    return Gaps(maxDiff: maxDiff, maxAt: values[maxAt], minDiff: minDiff, minAt: values[minAt])
+                }
+            }
+        }
+    }
+
+    struct Gaps {
+        var maxDiff: Double, maxAt: Double, minDiff: Double, minAt: Double
     }
 
     /// Tests two samples that are already sorted ascending (the monitor keeps its reference window sorted).
@@ -61,6 +149,12 @@ public enum KolmogorovSmirnov {
                 if 0 < minDiff { minDiff = 0; minAt = max(a[n1 - 1], b[n2 - 1]) }
             }
         }
+        return finish(n1: n1, n2: n2, gaps: Gaps(maxDiff: maxDiff, maxAt: maxAt, minDiff: minDiff, minAt: minAt), method: method)
+    }
+
+    /// The statistic and p-value from the CDF gaps, as scipy's `ks_2samp` derives them.
+    static func finish(n1: Int, n2: Int, gaps: Gaps, method: Method) -> Result {
+        let maxDiff = gaps.maxDiff, minDiff = gaps.minDiff, maxAt = gaps.maxAt, minAt = gaps.minAt
         let minS = min(max(-minDiff, 0), 1)
         var d: Double
         let location: Double
