@@ -100,13 +100,13 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kafka", "Events", "LabelJoin", "StateStore", "TidelineTestKit"], swiftSettings: strict),
         .testTarget(name: "LabelJoinTests", dependencies: ["LabelJoin", "Events", "TidelineTestKit"], swiftSettings: strict),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "TidelineTestKit"], resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "DriftTests", dependencies: ["Drift", "Statistics", "TidelineTestKit"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "DriftTests", dependencies: ["Drift", "Statistics", "Events", "TidelineTestKit"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore"], swiftSettings: strict),
         .testTarget(name: "TidelineConfigTests", dependencies: ["TidelineConfig", "Kafka"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", .product(name: "Metrics", package: "swift-metrics")], swiftSettings: strict),
         .testTarget(
             name: "TidelineCLITests",
-            dependencies: ["TidelineCLI", "TidelineTestKit", "Kafka", "Events", "LabelJoin", "Pipeline", "TidelineConfig"],
+            dependencies: ["TidelineCLI", "TidelineTestKit", "Kafka", "Events", "LabelJoin", "Pipeline", "TidelineConfig", "Statistics"],
             swiftSettings: strict
         ),
     ]

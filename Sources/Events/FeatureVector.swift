@@ -198,3 +198,19 @@ struct NameHashes {
         count += 1
     }
 }
+
+extension FeatureVector {
+    /// Decodes a bare features object (`{"age": 31, "country": "NL"}`), with the same validation and limits as
+    /// a prediction's `features`; errors name the field under `event` (e.g. "features.age").
+    public static func decode(object bytes: [UInt8], limits: EventLimits = .default) throws(EventDecodingError) -> FeatureVector {
+        try bytes.withUnsafeBytes { buffer in
+            Result { () throws(EventDecodingError) -> FeatureVector in
+                var scanner = JSONScanner(buffer, event: "features", limits: limits)
+                scanner.skipWhitespace()
+                let vector = try scanner.readFeatureVector(field: "features")
+                try scanner.expectEnd()
+                return vector
+            }
+        }.get()
+    }
+}

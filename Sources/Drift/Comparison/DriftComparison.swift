@@ -1,0 +1,125 @@
+import Statistics
+
+/// Compares a current window with a reference window, feature by feature: KS (with PSI and Wasserstein
+/// reported) for numeric features, chi-square (with Jensen–Shannon) for categorical ones, multiple-testing
+/// control across all tested subjects, the policy's effect floors, and schema checks. Pure; thread-safe.
+public enum DriftComparison {
+    public static func compare(reference: FeatureWindow, current: FeatureWindow, policy: DriftPolicy = DriftPolicy()) -> DriftReport {
+        var rows: [DriftReport.Row] = []
+        var schema: [DriftReport.SchemaFinding] = []
+        let names = Set(reference.features.keys).union(current.features.keys).sorted()
+        for name in names {
+            let r = reference.features[name], c = current.features[name]
+            schema += schemaFindings(name, r, c, reference.count, current.count, policy)
+            if let r, let c, let row = test(name, r, c, policy) { rows.append(row) }
+        }
+        if let row = test("prediction", reference.predictions, current.predictions, policy) { rows.append(row) }
+        // Multiple-testing control over the rows actually tested.
+        let tested = rows.indices.filter { rows[$0].verdict != .insufficient }
+        let adjusted: [Double]
+        switch policy.correction {
+        case .none: adjusted = tested.map { rows[$0].pValue }
+        case .bonferroni: adjusted = MultipleTesting.bonferroni(tested.map { rows[$0].pValue })
+        case .benjaminiHochberg: adjusted = MultipleTesting.benjaminiHochberg(tested.map { rows[$0].pValue })
+        }
+        for (k, i) in tested.enumerated() {
+            rows[i].adjustedPValue = adjusted[k]
+            rows[i].verdict = adjusted[k] < policy.alpha && rows[i].effect >= rows[i].effectThreshold ? .drift : .stable
+        }
+        return DriftReport(rows: rows, schema: schema, referenceEvents: reference.count, currentEvents: current.count)
+    }
+
+    static func test(_ name: String, _ r: FeatureStatistics, _ c: FeatureStatistics, _ policy: DriftPolicy) -> DriftReport.Row? {
+        if r.valued == 0 && c.valued == 0 { return nil }
+        if r.isNumeric {
+            let a = r.sample.values, b = c.sample.values
+            var row = DriftReport.Row(
+                subject: name, type: "numeric", test: "ks", statistic: 0, pValue: 1, adjustedPValue: 1, effect: 0,
+                effectThreshold: policy.minimumKS, verdict: .insufficient, referenceCount: r.numbers, currentCount: c.numbers,
+                psi: nil, wasserstein: nil, referenceMean: r.moments.mean, currentMean: c.numbers > 0 ? c.moments.mean : nil,
+                referenceStandardDeviation: r.moments.standardDeviation, unseenShare: nil, detail: "")
+            guard a.count >= policy.minimumSamples && b.count >= policy.minimumSamples else { return row }
+            let ks = KolmogorovSmirnov.test(a, b, method: policy.ksMethod)
+            let sa = SampleSort.sorted(a), sb = SampleSort.sorted(b)
+            row.statistic = ks.statistic
+            row.pValue = ks.pValue
+            row.effect = ks.statistic
+            row.psi = ContinuousTests.populationStabilityIndex(sortedReference: sa, sortedCurrent: sb, bins: policy.psiBins)
+            row.wasserstein = ContinuousTests.wasserstein(sortedReference: sa, sortedCurrent: sb)
+            row.verdict = .stable
+            row.detail = "largest CDF gap at \(format(ks.location)) (current values \(ks.sign > 0 ? "higher" : "lower"))"
+            return row
+        }
+        let categories = Set(r.categories.keys).union(c.categories.keys).sorted()
+        let rc = categories.map { Double(r.categories[$0] ?? 0) }, cc = categories.map { Double(c.categories[$0] ?? 0) }
+        let rTotal = rc.reduce(0, +), cTotal = cc.reduce(0, +)
+        var unseen = 0.0
+        for (k, cat) in categories.enumerated() where r.categories[cat] == nil { unseen += cc[k] }
+        var row = DriftReport.Row(
+            subject: name, type: "categorical", test: "chi2", statistic: 0, pValue: 1, adjustedPValue: 1, effect: 0,
+            effectThreshold: policy.minimumJensenShannon, verdict: .insufficient, referenceCount: Int(rTotal), currentCount: Int(cTotal),
+            psi: nil, wasserstein: nil, referenceMean: nil, currentMean: nil, referenceStandardDeviation: nil,
+            unseenShare: cTotal > 0 ? unseen / cTotal : nil, detail: "")
+        guard rTotal >= Double(policy.minimumSamples) && cTotal >= Double(policy.minimumSamples) else { return row }
+        let chi = CategoricalTests.chiSquare(reference: rc, current: cc)
+        row.statistic = chi.statistic
+        row.pValue = chi.pValue
+        row.effect = CategoricalTests.jensenShannonDistance(reference: rc, current: cc)
+        row.verdict = .stable
+        // The category whose share moved most.
+        var best = (name: "", delta: 0.0, from: 0.0, to: 0.0)
+        for k in categories.indices {
+            let from = rc[k] / rTotal, to = cc[k] / cTotal
+            if abs(to - from) > abs(best.delta) { best = (categories[k], to - from, from, to) }
+        }
+        if !best.name.isEmpty { row.detail = "\"\(best.name)\" moved from \(percent(best.from)) to \(percent(best.to)) of values" }
+        return row
+    }
+
+    static func schemaFindings(_ name: String, _ r: FeatureStatistics?, _ c: FeatureStatistics?, _ rEvents: Int, _ cEvents: Int,
+                               _ policy: DriftPolicy) -> [DriftReport.SchemaFinding] {
+        var out: [DriftReport.SchemaFinding] = []
+        let rPresence = rEvents > 0 ? Double(r?.present ?? 0) / Double(rEvents) : 0
+        let cPresence = cEvents > 0 ? Double(c?.present ?? 0) / Double(cEvents) : 0
+        if rPresence >= policy.expectedPresence && cEvents > 0 && cPresence < policy.missingBelow {
+            out.append(.init(subject: name, problem: .missing, value: cPresence, threshold: policy.missingBelow,
+                             detail: "present in \(percent(cPresence)) of events, was \(percent(rPresence))"))
+        }
+        if (r == nil || r!.present == 0) && cPresence >= policy.newAbove {
+            out.append(.init(subject: name, problem: .new, value: cPresence, threshold: policy.newAbove,
+                             detail: "new feature, present in \(percent(cPresence)) of events"))
+        }
+        guard let r, let c, r.present > 0, c.present > 0 else { return out }
+        if r.valued > 0 && c.valued > 0 && r.dominantType != c.dominantType {
+            out.append(.init(subject: name, problem: .typeChanged, value: 1, threshold: 1,
+                             detail: "values are mostly \(c.dominantType), were \(r.dominantType)"))
+        }
+        let rNull = Double(r.nulls) / Double(r.present), cNull = Double(c.nulls) / Double(c.present)
+        if cNull - rNull >= policy.nullRateIncrease {
+            out.append(.init(subject: name, problem: .nullRate, value: cNull - rNull, threshold: policy.nullRateIncrease,
+                             detail: "null in \(percent(cNull)) of events, was \(percent(rNull))"))
+        }
+        if !r.isNumeric && !c.categories.isEmpty {
+            let total = c.categories.values.reduce(0, +)
+            let unseen = c.categories.filter { r.categories[$0.key] == nil }
+            let share = Double(unseen.values.reduce(0, +)) / Double(max(total, 1))
+            if share >= policy.unseenCategoryShare {
+                let examples = unseen.sorted { $0.value > $1.value }.prefix(3).map { "\"\($0.key)\"" }.joined(separator: ", ")
+                out.append(.init(subject: name, problem: .unseenCategories, value: share, threshold: policy.unseenCategoryShare,
+                                 detail: "\(percent(share)) of values are categories the reference never had (\(examples))"))
+            }
+        }
+        return out
+    }
+
+    static func percent(_ x: Double) -> String {
+        let v = (x * 1000).rounded() / 10
+        return "\(v)%"
+    }
+
+    static func format(_ x: Double) -> String {
+        if x == x.rounded() && abs(x) < 1e15 { return String(Int64(x)) }
+        let s = String(x)
+        return s.count > 10 ? String((x * 1e4).rounded() / 1e4) : s
+    }
+}

@@ -1,0 +1,50 @@
+/// A bounded sample of a window's values chosen by hash, not by arrival: a value is kept when the hash of its
+/// event (e.g. of the request id) is below a threshold that halves whenever more than `capacity` values are
+/// held. The kept set depends only on which events the window holds, never on their order, so windows fed by
+/// several partitions in any interleaving — or by a replay — sample identically. Value type; not thread-safe.
+public struct HashSample: Sendable, Hashable, Codable {
+    public let capacity: Int
+    public private(set) var threshold: UInt64 = .max
+    private var hashes: [UInt64] = []
+    private var kept: [Double] = []
+
+    public init(capacity: Int = 10_000) {
+        precondition(capacity >= 1)
+        self.capacity = capacity
+    }
+
+    @inline(__always)
+    public mutating func add(_ value: Double, hash: UInt64) {
+        guard hash <= threshold else { return }
+        hashes.append(hash)
+        kept.append(value)
+        if kept.count > capacity { shrink() }
+    }
+
+    private mutating func shrink() {
+        while kept.count > capacity {
+            threshold /= 2
+            var h: [UInt64] = [], v: [Double] = []
+            h.reserveCapacity(kept.count / 2 + 1)
+            v.reserveCapacity(kept.count / 2 + 1)
+            for i in kept.indices where hashes[i] <= threshold { h.append(hashes[i]); v.append(kept[i]) }
+            hashes = h
+            kept = v
+        }
+    }
+
+    /// Combines another sample of the same population slice (e.g. another partition's share of the window).
+    public mutating func merge(_ other: HashSample) {
+        threshold = min(threshold, other.threshold)
+        var h: [UInt64] = [], v: [Double] = []
+        for i in kept.indices where hashes[i] <= threshold { h.append(hashes[i]); v.append(kept[i]) }
+        for i in other.kept.indices where other.hashes[i] <= threshold { h.append(other.hashes[i]); v.append(other.kept[i]) }
+        hashes = h
+        kept = v
+        if kept.count > capacity { shrink() }
+    }
+
+    /// The kept values (in arrival order).
+    public var values: [Double] { kept }
+    public var count: Int { kept.count }
+}
