@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "LabelJoin", targets: ["LabelJoin"]),
         .library(name: "Statistics", targets: ["Statistics"]),
         .library(name: "Drift", targets: ["Drift"]),
+        .library(name: "Alerts", targets: ["Alerts"]),
         .library(name: "TidelineTestKit", targets: ["TidelineTestKit"]),
     ],
     dependencies: [
@@ -49,6 +50,7 @@ let package = Package(
         .target(name: "LabelJoin", dependencies: ["Events"], swiftSettings: strict),
         .target(name: "Statistics", swiftSettings: strict),
         .target(name: "Drift", dependencies: ["Statistics", "Events"], swiftSettings: strict),
+        .target(name: "Alerts", dependencies: ["Events"], swiftSettings: strict),
         .target(name: "StateStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .target(
             name: "Telemetry",
@@ -101,6 +103,7 @@ let package = Package(
         .testTarget(name: "LabelJoinTests", dependencies: ["LabelJoin", "Events", "TidelineTestKit"], swiftSettings: strict),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "TidelineTestKit"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "DriftTests", dependencies: ["Drift", "Statistics", "Events", "TidelineTestKit"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Events"], swiftSettings: strict),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore"], swiftSettings: strict),
         .testTarget(name: "TidelineConfigTests", dependencies: ["TidelineConfig", "Kafka"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", .product(name: "Metrics", package: "swift-metrics")], swiftSettings: strict),

@@ -95,3 +95,21 @@ public struct AlertEvent: EventContract, Hashable {
         w.endObject()
     }
 }
+
+// Codable so that operator state holding alert fields (windows, kinds) can be checkpointed.
+extension AlertEvent.Kind: Codable {}
+extension AlertEvent.Severity: Codable {}
+extension AlertEvent.Window: Codable {
+    enum CodingKeys: String, CodingKey { case from, to, count }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(from: EventTime(milliseconds: try c.decode(Int64.self, forKey: .from)),
+                  to: EventTime(milliseconds: try c.decode(Int64.self, forKey: .to)), count: try c.decode(Int64.self, forKey: .count))
+    }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(from.milliseconds, forKey: .from)
+        try c.encode(to.milliseconds, forKey: .to)
+        try c.encode(count, forKey: .count)
+    }
+}
