@@ -29,6 +29,15 @@ public enum DriftComparison {
         return DriftReport(rows: rows, schema: schema, referenceEvents: reference.count, currentEvents: current.count)
     }
 
+    /// Tests one subject's statistics (unadjusted: `adjustedPValue` is the raw p-value, the verdict uses it).
+    public static func compare(subject: String, reference r: FeatureStatistics, current c: FeatureStatistics, policy: DriftPolicy) -> DriftReport.Row? {
+        guard var row = test(subject, r, c, policy) else { return nil }
+        if row.verdict != .insufficient {
+            row.verdict = row.pValue < policy.alpha && row.effect >= row.effectThreshold ? .drift : .stable
+        }
+        return row
+    }
+
     static func test(_ name: String, _ r: FeatureStatistics, _ c: FeatureStatistics, _ policy: DriftPolicy) -> DriftReport.Row? {
         if r.valued == 0 && c.valued == 0 { return nil }
         if r.isNumeric {
@@ -46,6 +55,11 @@ public enum DriftComparison {
             row.effect = ks.statistic
             row.psi = ContinuousTests.populationStabilityIndex(sortedReference: sa, sortedCurrent: sb, bins: policy.psiBins)
             row.wasserstein = ContinuousTests.wasserstein(sortedReference: sa, sortedCurrent: sb)
+            // Means and spread from the sorted samples: the same whatever order the values arrived in.
+            row.referenceMean = sa.reduce(0, +) / Double(sa.count)
+            row.currentMean = sb.reduce(0, +) / Double(sb.count)
+            let m = row.referenceMean!
+            row.referenceStandardDeviation = (sa.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(max(sa.count - 1, 1))).squareRoot()
             row.verdict = .stable
             row.detail = "largest CDF gap at \(format(ks.location)) (current values \(ks.sign > 0 ? "higher" : "lower"))"
             return row

@@ -1,0 +1,461 @@
+public import Alerts
+public import Foundation
+public import Drift
+public import Events
+import Statistics
+
+/// The monitor: a pure state machine over prediction events and labeled examples with explicit event time.
+///
+/// Events fall into per-model event-time windows (tumbling or sliding). A window closes when every active
+/// partition of its input has moved `allowedLateness` past its end (so which events a window holds depends only
+/// on the order within each partition, never on how partitions interleave); values are sampled by a hash of the
+/// request id, not by arrival. At close the window is compared with the reference (features, prediction,
+/// schema and expectations, the confidence-based accuracy estimate, item diversity; for labeled examples the
+/// label distribution and realized performance, with ADWIN on the error stream), every subject yields a
+/// signal, and the alert engine turns signals into incidents.
+///
+/// Not thread-safe; one instance per stage. `Codable`: a checkpoint is its encoding.
+public struct MonitorOperator: Sendable, Codable {
+    public let configuration: MonitorConfiguration
+    public private(set) var statistics = MonitorStatistics()
+    private var models: [String: ModelState] = [:]
+    private var predictionClocks: [Int32: Int64] = [:]
+    private var exampleClocks: [Int32: Int64] = [:]
+    private var idlePredictionPartitions: Set<Int32> = []
+    private var idleExamplePartitions: Set<Int32> = []
+    private var engine: AlertEngine
+
+    public init(configuration: MonitorConfiguration = MonitorConfiguration()) {
+        self.configuration = configuration
+        engine = AlertEngine(configuration: configuration.alerts)
+    }
+
+    struct ModelState: Sendable, Codable {
+        var predictionWindows: [Int64: PredictionWindow] = [:]
+        var outcomeWindows: [Int64: OutcomeWindow] = [:]
+        /// Windows starting at or before this have closed.
+        var predictionsClosedThrough = Int64.min
+        var outcomesClosedThrough = Int64.min
+        var reference: PredictionWindow?
+        var referenceVersion: String?
+        var referenceOutcome: OutcomeWindow?
+        var adwin: ADWIN
+        /// Prediction times of the examples at which ADWIN detected a change (a window holding one is flagged).
+        var adwinDetections: [Int64] = []
+        /// Every schema subject that ever breached: each window says whether it is clear, so incidents resolve.
+        var knownSchemaSubjects: Set<String> = []
+        /// Confidence-based accuracy estimates by window start (for reconciliation with realized accuracy).
+        var estimates: [Int64: Double] = [:]
+        /// Per-window expectation violations: "feature:problem" → count, by window start.
+        var violations: [Int64: [String: Int]] = [:]
+        var expectationsChecked: [Int64: [String: Int]] = [:]
+    }
+
+    /// The output of one step.
+    public struct Output: Sendable {
+        public var alerts: [AlertEvent] = []
+        public var summaries: [WindowSummary] = []
+        public init() {}
+        public mutating func removeAll() { alerts.removeAll(keepingCapacity: true); summaries.removeAll(keepingCapacity: true) }
+    }
+
+    public enum Input: Sendable { case predictions, examples }
+
+    // MARK: Snapshots
+
+    /// The operator's whole state as bytes (JSON; infinities as strings), for checkpoints.
+    public func snapshot() throws -> Data {
+        let e = JSONEncoder()
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "+inf", negativeInfinity: "-inf", nan: "nan")
+        return try e.encode(self)
+    }
+
+    /// An operator restored from `snapshot()`.
+    public static func restore(from snapshot: Data) throws -> MonitorOperator {
+        let d = JSONDecoder()
+        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "+inf", negativeInfinity: "-inf", nan: "nan")
+        return try d.decode(MonitorOperator.self, from: snapshot)
+    }
+
+    // MARK: Input
+
+    public mutating func process(_ p: PredictionEvent, partition: Int32, into out: inout Output) {
+        statistics.predictions += 1
+        let policy = configuration.policy(for: p.model)
+        let t = p.timestamp.milliseconds
+        let ownClock = predictionClocks[partition] ?? Int64.min
+        predictionClocks[partition] = max(ownClock, t)
+        idlePredictionPartitions.remove(partition)
+        var state = models[p.model] ?? ModelState(adwin: try! ADWIN(delta: policy.adwinDelta))
+        let hash = HyperLogLog.hash(p.requestID)
+        var added = false
+        for start in Self.windowStarts(t, policy) {
+            let end = start + policy.windowMilliseconds
+            if start <= state.predictionsClosedThrough || (ownClock != Int64.min && ownClock >= end + policy.allowedLatenessMilliseconds) { continue }
+            var w = state.predictionWindows[start] ?? PredictionWindow(start: start, end: end, sampleCapacity: policy.drift.minimumSamples < 10_000 ? 10_000 : policy.drift.minimumSamples)
+            w.features.add(p.features, prediction: p.prediction, eventTime: t, hash: hash)
+            w.versions[p.modelVersion, default: 0] += 1
+            if let item = p.itemID { w.items.add(item) }
+            if case .score(let s) = p.prediction, s >= 0, s <= 1 {
+                w.scoredCount += 1
+                w.confidenceSum &+= UInt64((max(s, 1 - s) * 0x1p32).rounded())
+            }
+            if !policy.expectations.isEmpty { Self.check(p.features, policy, into: &state, start: start) }
+            state.predictionWindows[start] = w
+            added = true
+        }
+        if !added { statistics.latePredictions += 1 }
+        models[p.model] = state
+        closeWindows(.predictions, into: &out)
+    }
+
+    public mutating func process(_ e: LabeledExample, partition: Int32, into out: inout Output) {
+        statistics.examples += 1
+        let policy = configuration.policy(for: e.model)
+        let t = e.predictionTime.milliseconds
+        let ownClock = exampleClocks[partition] ?? Int64.min
+        exampleClocks[partition] = max(ownClock, t)
+        idleExamplePartitions.remove(partition)
+        var state = models[e.model] ?? ModelState(adwin: try! ADWIN(delta: policy.adwinDelta))
+        // The error stream, in the order of the examples topic (one partition per model): ADWIN sees every example.
+        if e.labelKind != .correction, let error = Self.error(prediction: e.prediction, label: e.label) {
+            state.adwin.update(error)
+            if state.adwin.driftDetected { state.adwinDetections.append(t) }
+        }
+        var added = false
+        for start in Self.windowStarts(t, policy) where e.labelKind != .correction {
+            let end = start + policy.windowMilliseconds
+            if start <= state.outcomesClosedThrough || (ownClock != Int64.min && ownClock >= end + policy.labelLatenessMilliseconds) { continue }
+            var w = state.outcomeWindows[start] ?? OutcomeWindow(start: start, end: end, sampleCapacity: 10_000)
+            w.count += 1
+            switch e.label {
+            case .number(let x): w.labels.addNumber(x, hash: HyperLogLog.hash(e.requestID))
+            case .bool(let b): w.labels.addCategory(b ? "true" : "false", isBoolean: true)
+            case .string(let s): w.labels.addCategory(s)
+            }
+            var group = w.byVersionAndVariant["\(e.modelVersion)/\(e.variant ?? "-")"] ?? PerformanceAccumulator()
+            Self.addPerformance(prediction: e.prediction, label: e.label, to: &w.performance)
+            Self.addPerformance(prediction: e.prediction, label: e.label, to: &group)
+            w.byVersionAndVariant["\(e.modelVersion)/\(e.variant ?? "-")"] = group
+            state.outcomeWindows[start] = w
+            added = true
+        }
+        if !added && e.labelKind != .correction { statistics.lateExamples += 1 }
+        models[e.model] = state
+        closeWindows(.examples, into: &out)
+    }
+
+    /// Marks a partition idle (the stage calls this after the idle timeout): it stops holding windows open
+    /// until it delivers again.
+    public mutating func markIdle(_ input: Input, partition: Int32, into out: inout Output) {
+        switch input {
+        case .predictions: idlePredictionPartitions.insert(partition)
+        case .examples: idleExamplePartitions.insert(partition)
+        }
+        closeWindows(input, into: &out)
+    }
+
+    /// Closes every open window (end of a replay or a backtest).
+    public mutating func flush(into out: inout Output) {
+        closeWindows(.predictions, through: .max, into: &out)
+        closeWindows(.examples, through: .max, into: &out)
+    }
+
+    // MARK: Windows
+
+    static func windowStarts(_ t: Int64, _ policy: MonitorPolicy) -> StrideThrough<Int64> {
+        let hop = policy.hopMilliseconds, size = policy.windowMilliseconds
+        let last = floorDiv(t, hop) * hop
+        let first = floorDiv(t - size, hop) * hop + hop
+        return Swift.stride(from: first, through: last, by: Int(hop))
+    }
+
+    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
+
+    private func watermark(_ input: Input) -> Int64? {
+        let clocks = input == .predictions ? predictionClocks : exampleClocks
+        let idle = input == .predictions ? idlePredictionPartitions : idleExamplePartitions
+        var w: Int64? = nil
+        for (p, c) in clocks where !idle.contains(p) { w = min(w ?? c, c) }
+        if w == nil, !clocks.isEmpty { w = clocks.values.max() }  // every partition idle: the furthest clock
+        return w
+    }
+
+    private mutating func closeWindows(_ input: Input, into out: inout Output) {
+        guard let w = watermark(input) else { return }
+        closeWindows(input, through: w, into: &out)
+    }
+
+    private mutating func closeWindows(_ input: Input, through watermark: Int64, into out: inout Output) {
+        for model in models.keys.sorted() {
+            let policy = configuration.policy(for: model)
+            var state = models[model]!
+            let lateness = input == .predictions ? policy.allowedLatenessMilliseconds : policy.labelLatenessMilliseconds
+            let starts = (input == .predictions ? Array(state.predictionWindows.keys) : Array(state.outcomeWindows.keys)).sorted()
+            var changed = false
+            for start in starts {
+                let end = start + policy.windowMilliseconds
+                guard watermark == .max || end + lateness <= watermark else { break }
+                changed = true
+                if input == .predictions {
+                    let window = state.predictionWindows.removeValue(forKey: start)!
+                    state.predictionsClosedThrough = max(state.predictionsClosedThrough, start)
+                    evaluate(window, model: model, policy: policy, state: &state, into: &out)
+                } else {
+                    let window = state.outcomeWindows.removeValue(forKey: start)!
+                    state.outcomesClosedThrough = max(state.outcomesClosedThrough, start)
+                    evaluate(window, model: model, policy: policy, state: &state, into: &out)
+                }
+            }
+            if changed { models[model] = state }
+        }
+    }
+
+    // MARK: Evaluation
+
+    private mutating func evaluate(_ w: PredictionWindow, model: String, policy: MonitorPolicy, state: inout ModelState, into out: inout Output) {
+        let violations = state.violations.removeValue(forKey: w.start) ?? [:]
+        let checked = state.expectationsChecked.removeValue(forKey: w.start) ?? [:]
+        var summary = WindowSummary(model: model, input: .predictions, start: w.start, end: w.end, count: w.count, outcome: .skipped,
+                                    modelVersion: w.dominantVersion, breaches: [], metrics: [:])
+        if let e = w.estimatedAccuracy { summary.metrics["estimated_accuracy"] = e; state.estimates[w.start] = e }
+        while state.estimates.count > 64, let oldest = state.estimates.keys.min() { state.estimates.removeValue(forKey: oldest) }
+        if w.items.total > 0 {
+            summary.metrics["item_entropy"] = w.items.entropy
+            summary.metrics["item_gini"] = w.items.gini
+            summary.metrics["item_distinct"] = Double(w.items.distinct)
+        }
+        guard w.count >= policy.minimumWindowEvents else {
+            statistics.windowsSkipped += 1
+            out.summaries.append(summary)
+            return
+        }
+        guard let reference = state.reference, !(policy.reference == .fixed && w.dominantVersion != state.referenceVersion) else {
+            state.reference = w
+            state.referenceVersion = w.dominantVersion
+            summary.outcome = .reference
+            out.summaries.append(summary)
+            return
+        }
+        statistics.windowsEvaluated += 1
+        summary.outcome = .evaluated
+        var signals: [AlertSignal] = []
+        let window = w.alertWindow, referenceWindow = reference.alertWindow
+        // Drift of features and the prediction.
+        let report = DriftComparison.compare(reference: reference.features, current: w.features, policy: policy.drift)
+        for row in report.rows {
+            let kind: AlertEvent.Kind = row.subject == "prediction" ? .predictionDrift : .featureDrift
+            let level: AlertSignal.Level
+            switch row.verdict {
+            case .insufficient: level = .between
+            case .drift: level = .breach
+            case .stable: level = row.adjustedPValue >= policy.drift.alpha || row.effect < policy.resolveRatio * row.effectThreshold ? .clear : .between
+            }
+            signals.append(AlertSignal(model: model, kind: kind, subject: row.subject, detector: row.test == "ks" ? "ks_2samp" : "chi2",
+                                       level: level, statistic: row.effect, pValue: row.adjustedPValue, threshold: row.effectThreshold,
+                                       window: window, reference: referenceWindow, eventTime: w.end, details: Self.driftDetails(row, kind: kind)))
+        }
+        // Schema: inferred from the reference, and configured expectations.
+        var schemaNow: [String: (Double, Double, String)] = [:]
+        for f in report.schema { schemaNow["\(f.subject):\(f.problem.rawValue)"] = (f.value, f.threshold, f.detail) }
+        for (subject, n) in violations {
+            let total = checked[String(subject.split(separator: ":")[0])] ?? w.count
+            let share = Double(n) / Double(max(total, 1))
+            if share >= policy.maxViolationShare {
+                schemaNow[subject] = (share, policy.maxViolationShare, "\(Self.percent(share)) of values violate the configured expectation")
+            }
+        }
+        for (subject, finding) in schemaNow.sorted(by: { $0.key < $1.key }) {
+            let feature = String(subject.split(separator: ":")[0])
+            signals.append(AlertSignal(model: model, kind: .schema, subject: subject, detector: "schema", level: .breach,
+                                       statistic: finding.0, threshold: finding.1, window: window, reference: referenceWindow, eventTime: w.end,
+                                       details: ["what": "Schema problem in feature \(feature): \(finding.2)",
+                                                 "how_far": "", "check": "the producer's feature payload for \(feature) (a renamed, dropped or retyped field, or a new client version)"]))
+        }
+        for subject in state.knownSchemaSubjects.subtracting(schemaNow.keys).sorted() {
+            signals.append(AlertSignal(model: model, kind: .schema, subject: subject, detector: "schema", level: .clear,
+                                       statistic: 0, threshold: nil, window: window, reference: referenceWindow, eventTime: w.end))
+        }
+        state.knownSchemaSubjects.formUnion(schemaNow.keys)
+        // Label-free performance estimate for calibrated binary classifiers.
+        if let estimate = w.estimatedAccuracy, let referenceEstimate = reference.estimatedAccuracy {
+            let drop = referenceEstimate - estimate
+            let level: AlertSignal.Level = drop >= policy.estimatedAccuracyDrop ? .breach : drop < policy.estimatedAccuracyDrop * policy.resolveRatio ? .clear : .between
+            signals.append(AlertSignal(model: model, kind: .performance, subject: "estimated_accuracy", detector: "cbpe", level: level,
+                                       statistic: estimate, threshold: referenceEstimate - policy.estimatedAccuracyDrop, window: window,
+                                       reference: referenceWindow, eventTime: w.end, details: [
+                                        "what": "Estimated accuracy (from prediction confidence, labels pending) fell",
+                                        "how_far": "Expected accuracy \(Self.decimal(estimate)) vs \(Self.decimal(referenceEstimate)) in the reference.",
+                                        "check": "whether inputs shifted (see feature drift alerts) and whether the model is still calibrated"]))
+        }
+        // Degenerate feedback loops: item diversity.
+        if reference.items.total > 0 && w.items.total > 0 {
+            let r = reference.items.entropy, c = w.items.entropy
+            let fall = r > 0 ? (r - c) / r : 0
+            let level: AlertSignal.Level = fall >= policy.maxEntropyDrop ? .breach : fall < policy.maxEntropyDrop * policy.resolveRatio ? .clear : .between
+            signals.append(AlertSignal(model: model, kind: .feedbackLoop, subject: "item_id", detector: "entropy", level: level,
+                                       statistic: c, threshold: r * (1 - policy.maxEntropyDrop), window: window, reference: referenceWindow,
+                                       eventTime: w.end, details: [
+                                        "what": "Recommendations are narrowing",
+                                        "how_far": "Item entropy \(Self.decimal(c)) bits vs \(Self.decimal(r)) (\(Self.percent(fall)) lower); \(w.items.distinct) distinct items vs \(reference.items.distinct); Gini \(Self.decimal(w.items.gini)).",
+                                        "check": "whether training data comes mostly from the model's own recommendations (add exploration or popularity correction)"]))
+        }
+        if policy.reference == .previous { state.reference = w; state.referenceVersion = w.dominantVersion }
+        summary.breaches = signals.filter { $0.level == .breach }.map { "\($0.kind.rawValue):\($0.subject)" }
+        out.summaries.append(summary)
+        emit(signals, into: &out)
+    }
+
+    private mutating func evaluate(_ w: OutcomeWindow, model: String, policy: MonitorPolicy, state: inout ModelState, into out: inout Output) {
+        var summary = WindowSummary(model: model, input: .examples, start: w.start, end: w.end, count: w.count, outcome: .skipped,
+                                    modelVersion: nil, breaches: [], metrics: Self.metrics(w.performance))
+        for (group, p) in w.byVersionAndVariant { if let a = p.accuracy { summary.metrics["accuracy[\(group)]"] = a } }
+        if let e = state.estimates[w.start] { summary.metrics["estimated_accuracy"] = e }
+        let minimum = max(policy.minimumWindowEvents / 5, 50)
+        guard w.count >= minimum else {
+            statistics.windowsSkipped += 1
+            out.summaries.append(summary)
+            return
+        }
+        guard let reference = state.referenceOutcome else {
+            state.referenceOutcome = w
+            summary.outcome = .reference
+            out.summaries.append(summary)
+            state.adwinDetections.removeAll { $0 < w.end }
+            return
+        }
+        let adwinDetected = state.adwinDetections.contains { $0 >= w.start && $0 < w.end }
+        state.adwinDetections.removeAll { $0 < w.end }
+        statistics.windowsEvaluated += 1
+        summary.outcome = .evaluated
+        var signals: [AlertSignal] = []
+        let window = w.alertWindow, referenceWindow = reference.alertWindow
+        if let row = DriftComparison.compare(subject: "label", reference: reference.labels, current: w.labels, policy: policy.drift) {
+            let level: AlertSignal.Level = switch row.verdict {
+            case .insufficient: .between
+            case .drift: .breach
+            case .stable: row.pValue >= policy.drift.alpha || row.effect < policy.resolveRatio * row.effectThreshold ? .clear : .between
+            }
+            signals.append(AlertSignal(model: model, kind: .labelDrift, subject: "label", detector: row.test == "ks" ? "ks_2samp" : "chi2",
+                                       level: level, statistic: row.effect, pValue: row.pValue, threshold: row.effectThreshold,
+                                       window: window, reference: referenceWindow, eventTime: w.end, details: Self.driftDetails(row, kind: .labelDrift)))
+        }
+        if let current = w.performance.errorRate, let base = reference.performance.errorRate {
+            var floors: [String] = []
+            if let m = policy.minimumAccuracy, let a = w.performance.accuracy, a < m { floors.append("accuracy \(Self.decimal(a)) < \(m)") }
+            if let m = policy.maximumLogLoss, let l = w.performance.logLoss, l > m { floors.append("log loss \(Self.decimal(l)) > \(m)") }
+            if let m = policy.minimumAUC, let a = w.performance.auc, a < m { floors.append("AUC \(Self.decimal(a)) < \(m)") }
+            let limit = base * (1 + policy.errorIncreaseMargin)
+            let worse = adwinDetected && current > limit
+            let level: AlertSignal.Level = worse || !floors.isEmpty ? .breach
+                : current <= base * (1 + policy.errorIncreaseMargin / 2) ? .clear : .between
+            var how = "Error \(Self.decimal(current)) vs \(Self.decimal(base)) in the reference window"
+            if let e = state.estimates[w.start], let a = w.performance.accuracy { how += "; realized accuracy \(Self.decimal(a)) vs \(Self.decimal(e)) estimated from confidence" }
+            if !floors.isEmpty { how += "; " + floors.joined(separator: ", ") }
+            signals.append(AlertSignal(model: model, kind: .performance, subject: "error_rate", detector: adwinDetected ? "adwin" : "threshold",
+                                       level: level, statistic: current, threshold: limit, window: window, reference: referenceWindow,
+                                       eventTime: w.end, details: [
+                                        "what": "Model performance degraded", "how_far": how + ".",
+                                        "check": "recent model promotions (roll back if the new version is worse), then feature and label drift alerts for the same window"]))
+        }
+        summary.breaches = signals.filter { $0.level == .breach }.map { "\($0.kind.rawValue):\($0.subject)" }
+        out.summaries.append(summary)
+        emit(signals, into: &out)
+    }
+
+    private mutating func emit(_ signals: [AlertSignal], into out: inout Output) {
+        statistics.signals += signals.count
+        let before = out.alerts.count
+        for s in signals { engine.process(s, into: &out.alerts) }
+        statistics.alerts += out.alerts.count - before
+    }
+
+    // MARK: Helpers
+
+    static func check(_ features: FeatureVector, _ policy: MonitorPolicy, into state: inout ModelState, start: Int64) {
+        var seen: Set<String> = []
+        for f in features {
+            guard let e = policy.expectations[f.name] else { continue }
+            seen.insert(f.name)
+            state.expectationsChecked[start, default: [:]][f.name, default: 0] += 1
+            var problems: [String] = []
+            switch f.value {
+            case .null:
+                if e.maxNullRate == 0 { problems.append("null") }
+            case .number(let x):
+                if let t = e.type, t != .number { problems.append("type") }
+                if let m = e.minimum, x < m { problems.append("range") }
+                if let m = e.maximum, x > m { problems.append("range") }
+            case .string(let s):
+                if let t = e.type, t != .string { problems.append("type") }
+                if let allowed = e.allowed, !allowed.contains(s) { problems.append("allowed") }
+                if let pattern = e.pattern, let regex = try? Regex(pattern), (try? regex.wholeMatch(in: s)) == nil { problems.append("pattern") }
+            case .bool(let b):
+                if let t = e.type, t != .boolean { problems.append("type") }
+                if let allowed = e.allowed, !allowed.contains(b ? "true" : "false") { problems.append("allowed") }
+            }
+            for p in Set(problems) { state.violations[start, default: [:]]["\(f.name):\(p)", default: 0] += 1 }
+        }
+        for (name, e) in policy.expectations where !seen.contains(name) && e.maxNullRate == 0 {
+            state.expectationsChecked[start, default: [:]][name, default: 0] += 1
+            state.violations[start, default: [:]]["\(name):null", default: 0] += 1
+        }
+    }
+
+    static func error(prediction: PredictionValue, label: LabelValue) -> Double? {
+        switch (prediction, label) {
+        case (.score(let s), .bool(let b)): return (s >= 0.5) == b ? 0 : 1
+        case (.score(let s), .number(let y)) where (y == 0 || y == 1) && s >= 0 && s <= 1: return (s >= 0.5) == (y == 1) ? 0 : 1
+        case (.score(let s), .number(let y)): return abs(s - y)
+        case (.label(let p), .string(let y)): return p == y ? 0 : 1
+        case (.label(let p), .bool(let b)): return p == (b ? "true" : "false") ? 0 : 1
+        default: return nil
+        }
+    }
+
+    static func addPerformance(prediction: PredictionValue, label: LabelValue, to acc: inout PerformanceAccumulator) {
+        switch (prediction, label) {
+        case (.score(let s), .bool(let b)): acc.addBinary(score: s, positive: b)
+        case (.score(let s), .number(let y)) where (y == 0 || y == 1) && s >= 0 && s <= 1: acc.addBinary(score: s, positive: y == 1)
+        case (.score(let s), .number(let y)): acc.addRegression(predicted: s, actual: y)
+        case (.label(let p), .string(let y)): acc.addClass(predicted: p, actual: y)
+        case (.label(let p), .bool(let b)): acc.addClass(predicted: p, actual: b ? "true" : "false")
+        default: break
+        }
+    }
+
+    static func metrics(_ p: PerformanceAccumulator) -> [String: Double] {
+        var m: [String: Double] = [:]
+        m["accuracy"] = p.accuracy; m["log_loss"] = p.logLoss; m["auc"] = p.auc; m["precision"] = p.precision
+        m["recall"] = p.recall; m["f1"] = p.f1; m["mae"] = p.meanAbsoluteError; m["rmse"] = p.rootMeanSquaredError
+        return m
+    }
+
+    static func driftDetails(_ row: DriftReport.Row, kind: AlertEvent.Kind) -> [String: String] {
+        let name = kind == .predictionDrift ? "The prediction distribution" : kind == .labelDrift ? "The label distribution" : "Feature \(row.subject)"
+        var how: String
+        if row.type == "numeric" {
+            how = "KS D = \(decimal(row.effect)) (alerting at \(decimal(row.effectThreshold)))"
+            if let rm = row.referenceMean, let cm = row.currentMean, let sd = row.referenceStandardDeviation, sd > 0 {
+                how += "; mean \(decimal(rm)) → \(decimal(cm)) (\(decimal((cm - rm) / sd)) reference σ)"
+            }
+            if let psi = row.psi { how += "; PSI \(decimal(psi))" }
+            how += "; \(row.detail)."
+        } else {
+            how = "Jensen–Shannon distance \(decimal(row.effect)) (alerting at \(decimal(row.effectThreshold))); \(row.detail)."
+        }
+        let check = switch kind {
+        case .featureDrift: "the upstream source of \(row.subject): recent deploys of the service or feature pipeline that computes it, a unit or encoding change, or a new traffic segment"
+        case .predictionDrift: "feature drift alerts for the same window, then recent model promotions"
+        default: "the labeling source (instrumentation of clicks or outcomes) and the attribution window"
+        }
+        return ["what": "\(name) drifted", "how_far": how, "check": check]
+    }
+
+    static func decimal(_ x: Double) -> String {
+        guard x.isFinite else { return "n/a" }
+        return String((x * 1000).rounded() / 1000)
+    }
+
+    static func percent(_ x: Double) -> String { "\((x * 1000).rounded() / 10)%" }
+}
