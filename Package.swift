@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "Kafka", "Events", "LabelJoin", "StateStore",
+                "Kafka", "Events", "LabelJoin", "StateStore", "Monitoring",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -76,13 +76,13 @@ let package = Package(
         ),
         .target(
             name: "TidelineConfig",
-            dependencies: ["Kafka", "Events", "LabelJoin", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Kafka", "Events", "LabelJoin", "Monitoring", "Drift", "Alerts", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         .target(
             name: "TidelineCLI",
             dependencies: [
-                "Kafka", "Events", "Pipeline", "Telemetry", "TidelineConfig", "LabelJoin", "Statistics", "Drift",
+                "Kafka", "Events", "Pipeline", "Telemetry", "TidelineConfig", "LabelJoin", "Statistics", "Drift", "Monitoring", "Alerts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -100,7 +100,7 @@ let package = Package(
         ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TidelineTestKit"], swiftSettings: strict),
         .testTarget(name: "EventsTests", dependencies: ["Events"], resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kafka", "Events", "LabelJoin", "StateStore", "TidelineTestKit"], swiftSettings: strict),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kafka", "Events", "LabelJoin", "StateStore", "Monitoring", "TidelineTestKit"], swiftSettings: strict),
         .testTarget(name: "LabelJoinTests", dependencies: ["LabelJoin", "Events", "TidelineTestKit"], swiftSettings: strict),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "TidelineTestKit"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "DriftTests", dependencies: ["Drift", "Statistics", "Events", "TidelineTestKit"], resources: [.copy("Fixtures")], swiftSettings: strict),

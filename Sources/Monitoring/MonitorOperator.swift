@@ -23,6 +23,9 @@ public struct MonitorOperator: Sendable, Codable {
     private var exampleClocks: [Int32: Int64] = [:]
     private var idlePredictionPartitions: Set<Int32> = []
     private var idleExamplePartitions: Set<Int32> = []
+    /// Partitions the stage holds: each holds windows open from the start, before its first event.
+    private var assignedPredictionPartitions: Set<Int32> = []
+    private var assignedExamplePartitions: Set<Int32> = []
     private var engine: AlertEngine
 
     public init(configuration: MonitorConfiguration = MonitorConfiguration()) {
@@ -145,6 +148,29 @@ public struct MonitorOperator: Sendable, Codable {
         closeWindows(.examples, into: &out)
     }
 
+    /// Declares the partitions of an input this operator is fed (the stage calls this on assignment): windows
+    /// then wait for every one of them, including those that have not delivered yet. Without it, only
+    /// partitions that have delivered count.
+    public mutating func assign(_ input: Input, partitions: [Int32]) {
+        switch input {
+        case .predictions: assignedPredictionPartitions.formUnion(partitions)
+        case .examples: assignedExamplePartitions.formUnion(partitions)
+        }
+    }
+
+    /// Removes partitions this operator is no longer fed (revoked) from the watermark.
+    public mutating func unassign(_ input: Input, partitions: [Int32], into out: inout Output) {
+        switch input {
+        case .predictions:
+            assignedPredictionPartitions.subtract(partitions)
+            for p in partitions { predictionClocks[p] = nil }
+        case .examples:
+            assignedExamplePartitions.subtract(partitions)
+            for p in partitions { exampleClocks[p] = nil }
+        }
+        closeWindows(input, into: &out)
+    }
+
     /// Marks a partition idle (the stage calls this after the idle timeout): it stops holding windows open
     /// until it delivers again.
     public mutating func markIdle(_ input: Input, partition: Int32, into out: inout Output) {
@@ -175,6 +201,9 @@ public struct MonitorOperator: Sendable, Codable {
     private func watermark(_ input: Input) -> Int64? {
         let clocks = input == .predictions ? predictionClocks : exampleClocks
         let idle = input == .predictions ? idlePredictionPartitions : idleExamplePartitions
+        let assigned = input == .predictions ? assignedPredictionPartitions : assignedExamplePartitions
+        // An assigned, active partition that has not delivered yet holds every window open.
+        for p in assigned where clocks[p] == nil && !idle.contains(p) { return nil }
         var w: Int64? = nil
         for (p, c) in clocks where !idle.contains(p) { w = min(w ?? c, c) }
         if w == nil, !clocks.isEmpty { w = clocks.values.max() }  // every partition idle: the furthest clock

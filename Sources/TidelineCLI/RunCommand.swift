@@ -4,6 +4,7 @@ import Foundation
 import Kafka
 import LabelJoin
 import Logging
+import Monitoring
 import Pipeline
 import Telemetry
 import TidelineConfig
@@ -12,58 +13,108 @@ import TidelineConfig
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run pipeline stages (today: the label join) until SIGINT or SIGTERM.",
+        abstract: "Run pipeline stages (join, monitor) until SIGINT or SIGTERM.",
         discussion: """
-            The join consumes predictions and labels, publishes labeled-examples, and checkpoints its state with the \
-            input offsets to the SQLite file state.path. Run several instances with the same join.group and state \
-            file to share partitions. A crash at any point loses nothing: on restart, examples after the last \
-            checkpoint are published again with the same event_id.
+            join consumes predictions and labels and publishes labeled-examples; monitor consumes predictions and \
+            labeled-examples and publishes alerts. Each checkpoints its state with its input offsets to the SQLite \
+            file state.path. Run several join instances with the same join.group and state file to share partitions; \
+            run one monitor instance per monitor.group. A crash at any point loses nothing: on restart, output after \
+            the last checkpoint is published again with the same event_id (join) or alert_id and status (monitor).
             """
     )
 
-    enum Stage: String, ExpressibleByArgument, CaseIterable { case join }
+    enum Stage: String, ExpressibleByArgument, CaseIterable { case join, monitor }
 
-    @Option(name: .long, parsing: .upToNextOption, help: "Stages to run: join.")
+    @Option(name: .long, parsing: .upToNextOption, help: "Stages to run: join, monitor (both: --stages join monitor).")
     var stages: [Stage] = [.join]
     @OptionGroup var connection: ConnectionOptions
     @Option(name: .long, help: "SQLite state file. Overrides state.path.")
     var state: String?
-    @Option(name: .long, help: "Consumer group of the join. Overrides join.group.")
+    @Option(name: .long, help: "Consumer group of the (single) stage. Overrides join.group or monitor.group.")
     var group: String?
     @Option(name: .long, help: "Serve Prometheus metrics on this port (0: any free port). Overrides metrics.port.")
     var metricsPort: Int?
 
     func validate() throws {
         if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port: must be between 0 and 65535") }
-        if stages.isEmpty { throw ValidationError("--stages: name at least one stage (join)") }
+        if stages.isEmpty { throw ValidationError("--stages: name at least one stage (join, monitor)") }
+        if group != nil && Set(stages).count > 1 { throw ValidationError("--group: applies to one stage; set join.group and monitor.group in the config to run both") }
+    }
+
+    /// A started stage: its name, how to run it, and what to print when it stops.
+    struct Runner: Sendable {
+        var name: String
+        var run: @Sendable () async throws -> Void
+        var stopped: @Sendable () -> String
     }
 
     func run() async throws {
         var config = try connection.resolve()
         if let state { config.state.path = state }
-        if let group { config.join.group = group }
+        if let group {
+            if stages.contains(.join) { config.join.group = group }
+            if stages.contains(.monitor) { config.monitor.group = group }
+        }
         let logger = connection.logger("tideline.run")
         MetricsSystem.bootstrap()
         var metrics: MetricsServer?
         if config.metrics.enabled || metricsPort != nil {
             metrics = try await MetricsServer(host: config.metrics.host, port: metricsPort ?? config.metrics.port)
         }
-        let options = JoinStageOptions(
-            client: config.kafkaClient, predictionsTopic: config.topic("predictions"), labelsTopic: config.topic("labels"),
-            outputTopic: config.topic("labeled-examples"), deadLetterTopic: config.topic("dead-letter"), group: config.join.group,
-            join: config.joinConfiguration, idleTimeout: config.join.idleTimeout, idleSlack: config.join.idleSlack,
-            checkpointInterval: config.join.checkpointInterval, statePath: config.state.path,
-            limits: config.eventLimits)
-        let stage: JoinStage
-        do { stage = try JoinStage(options: options, logger: logger) } catch {
-            printError("join: \(error)")
-            throw ExitCodes.configError
-        }
         var out = StandardOutput()
-        out.line("join: group=\(options.group) \(options.predictionsTopic)+\(options.labelsTopic) -> \(options.outputTopic) state=\(options.statePath)")
+        var runners: [Runner] = []
+        for stage in Array(Set(stages)).sorted(by: { $0.rawValue < $1.rawValue }) {
+            switch stage {
+            case .join:
+                let options = JoinStageOptions(
+                    client: config.kafkaClient, predictionsTopic: config.topic("predictions"), labelsTopic: config.topic("labels"),
+                    outputTopic: config.topic("labeled-examples"), deadLetterTopic: config.topic("dead-letter"), group: config.join.group,
+                    join: config.joinConfiguration, idleTimeout: config.join.idleTimeout, idleSlack: config.join.idleSlack,
+                    checkpointInterval: config.join.checkpointInterval, statePath: config.state.path,
+                    limits: config.eventLimits)
+                let join: JoinStage
+                do { join = try JoinStage(options: options, logger: logger) } catch {
+                    printError("join: \(error)")
+                    throw ExitCodes.configError
+                }
+                out.line("join: group=\(options.group) \(options.predictionsTopic)+\(options.labelsTopic) -> \(options.outputTopic) state=\(options.statePath)")
+                runners.append(Runner(name: "join", run: { try await join.run() }, stopped: {
+                    let s = join.statistics
+                    return "join stopped: \(s.observed) observed, \(s.implicit) implicit, \(s.corrections) corrections in held partitions"
+                }))
+            case .monitor:
+                let options = MonitorStageOptions(
+                    client: config.kafkaClient, predictionsTopic: config.topic("predictions"), examplesTopic: config.topic("labeled-examples"),
+                    alertsTopic: config.topic("alerts"), deadLetterTopic: config.topic("dead-letter"), group: config.monitor.group,
+                    monitor: config.monitorConfiguration, idleTimeout: config.monitor.idleTimeout,
+                    checkpointInterval: config.monitor.checkpointInterval, statePath: config.state.path, limits: config.eventLimits)
+                let monitor: MonitorStage
+                do { monitor = try MonitorStage(options: options, logger: logger) } catch {
+                    printError("monitor: \(error)")
+                    throw ExitCodes.configError
+                }
+                out.line("monitor: group=\(options.group) \(options.predictionsTopic)+\(options.examplesTopic) -> \(options.alertsTopic) state=\(options.statePath)")
+                runners.append(Runner(name: "monitor", run: { try await monitor.run() }, stopped: {
+                    "monitor stopped: \(monitor.alertsPublished) alerts published, \(monitor.summaries.count) windows closed"
+                }))
+            }
+        }
         if let metrics { out.line("metrics=http://\(metrics.host):\(metrics.port)/metrics") }
         out.flush()
-        let work = Task { try await stage.run() }
+        let work = Task { [runners] in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for runner in runners {
+                    group.addTask {
+                        do { try await runner.run() } catch {
+                            throw StageFailure(stage: runner.name, error: error)
+                        }
+                    }
+                }
+                // One stage failing stops the others.
+                defer { group.cancelAll() }
+                try await group.waitForAll()
+            }
+        }
         let signals = Task {
             let sig = await TerminationSignal.wait()
             printError("received signal \(sig), checkpointing and stopping")
@@ -72,15 +123,19 @@ struct RunCommand: AsyncParsableCommand {
         defer { signals.cancel() }
         do {
             try await work.value
-        } catch {
+        } catch let failure as StageFailure {
             // Co-partitioning, Kafka unreachable (the topic check times out), a failed publish, a checkpoint that
             // cannot be written: all stop the stage with what happened; a restart resumes from the last checkpoint.
-            printError(error is KafkaError ? "join: cannot reach Kafka: \(error)" : "join: \(error)")
+            printError(failure.error is KafkaError ? "\(failure.stage): cannot reach Kafka: \(failure.error)" : "\(failure.stage): \(failure.error)")
             await metrics?.stop()
             throw ExitCodes.runtimeFailure
         }
-        let s = stage.statistics
-        printError("join stopped: \(s.observed) observed, \(s.implicit) implicit, \(s.corrections) corrections in held partitions")
+        for runner in runners { printError(runner.stopped()) }
         await metrics?.stop()
+    }
+
+    struct StageFailure: Error, @unchecked Sendable {
+        var stage: String
+        var error: any Error
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 public import Kafka
 public import LabelJoin
+public import Monitoring
 public import Events
 import Yams
 
@@ -38,6 +39,8 @@ public struct TidelineConfiguration: Sendable, Equatable {
         public var sections: [String: String] = [:]
         /// The model's `join` section, if it has one (over `join.defaults`).
         public var join: JoinPolicy?
+        /// The model's `monitor` section, if it has one (over `monitor.defaults`).
+        public var monitor: MonitorPolicy?
     }
 
     public var kafka = KafkaSection()
@@ -45,7 +48,16 @@ public struct TidelineConfiguration: Sendable, Equatable {
     public var limits = LimitsSection()
     public var models: [Model] = []
     public var join = JoinStageSettings()
+    public var monitor = MonitorStageSettings()
     public var state = StateSection()
+
+    /// The monitor operator's configuration: `monitor.defaults` for every model, each model's `monitor` section
+    /// over it, and the alert policies.
+    public var monitorConfiguration: MonitorConfiguration {
+        var c = monitor.operatorConfiguration
+        for model in models { if let policy = model.monitor { c.policies[model.name] = policy } }
+        return c
+    }
 
     public init() {}
 
@@ -96,8 +108,9 @@ public struct TidelineConfiguration: Sendable, Equatable {
         var config = TidelineConfiguration()
         guard let root else { return config }
         let r = ConfigReader(file: file)
-        let top = try r.mapping(root, "", allowed: ["kafka", "metrics", "limits", "join", "state", "models"])
+        let top = try r.mapping(root, "", allowed: ["kafka", "metrics", "limits", "join", "monitor", "state", "models"])
         if let k = top["join"] { config.join = try r.joinStage(k) }
+        if let k = top["monitor"] { config.monitor = try r.monitorStage(k) }
         if let k = top["state"] {
             let m = try r.mapping(k, "state", allowed: ["path"])
             if let v = m["path"] { config.state.path = try r.string(v, "state.path") }
@@ -157,7 +170,10 @@ public struct TidelineConfiguration: Sendable, Equatable {
                     do { try policy.validate(model: name) } catch { throw r.error(v, error.field, error.message) }
                     model.join = policy
                 }
-                for section in ["monitor", "train"] {
+                if let v = m["monitor"] {
+                    model.monitor = try r.monitorPolicy(v, "\(path).monitor", base: config.monitor.operatorConfiguration.defaultPolicy)
+                }
+                for section in ["train"] {
                     guard let v = m[section] else { continue }
                     _ = try r.mapping(v, "\(path).\(section)", allowed: nil)
                     model.sections[section] = (try? Yams.serialize(node: v)) ?? ""

@@ -3,48 +3,8 @@ import Events
 import Foundation
 import Statistics
 import Testing
+import TidelineTestKit
 @testable import Monitoring
-
-/// Scenario streams for the monitor: 5-minute windows of `perWindow` predictions spread over 4 partitions.
-struct Scenario {
-    var windows = 20
-    var perWindow = 1_000
-    var seed: UInt64 = 1
-    /// Windows (by index) in which `age` is shifted by +1 σ.
-    var ageShift: Range<Int> = 0..<0
-    /// Windows in which `income` is absent.
-    var incomeMissing: Range<Int> = 0..<0
-    /// Windows in which only 3 items are shown.
-    var narrowItems: Range<Int> = 0..<0
-    static let windowMs: Int64 = 5 * 60_000
-    static let start: Int64 = 1_700_000_000_000 / windowMs * windowMs
-
-    /// (partition, event) in partition-major arrival order within each window.
-    func predictions() -> [(Int32, PredictionEvent)] {
-        var rng = SplitMix64(seed: seed)
-        var out: [(Int32, PredictionEvent)] = []
-        for w in 0..<windows {
-            for i in 0..<perWindow {
-                let t = Self.start + Int64(w) * Self.windowMs + Int64(i) * Self.windowMs / Int64(perWindow)
-                let age = 40 + 10 * rng.gaussian() + (ageShift.contains(w) ? 10 : 0)
-                var features: [Feature] = [
-                    Feature("age", .number(age)),
-                    Feature("plan", .string(["free", "pro", "team"][Int(rng.below(3))])),
-                ]
-                if !incomeMissing.contains(w) { features.append(Feature("income", .number(rng.unit() * 1000))) }
-                let score = 1 / (1 + _exp(-(age - 40) / 10))
-                let item = narrowItems.contains(w) ? "item-\(rng.below(3))" : "item-\(rng.below(500))"
-                let id = "r\(w)-\(i)"
-                let p = PredictionEvent(requestID: id, model: "m", modelVersion: "1", timestamp: EventTime(milliseconds: t),
-                                        features: FeatureVector(features), prediction: .score(score), itemID: item)
-                out.append((Int32(HyperLogLog.hash(id) % 4), p))
-            }
-        }
-        return out
-    }
-}
-
-@inline(__always) func _exp(_ x: Double) -> Double { Foundation.exp(x) }
 
 @Suite struct MonitorOperatorTests {
     static func run(_ events: [(Int32, PredictionEvent)], operator op: inout MonitorOperator) -> MonitorOperator.Output {
@@ -56,7 +16,7 @@ struct Scenario {
 
     @Test func quietOnStationaryData() {
         var op = MonitorOperator()
-        let out = Self.run(Scenario(windows: 30).predictions(), operator: &op)
+        let out = Self.run(MonitorScenario(windows: 30).predictions(), operator: &op)
         #expect(out.alerts.isEmpty, "\(out.alerts.map { "\($0.kind.rawValue):\($0.subject)" })")
         #expect(op.statistics.windowsEvaluated == 29)
         #expect(out.summaries.first?.outcome == .reference)
@@ -64,7 +24,7 @@ struct Scenario {
 
     @Test func driftedFeatureRaisesExactlyOneIncidentThatResolves() {
         var op = MonitorOperator()
-        let out = Self.run(Scenario(windows: 24, ageShift: 8..<14).predictions(), operator: &op)
+        let out = Self.run(MonitorScenario(windows: 24, ageShift: 8..<14).predictions(), operator: &op)
         let age = out.alerts.filter { $0.kind == .featureDrift && $0.subject == "age" }
         #expect(age.map(\.status) == [.firing, .resolved])
         #expect(Set(age.map(\.alertID)).count == 1)
@@ -75,12 +35,12 @@ struct Scenario {
         #expect(firing.window?.count == 1_000)
         #expect(firing.description.contains("Feature age drifted on model m"), "\(firing.description)")
         #expect(firing.description.contains("reference σ"))
-        #expect(firing.firstSeen.milliseconds == Scenario.start + 9 * Scenario.windowMs)  // end of window 8
-        #expect(age[1].lastSeen.milliseconds == Scenario.start + 17 * Scenario.windowMs)  // third clear window (14, 15, 16) ends
+        #expect(firing.firstSeen.milliseconds == MonitorScenario.start + 9 * MonitorScenario.windowMs)  // end of window 8
+        #expect(age[1].lastSeen.milliseconds == MonitorScenario.start + 17 * MonitorScenario.windowMs)  // third clear window (14, 15, 16) ends
     }
 
     @Test func interleavingAndSnapshotsDoNotChangeTheResult() throws {
-        let events = Scenario(windows: 16, ageShift: 6..<10).predictions()
+        let events = MonitorScenario(windows: 16, ageShift: 6..<10).predictions()
         var a = MonitorOperator()
         let straight = Self.run(events, operator: &a)
         // Another interleaving of the same partitions (each partition's order kept), with snapshot/restore.
@@ -109,17 +69,17 @@ struct Scenario {
 
     @Test func missingFeatureIsACriticalSchemaIncident() {
         var op = MonitorOperator()
-        let out = Self.run(Scenario(windows: 12, incomeMissing: 4..<6).predictions(), operator: &op)
+        let out = Self.run(MonitorScenario(windows: 12, incomeMissing: 4..<6).predictions(), operator: &op)
         let schema = out.alerts.filter { $0.kind == .schema }
         #expect(schema.map(\.status) == [.firing, .resolved])
         #expect(schema.first?.subject == "income:missing")
         #expect(schema.first?.severity == .critical)
-        #expect(schema.first?.firstSeen.milliseconds == Scenario.start + 5 * Scenario.windowMs)
+        #expect(schema.first?.firstSeen.milliseconds == MonitorScenario.start + 5 * MonitorScenario.windowMs)
     }
 
     @Test func narrowingRecommendationsRaiseAFeedbackLoopAlert() {
         var op = MonitorOperator()
-        let out = Self.run(Scenario(windows: 14, narrowItems: 5..<9).predictions(), operator: &op)
+        let out = Self.run(MonitorScenario(windows: 14, narrowItems: 5..<9).predictions(), operator: &op)
         let loop = out.alerts.filter { $0.kind == .feedbackLoop }
         #expect(loop.map(\.status) == [.firing, .resolved])
         #expect(loop.first?.description.contains("Item entropy") == true)
@@ -130,7 +90,7 @@ struct Scenario {
         policy.expectations["age"] = FeatureExpectation(minimum: 0, maximum: 55)
         policy.expectations["plan"] = FeatureExpectation(allowed: ["free", "pro"])
         var op = MonitorOperator(configuration: MonitorConfiguration(defaultPolicy: policy))
-        let out = Self.run(Scenario(windows: 4).predictions(), operator: &op)
+        let out = Self.run(MonitorScenario(windows: 4).predictions(), operator: &op)
         let subjects = Set(out.alerts.filter { $0.kind == .schema && $0.status == .firing }.map(\.subject))
         #expect(subjects == ["age:range", "plan:allowed"])
     }
@@ -142,7 +102,7 @@ struct Scenario {
         for w in 0..<12 {
             let errorRate = (5..<8).contains(w) ? 0.45 : 0.1
             for i in 0..<600 {
-                let t = Scenario.start + Int64(w) * Scenario.windowMs + Int64(i) * 500
+                let t = MonitorScenario.start + Int64(w) * MonitorScenario.windowMs + Int64(i) * 500
                 let score = rng.unit()
                 let correct = rng.unit() >= errorRate
                 let label = (score >= 0.5) == correct
@@ -164,7 +124,7 @@ struct Scenario {
     @Test func lateEventsAreCountedNotAdded() {
         var op = MonitorOperator()
         var out = MonitorOperator.Output()
-        let events = Scenario(windows: 3).predictions()
+        let events = MonitorScenario(windows: 3).predictions()
         for (_, p) in events { op.process(p, partition: 0, into: &out) }
         var late = events[0].1
         late.requestID = "late"

@@ -1,0 +1,246 @@
+public import Events
+import Foundation
+public import Kafka
+public import Logging
+import Metrics
+public import Monitoring
+public import StateStore
+
+/// Settings of a monitor stage process.
+public struct MonitorStageOptions: Sendable {
+    public var client: KafkaClientConfiguration
+    public var predictionsTopic: String
+    public var examplesTopic: String
+    public var alertsTopic: String
+    public var deadLetterTopic: String
+    /// Consumer group. Run one instance per group: the state covers every model.
+    public var group: String
+    public var monitor: MonitorConfiguration
+    /// Wall-clock quiet time (ms) after which a partition stops holding windows open; 0 disables it.
+    public var idleTimeout: Int64
+    /// Wall-clock interval (ms) between checkpoints.
+    public var checkpointInterval: Int64
+    public var statePath: String
+    public var limits: EventLimits
+
+    public init(client: KafkaClientConfiguration, predictionsTopic: String = "predictions", examplesTopic: String = "labeled-examples",
+                alertsTopic: String = "alerts", deadLetterTopic: String = "dead-letter", group: String = "tideline-monitor",
+                monitor: MonitorConfiguration = MonitorConfiguration(), idleTimeout: Int64 = 60_000, checkpointInterval: Int64 = 5_000,
+                statePath: String = "tideline-state.sqlite", limits: EventLimits = .default) {
+        self.client = client; self.predictionsTopic = predictionsTopic; self.examplesTopic = examplesTopic
+        self.alertsTopic = alertsTopic; self.deadLetterTopic = deadLetterTopic; self.group = group; self.monitor = monitor
+        self.idleTimeout = idleTimeout; self.checkpointInterval = checkpointInterval; self.statePath = statePath; self.limits = limits
+    }
+
+    /// The key under which this stage's checkpoint is stored.
+    public var stateKey: String { "monitor/\(group)" }
+}
+
+/// The monitor stage: consumes `predictions` and `labeled-examples`, runs one `MonitorOperator`, publishes
+/// `alerts` keyed by model, and sends undecodable records to `dead-letter`.
+///
+/// Crash safety follows the join's design: the checkpoint (operator state plus the next offset of every input
+/// partition, in one SQLite transaction) is written only after every alert emitted before it is acknowledged;
+/// a restart resumes from it and recomputes the rest identically, so alerts published again carry the same
+/// `alert_id` and status (consumers deduplicate on the pair). Idle-partition handling is driven by wall clock
+/// and is the one input not replayed exactly (see README).
+///
+/// ## Threading
+/// `run()` is one task that owns the operator; Kafka I/O happens on the clients' own threads.
+public final class MonitorStage: @unchecked Sendable {
+    public let options: MonitorStageOptions
+    private let logger: Logger
+    private let store: CheckpointStore
+    private let consumer: KafkaConsumer
+    private let producer: KafkaProducer
+    private var op: MonitorOperator
+    private var next: [String: Int64] = [:]
+    private var lastActivity: [String: ContinuousClock.Instant] = [:]
+    private var idle: Set<String> = []
+    private var output = MonitorOperator.Output()
+    private var inFlight: [Task<[KafkaDeliveryReport], Never>] = []
+    private var lastCheckpoint = ContinuousClock.now
+    private var dirty = false
+    private let alertsCounter = Counter(label: "tideline_monitor_alerts_total")
+    private let windowsCounter = Counter(label: "tideline_monitor_windows_total")
+    private let lateCounter = Counter(label: "tideline_monitor_late_events_total")
+    private let decoded = [Counter(label: "tideline_events_decoded_total", dimensions: [("stage", "monitor"), ("event", PredictionEvent.eventName)]),
+                           Counter(label: "tideline_events_decoded_total", dimensions: [("stage", "monitor"), ("event", LabeledExample.eventName)])]
+    private let deadLetters = [Counter(label: "tideline_dead_letters_total", dimensions: [("stage", "monitor"), ("event", PredictionEvent.eventName)]),
+                               Counter(label: "tideline_dead_letters_total", dimensions: [("stage", "monitor"), ("event", LabeledExample.eventName)])]
+    private let lock = NSLock()
+    private var _alertsPublished = 0
+    private var _summaries: [WindowSummary] = []
+
+    /// Alerts acknowledged by Kafka so far. Thread-safe.
+    public var alertsPublished: Int { lock.withLock { _alertsPublished } }
+    /// The window summaries so far (for tests and logs). Thread-safe.
+    public var summaries: [WindowSummary] { lock.withLock { _summaries } }
+
+    public init(options: MonitorStageOptions, logger: Logger = Logger(label: "tideline.monitor")) throws {
+        self.options = options
+        self.logger = logger
+        store = try CheckpointStore(path: options.statePath)
+        if let checkpoint = try store.load(stage: options.stateKey, partition: 0) {
+            op = try MonitorOperator.restore(from: Data(checkpoint.state))
+            next = checkpoint.offsets
+            logger.info("monitor: restored state at \(checkpoint.offsets.count) input positions")
+        } else {
+            op = MonitorOperator(configuration: options.monitor)
+        }
+        var consumerConfig = KafkaConsumerConfiguration(client: options.client, groupID: options.group)
+        consumerConfig.idleEventInterval = .milliseconds(500)
+        consumer = try KafkaConsumer(configuration: consumerConfig, logger: logger)
+        var producerConfig = KafkaProducerConfiguration(client: options.client)
+        producerConfig.messageTimeoutMilliseconds = 0
+        producer = try KafkaProducer(configuration: producerConfig, logger: logger)
+    }
+
+    private func positionKey(_ topic: String, _ partition: Int32) -> String {
+        "\(topic == options.predictionsTopic ? "predictions" : "examples")/\(partition)"
+    }
+
+    /// Runs until the task is cancelled (then checkpoints and leaves the group) or a fatal error.
+    public func run() async throws {
+        let positions = next, predictions = options.predictionsTopic
+        consumer.startingOffsets = { partitions in
+            var result: [TopicPartition: Int64] = [:]
+            for tp in partitions {
+                let key = "\(tp.topic == predictions ? "predictions" : "examples")/\(tp.partition)"
+                if let offset = positions[key] { result[tp] = offset }
+            }
+            return result
+        }
+        try consumer.subscribe(topics: [options.predictionsTopic, options.examplesTopic])
+        do {
+            for await event in consumer.events {
+                if Task.isCancelled { break }
+                switch event {
+                case .messages(let batch): handle(batch)
+                case .partitionsAssigned(let partitions):
+                    for (topic, input) in [(options.predictionsTopic, MonitorOperator.Input.predictions), (options.examplesTopic, .examples)] {
+                        let ps = partitions.filter { $0.topic == topic }.map(\.partition)
+                        op.assign(input, partitions: ps)
+                        // An assigned partition that never delivers becomes idle after the timeout like any other.
+                        for p in ps where lastActivity[positionKey(topic, p)] == nil { lastActivity[positionKey(topic, p)] = ContinuousClock.now }
+                    }
+                case .partitionsRevoked(let partitions):
+                    for (topic, input) in [(options.predictionsTopic, MonitorOperator.Input.predictions), (options.examplesTopic, .examples)] {
+                        op.unassign(input, partitions: partitions.filter { $0.topic == topic }.map(\.partition), into: &output)
+                    }
+                case .error(let error):
+                    if error.classification == .fatal { throw error }
+                    logger.warning("kafka: \(error)")
+                case .idle: break
+                }
+                markIdlePartitions()
+                try await flushOutput()
+                if ContinuousClock.now - lastCheckpoint >= .milliseconds(options.checkpointInterval) { try await checkpoint() }
+            }
+            try await checkpoint()
+        } catch {
+            logger.error("monitor stage stopping: \(error)")
+            await consumer.close()
+            try? await producer.close(timeout: .seconds(5))
+            throw error
+        }
+        await consumer.close()
+        try await producer.close()
+    }
+
+    private func handle(_ batch: KafkaMessageBatch) {
+        var deadLetterMessages: [KafkaOutgoingMessage] = []
+        let now = ContinuousClock.now
+        let before = op.statistics
+        for message in batch {
+            let key = positionKey(message.topic, message.partition)
+            if let n = next[key], message.offset < n { continue }  // already reflected in the restored state
+            let isPrediction = message.topic == options.predictionsTopic
+            let i = isPrediction ? 0 : 1
+            do {
+                if isPrediction {
+                    op.process(try PredictionEvent.decode(message.value, limits: options.limits), partition: message.partition, into: &output)
+                } else {
+                    op.process(try LabeledExample.decode(message.value, limits: options.limits), partition: message.partition, into: &output)
+                }
+                decoded[i].increment()
+            } catch {
+                deadLetters[i].increment()
+                deadLetterMessages.append(DeadLetter.record(for: message, reason: error.description, kind: error.kind.rawValue, field: error.field,
+                                                            stage: "monitor", deadLetterTopic: options.deadLetterTopic))
+            }
+            next[key] = message.offset + 1
+            lastActivity[key] = now
+            idle.remove(key)
+            dirty = true
+        }
+        let late = (op.statistics.latePredictions - before.latePredictions) + (op.statistics.lateExamples - before.lateExamples)
+        if late > 0 { lateCounter.increment(by: Int64(late)) }
+        if !deadLetterMessages.isEmpty { inFlight.append(Task { [producer] in await producer.send(deadLetterMessages) }) }
+    }
+
+    private func markIdlePartitions() {
+        guard options.idleTimeout > 0 else { return }
+        let now = ContinuousClock.now
+        for (key, last) in lastActivity where !idle.contains(key) && now - last >= .milliseconds(options.idleTimeout) {
+            idle.insert(key)
+            let parts = key.split(separator: "/")
+            guard let partition = Int32(parts[1]) else { continue }
+            op.markIdle(parts[0] == "predictions" ? .predictions : .examples, partition: partition, into: &output)
+            dirty = true
+        }
+    }
+
+    private func flushOutput() async throws {
+        if !output.summaries.isEmpty {
+            windowsCounter.increment(by: Int64(output.summaries.count))
+            for s in output.summaries where !s.breaches.isEmpty {
+                logger.info("monitor: \(s.model) \(s.input.rawValue) window \(EventTime(milliseconds: s.start).rfc3339) (\(s.count) events): \(s.breaches.joined(separator: ", "))")
+            }
+            lock.withLock { _summaries.append(contentsOf: output.summaries) }
+        }
+        if !output.alerts.isEmpty {
+            let messages = output.alerts.map {
+                KafkaOutgoingMessage(topic: options.alertsTopic, key: Array($0.model.utf8), value: $0.encoded())
+            }
+            for a in output.alerts { logger.notice("alert \(a.status.rawValue): \(a.kind.rawValue) \(a.model)/\(a.subject) [\(a.alertID)]") }
+            alertsCounter.increment(by: Int64(messages.count))
+            inFlight.append(Task { [producer] in await producer.send(messages) })
+        }
+        output.removeAll()
+        if inFlight.count > 16 { try await awaitDeliveries(keep: 8) }
+    }
+
+    private func awaitDeliveries(keep: Int = 0) async throws {
+        while inFlight.count > keep {
+            let reports = await inFlight.removeFirst().value
+            if let failed = reports.first(where: { !$0.isDelivered }) {
+                throw JoinStageError("could not publish to \(failed.topic): \(failed.error.map { "\($0)" } ?? "unknown error"); stopping so that a restart resumes from the last checkpoint")
+            }
+            let alerts = reports.filter { $0.topic == options.alertsTopic }.count
+            if alerts > 0 { lock.withLock { _alertsPublished += alerts } }
+        }
+    }
+
+    private func checkpoint() async throws {
+        try await flushOutput()
+        try await awaitDeliveries()
+        lastCheckpoint = ContinuousClock.now
+        guard dirty else { return }
+        let snapshot = try op.snapshot()
+        try store.save(stage: options.stateKey, [(0, .init(state: Array(snapshot), offsets: next))])
+        dirty = false
+        var commits: [TopicPartitionOffset] = []
+        for (key, offset) in next {
+            let parts = key.split(separator: "/")
+            guard let p = Int32(parts[1]) else { continue }
+            commits.append(TopicPartitionOffset(topic: parts[0] == "predictions" ? options.predictionsTopic : options.examplesTopic, partition: p, offset: offset))
+        }
+        do {
+            try consumer.store(commits)
+            try await consumer.commit(commits)
+        } catch {
+            logger.warning("offset commit failed (checkpoint is saved; only lag reporting is affected): \(error)")
+        }
+    }
+}

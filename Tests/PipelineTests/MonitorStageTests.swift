@@ -1,0 +1,95 @@
+import Events
+import Foundation
+import Kafka
+import Logging
+import Monitoring
+import Pipeline
+import Testing
+import TidelineTestKit
+
+/// The monitor stage in process on the shared embedded broker: a drifted feature raises exactly one
+/// `feature_drift` incident that later resolves, across a stop and a restart from the checkpoint, with a
+/// malformed record dead-lettered on the way; the published alerts equal the pure operator's on the same input.
+@Suite(.serialized) struct MonitorStageTests {
+    @Test(.timeLimit(.minutes(3)))
+    func driftedFeatureRaisesOneIncidentThatResolvesAcrossARestart() async throws {
+        let prefix = TestNames.unique("monitor") + "."
+        let cluster = SharedBroker.cluster
+        let predictions = prefix + "predictions", examples = prefix + "labeled-examples", alerts = prefix + "alerts", dead = prefix + "dead-letter"
+        try cluster.createTopic(predictions, partitions: 4)
+        try cluster.createTopic(examples, partitions: 2)
+        try cluster.createTopic(alerts, partitions: 1)
+        try cluster.createTopic(dead, partitions: 1)
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("tideline-monitor-\(UUID().uuidString)/state.sqlite").path
+        let options = MonitorStageOptions(client: SharedBroker.client(), predictionsTopic: predictions, examplesTopic: examples,
+                                          alertsTopic: alerts, deadLetterTopic: dead, group: TestNames.unique("monitor-group"),
+                                          idleTimeout: 0, checkpointInterval: 200, statePath: state)
+        let events = MonitorScenario(windows: 24, ageShift: 8..<14).predictions().map(\.1)
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: SharedBroker.client()), logger: quietLogger())
+        func send(_ slice: ArraySlice<PredictionEvent>) async throws {
+            try await producer.sendAll(slice.map { KafkaOutgoingMessage(topic: predictions, key: Array($0.requestID.utf8), value: $0.encoded()) })
+        }
+        // First half, plus one malformed record.
+        try await send(events[0..<12_000])
+        try await producer.sendAll([KafkaOutgoingMessage(topic: predictions, key: Array("bad".utf8), value: Array(#"{"request_id":"bad","model":"m"}"#.utf8))])
+        let first = try MonitorStage(options: options, logger: quietLogger())
+        let runFirst = Task { try await first.run() }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while first.alertsPublished == 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(first.alertsPublished > 0, "the drift starting at window 8 fires within the first half")
+        runFirst.cancel()
+        try await runFirst.value
+        // Second half, into a new instance that resumes from the checkpoint.
+        try await send(events[12_000...])
+        try await producer.close()
+        let second = try MonitorStage(options: options, logger: quietLogger())
+        let runSecond = Task { try await second.run() }
+
+        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: SharedBroker.client()), logger: quietLogger())
+        try consumer.assign([TopicPartitionOffset(topic: alerts, partition: 0, offset: -2)])
+        var published: [AlertEvent] = []
+        let until = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < until {
+            let batch = await ConsumerDrain.messages(from: consumer, count: 1, timeout: .seconds(2))
+            published += batch.compactMap { try? AlertEvent.decode($0.value) }
+            if published.contains(where: { $0.kind == .featureDrift && $0.subject == "age" && $0.status == .resolved }) { break }
+        }
+        runSecond.cancel()
+        try await runSecond.value
+        await consumer.close()
+
+        // Deduplicated by (alert_id, status), as a consumer of `alerts` does.
+        var unique: [String: AlertEvent] = [:]
+        for a in published { unique["\(a.alertID)/\(a.status.rawValue)"] = a }
+        let age = unique.values.filter { $0.kind == .featureDrift && $0.subject == "age" }.sorted { $0.status.rawValue < $1.status.rawValue }
+        #expect(age.map(\.status) == [.firing, .resolved])
+        #expect(Set(age.map(\.alertID)).count == 1)
+        #expect(unique.values.filter { $0.kind == .featureDrift }.count == 2, "one incident (firing + resolved) for age, none for other features")
+
+        // The same alerts as the pure operator on the records as they sit in their partitions.
+        let stored = try await ConsumerDrain.messages(from: {
+            let c = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: SharedBroker.client()), logger: quietLogger())
+            try c.assign((0..<4).map { TopicPartitionOffset(topic: predictions, partition: $0, offset: -2) })
+            return c
+        }(), count: events.count + 1, timeout: .seconds(30))
+        var op = MonitorOperator()
+        op.assign(.predictions, partitions: [0, 1, 2, 3])
+        var out = MonitorOperator.Output()
+        for m in stored.sorted(by: { ($0.partition, $0.offset) < ($1.partition, $1.offset) }) {
+            if let p = try? PredictionEvent.decode(m.value) { op.process(p, partition: m.partition, into: &out) }
+        }
+        #expect(stored.count == events.count + 1, "read back \(stored.count) records")
+        let expected = Set(out.alerts.map { "\($0.alertID)/\($0.status.rawValue)" })
+        for key in unique.keys { #expect(expected.contains(key), "\(key) was published but the operator does not produce it") }
+        for a in out.alerts where a.kind == .featureDrift { #expect(unique["\(a.alertID)/\(a.status.rawValue)"] == a) }
+
+        // The malformed record went to dead-letter with the monitor named.
+        let letters = await ConsumerDrain.messages(from: try {
+            let c = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: SharedBroker.client()), logger: quietLogger())
+            try c.assign([TopicPartitionOffset(topic: dead, partition: 0, offset: -2)])
+            return c
+        }(), count: 1, timeout: .seconds(20))
+        #expect(letters.count == 1)
+        #expect(letters.first?.headers.first { $0.key == DeadLetter.stageHeader }.flatMap { $0.value }.map { String(decoding: $0, as: UTF8.self) } == "monitor")
+    }
+}
