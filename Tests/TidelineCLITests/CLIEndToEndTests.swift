@@ -117,6 +117,18 @@ import TidelineTestKit
         #expect(result.stderr.contains(":4:"), "names the line")
     }
 
+    @Test func runWithABadMonitorSectionExits78NamingTheField() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bad-monitor-\(UUID()).yaml").path
+        try "monitor:\n  defaults:\n    min_ks: 3\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try await Subprocess.run(Self.tideline, ["run", "--stages", "monitor", "--config", path])
+        #expect(result.status == 78)
+        #expect(result.stderr.contains("monitor.defaults.min_ks"), "\(result.stderr)")
+        let both = try await Subprocess.run(Self.tideline, ["run", "--stages", "join", "monitor", "--group", "g"])
+        #expect(both.status == 64)
+        #expect(both.stderr.contains("--group"))
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func runAgainstAnUnreachableBrokerStopsWithARuntimeFailure() async throws {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("tideline-\(UUID())/state.sqlite").path

@@ -85,6 +85,51 @@ import TidelineConfig
         }
     }
 
+    @Test func parsesTheMonitorSections() throws {
+        let config = try TidelineConfiguration.parse("""
+            monitor:
+              group: mon
+              defaults: {window: 10m, hop: 5m, alpha: 0.001, correction: bonferroni, min_ks: 0.2, reference: previous}
+              alerts: {max_per_hour: 4, feature_drift: {severity: critical, for_windows: 3, cooldown: 1h, description: "{subject} moved"}}
+            models:
+              ctr:
+                monitor:
+                  min_auc: 0.7
+                  features: {age: {type: number, min: 0, max: 120}, country: {allowed: [NL, DE], pattern: "[A-Z]{2}"}}
+              eta: {}
+            """)
+        let m = config.monitorConfiguration
+        #expect(config.monitor.group == "mon")
+        let ctr = m.policy(for: "ctr"), eta = m.policy(for: "eta")
+        #expect(ctr.windowMilliseconds == 600_000 && ctr.hopMilliseconds == 300_000 && ctr.drift.alpha == 0.001)
+        #expect(ctr.drift.correction == .bonferroni && ctr.drift.minimumKS == 0.2 && ctr.reference == .previous)
+        #expect(ctr.minimumAUC == 0.7 && ctr.expectations["age"]?.maximum == 120 && ctr.expectations["country"]?.allowed == ["NL", "DE"])
+        #expect(eta.minimumAUC == nil && eta.windowMilliseconds == 600_000)
+        #expect(m.alerts.maxIncidentsPerModelPerHour == 4)
+        let drift = m.alerts.policy(.featureDrift)
+        #expect(drift.severity == .critical && drift.forWindows == 3 && drift.cooldownMilliseconds == 3_600_000 && drift.template == "{subject} moved")
+    }
+
+    @Test(arguments: [
+        ("monitor: {defaults: {window: 0}}", "monitor.defaults.window"),
+        ("monitor: {defaults: {hop: 1h}}", "monitor.defaults.hop"),
+        ("monitor: {defaults: {alpha: 2}}", "monitor.defaults.alpha"),
+        ("monitor: {defaults: {correction: holm}}", "monitor.defaults.correction"),
+        ("monitor: {defaults: {refrence: fixed}}", "monitor.defaults.refrence"),
+        ("monitor: {alerts: {schema: {severity: loud}}}", "monitor.alerts.schema.severity"),
+        ("monitor: {alerts: {flood: {}}}", "monitor.alerts.flood"),
+        ("models: {ctr: {monitor: {features: {age: {min: 5, max: 1}}}}}", "models.ctr.monitor.features.age.min"),
+        ("models: {ctr: {monitor: {features: {code: {pattern: \"[a-\"}}}}}", "models.ctr.monitor.features.code.pattern"),
+    ])
+    func badMonitorSettingsNameTheField(yaml: String, field: String) {
+        do {
+            _ = try TidelineConfiguration.parse(yaml)
+            Issue.record("accepted \(yaml)")
+        } catch {
+            #expect(error.field == field, "\(error)")
+        }
+    }
+
     @Test func emptyFileGivesDefaults() throws {
         let config = try TidelineConfiguration.parse("")
         #expect(config.kafka.brokers == ["localhost:9092"])
