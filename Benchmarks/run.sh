@@ -12,6 +12,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q confluent-kafka
 fi
+"$VENV/bin/python" -c "import confluent_kafka, scipy, river, numpy" 2>/dev/null || "$VENV/bin/pip" install -q confluent-kafka scipy river numpy
 PY="$VENV/bin/python"
 mkdir -p Benchmarks/results
 OUT=Benchmarks/results/foundation-$(date -u +%Y%m%dT%H%M%SZ).jsonl
@@ -77,4 +78,15 @@ kill "$BROKER_PID" 2>/dev/null || true
 BROKER_PID=""
 rm -rf "$TOPICS"
 "$BIN" bench join --count 1000 --pending 0 --repeats 1 --latency-rate 50000 --latency-seconds 15 | grep latency | tee -a "$OUT"
+
+# 5. Drift (issue 4): detector update rates and the KS test beside River and scipy, on the same stream and samples.
+DRIFT_DIR=$(mktemp -d /tmp/tideline-bench-drift-XXXX)
+"$BIN" bench drift --write-stream "$DRIFT_DIR/stream.f64" --write-samples "$DRIFT_DIR/ks.f64" | tee -a "$OUT"
+"$PY" Benchmarks/peers/drift_peer.py "$DRIFT_DIR/stream.f64" "$DRIFT_DIR/ks.f64" 10000 | tee -a "$OUT"
+
+# 6. The monitor (issue 4): operator throughput with 20 features, and the detection-quality harness (injected
+#    drifts; delay, misses, false alarms per million) beside River's detectors on the drifted series.
+"$BIN" bench monitor --count 1000000 --write-series "$DRIFT_DIR/series" | tee -a "$OUT"
+"$PY" Benchmarks/peers/monitor_peer.py "$DRIFT_DIR/series" 1000000 | tee -a "$OUT"
+rm -rf "$DRIFT_DIR"
 echo "results: $OUT"

@@ -27,6 +27,9 @@ public struct MonitorOperator: Sendable, Codable {
     private var assignedPredictionPartitions: Set<Int32> = []
     private var assignedExamplePartitions: Set<Int32> = []
     private var engine: AlertEngine
+    /// The earliest event time at which some open window may close, per input (a watermark below it closes nothing).
+    private var nextPredictionClose = Int64.max
+    private var nextExampleClose = Int64.max
 
     public init(configuration: MonitorConfiguration = MonitorConfiguration()) {
         self.configuration = configuration
@@ -87,15 +90,18 @@ public struct MonitorOperator: Sendable, Codable {
         let policy = configuration.policy(for: p.model)
         let t = p.timestamp.milliseconds
         let ownClock = predictionClocks[partition] ?? Int64.min
-        predictionClocks[partition] = max(ownClock, t)
-        idlePredictionPartitions.remove(partition)
-        var state = models[p.model] ?? ModelState(adwin: try! ADWIN(delta: policy.adwinDelta))
+        if t > ownClock { predictionClocks[partition] = t }
+        if !idlePredictionPartitions.isEmpty { idlePredictionPartitions.remove(partition) }
+        // Taken out of the dictionaries while mutated, so that nothing is copied on write.
+        var state = models.removeValue(forKey: p.model) ?? ModelState(adwin: try! ADWIN(delta: policy.adwinDelta))
         let hash = HyperLogLog.hash(p.requestID)
         var added = false
         for start in Self.windowStarts(t, policy) {
             let end = start + policy.windowMilliseconds
             if start <= state.predictionsClosedThrough || (ownClock != Int64.min && ownClock >= end + policy.allowedLatenessMilliseconds) { continue }
-            var w = state.predictionWindows[start] ?? PredictionWindow(start: start, end: end, sampleCapacity: policy.drift.minimumSamples < 10_000 ? 10_000 : policy.drift.minimumSamples)
+            var w = state.predictionWindows.removeValue(forKey: start)
+                ?? PredictionWindow(start: start, end: end, sampleCapacity: max(10_000, policy.drift.minimumSamples))
+            if w.count == 0 { nextPredictionClose = min(nextPredictionClose, end + policy.allowedLatenessMilliseconds) }
             w.features.add(p.features, prediction: p.prediction, eventTime: t, hash: hash)
             w.versions[p.modelVersion, default: 0] += 1
             if let item = p.itemID { w.items.add(item) }
@@ -109,7 +115,7 @@ public struct MonitorOperator: Sendable, Codable {
         }
         if !added { statistics.latePredictions += 1 }
         models[p.model] = state
-        closeWindows(.predictions, into: &out)
+        if t > ownClock, let w = watermark(.predictions), w >= nextPredictionClose { closeWindows(.predictions, through: w, into: &out) }
     }
 
     public mutating func process(_ e: LabeledExample, partition: Int32, into out: inout Output) {
@@ -117,9 +123,9 @@ public struct MonitorOperator: Sendable, Codable {
         let policy = configuration.policy(for: e.model)
         let t = e.predictionTime.milliseconds
         let ownClock = exampleClocks[partition] ?? Int64.min
-        exampleClocks[partition] = max(ownClock, t)
-        idleExamplePartitions.remove(partition)
-        var state = models[e.model] ?? ModelState(adwin: try! ADWIN(delta: policy.adwinDelta))
+        if t > ownClock { exampleClocks[partition] = t }
+        if !idleExamplePartitions.isEmpty { idleExamplePartitions.remove(partition) }
+        var state = models.removeValue(forKey: e.model) ?? ModelState(adwin: try! ADWIN(delta: policy.adwinDelta))
         // The error stream, in the order of the examples topic (one partition per model): ADWIN sees every example.
         if e.labelKind != .correction, let error = Self.error(prediction: e.prediction, label: e.label) {
             state.adwin.update(error)
@@ -129,7 +135,8 @@ public struct MonitorOperator: Sendable, Codable {
         for start in Self.windowStarts(t, policy) where e.labelKind != .correction {
             let end = start + policy.windowMilliseconds
             if start <= state.outcomesClosedThrough || (ownClock != Int64.min && ownClock >= end + policy.labelLatenessMilliseconds) { continue }
-            var w = state.outcomeWindows[start] ?? OutcomeWindow(start: start, end: end, sampleCapacity: 10_000)
+            var w = state.outcomeWindows.removeValue(forKey: start) ?? OutcomeWindow(start: start, end: end, sampleCapacity: 10_000)
+            if w.count == 0 { nextExampleClose = min(nextExampleClose, end + policy.labelLatenessMilliseconds) }
             w.count += 1
             switch e.label {
             case .number(let x): w.labels.addNumber(x, hash: HyperLogLog.hash(e.requestID))
@@ -145,7 +152,7 @@ public struct MonitorOperator: Sendable, Codable {
         }
         if !added && e.labelKind != .correction { statistics.lateExamples += 1 }
         models[e.model] = state
-        closeWindows(.examples, into: &out)
+        if t > ownClock, let w = watermark(.examples), w >= nextExampleClose { closeWindows(.examples, through: w, into: &out) }
     }
 
     /// Declares the partitions of an input this operator is fed (the stage calls this on assignment): windows
@@ -216,16 +223,18 @@ public struct MonitorOperator: Sendable, Codable {
     }
 
     private mutating func closeWindows(_ input: Input, through watermark: Int64, into out: inout Output) {
+        var nextClose = Int64.max
         for model in models.keys.sorted() {
             let policy = configuration.policy(for: model)
-            var state = models[model]!
+            var state = models.removeValue(forKey: model)!
             let lateness = input == .predictions ? policy.allowedLatenessMilliseconds : policy.labelLatenessMilliseconds
             let starts = (input == .predictions ? Array(state.predictionWindows.keys) : Array(state.outcomeWindows.keys)).sorted()
-            var changed = false
             for start in starts {
                 let end = start + policy.windowMilliseconds
-                guard watermark == .max || end + lateness <= watermark else { break }
-                changed = true
+                guard watermark == .max || end + lateness <= watermark else {
+                    nextClose = min(nextClose, end + lateness)
+                    break
+                }
                 if input == .predictions {
                     let window = state.predictionWindows.removeValue(forKey: start)!
                     state.predictionsClosedThrough = max(state.predictionsClosedThrough, start)
@@ -236,8 +245,9 @@ public struct MonitorOperator: Sendable, Codable {
                     evaluate(window, model: model, policy: policy, state: &state, into: &out)
                 }
             }
-            if changed { models[model] = state }
+            models[model] = state
         }
+        if input == .predictions { nextPredictionClose = nextClose } else { nextExampleClose = nextClose }
     }
 
     // MARK: Evaluation
