@@ -91,6 +91,8 @@ public final class KafkaConsumer: @unchecked Sendable {
     deinit {
         shutDown()
         rd_kafka_queue_destroy(queue)
+        // The group was left (if subscribed) by the poll thread before it stopped; do not close again.
+        client.destroyFlags = Int32(RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE)
     }
 
     /// The stream of consumer events. Iterate it from one task.

@@ -9,6 +9,10 @@ final class NativeClient: @unchecked Sendable {
     let pointer: OpaquePointer
     let context: CallbackContext
     private let retainedContext: Unmanaged<CallbackContext>
+    /// Flags for `rd_kafka_destroy_flags` (consumers set `RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE`: they leave their
+    /// group themselves, on their poll thread, and a second close inside destroy could wait forever for a queue
+    /// nobody serves any more).
+    var destroyFlags: Int32 = 0
 
     /// Creates the client. `configure` may install callbacks on the conf before the handle exists.
     init(
@@ -37,7 +41,7 @@ final class NativeClient: @unchecked Sendable {
     }
 
     deinit {
-        rd_kafka_destroy(pointer)
+        rd_kafka_destroy_flags(pointer, destroyFlags)
         retainedContext.release()
     }
 

@@ -42,6 +42,28 @@ import TidelineTestKit
 }
 
 @Suite struct AdminTests {
+    /// A consumer released without `close()` (assigned, and subscribed to a group) must not block the thread
+    /// that releases it: destroy skips librdkafka's implicit consumer close (the poll thread already left the group).
+    @Test(.timeLimit(.minutes(1)))
+    func releasingConsumersWithoutCloseDoesNotBlock() async throws {
+        let topic = TestNames.unique("release")
+        try SharedBroker.cluster.createTopic(topic, partitions: 2)
+        let producer = try KafkaProducer(configuration: .init(client: SharedBroker.client()), logger: quietLogger())
+        try await producer.sendAll((0..<10).map { KafkaOutgoingMessage(topic: topic, key: nil, value: Array("r\($0)".utf8), partition: 0) })
+        try await producer.close()
+        var assigned: KafkaConsumer? = try KafkaConsumer(configuration: .init(client: SharedBroker.client()), logger: quietLogger())
+        try assigned!.assign([TopicPartitionOffset(TopicPartition(topic: topic, partition: 0), offset: KafkaOffset.beginning)])
+        #expect(await ConsumerDrain.messages(from: assigned!, count: 10, timeout: .seconds(20)).count == 10)
+        var subscribed: KafkaConsumer? = try KafkaConsumer(
+            configuration: .init(client: SharedBroker.client(), groupID: TestNames.unique("release-group")), logger: quietLogger())
+        try subscribed!.subscribe(topics: [topic])
+        #expect(await ConsumerDrain.messages(from: subscribed!, count: 10, timeout: .seconds(20)).count == 10)
+        let start = ContinuousClock.now
+        assigned = nil
+        subscribed = nil
+        #expect(ContinuousClock.now - start < .seconds(15), "releasing took \(ContinuousClock.now - start)")
+    }
+
     @Test func coPartitioningIsCheckedAndExplained() async throws {
         let a = TestNames.unique("preds"), b = TestNames.unique("labels"), c = TestNames.unique("other")
         try SharedBroker.cluster.createTopic(a, partitions: 6)

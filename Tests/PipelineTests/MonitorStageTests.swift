@@ -67,11 +67,12 @@ import TidelineTestKit
         #expect(unique.values.filter { $0.kind == .featureDrift }.count == 2, "one incident (firing + resolved) for age, none for other features")
 
         // The same alerts as the pure operator on the records as they sit in their partitions.
-        let stored = try await ConsumerDrain.messages(from: {
-            let c = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: SharedBroker.client()), logger: quietLogger())
-            try c.assign((0..<4).map { TopicPartitionOffset(topic: predictions, partition: $0, offset: -2) })
-            return c
-        }(), count: events.count + 1, timeout: .seconds(30))
+        // Every consumer is closed explicitly: a consumer released without `close()` blocks its releasing thread
+        // inside librdkafka, and on the cooperative pool that stalls every other test.
+        let reader = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: SharedBroker.client()), logger: quietLogger())
+        try reader.assign((0..<4).map { TopicPartitionOffset(topic: predictions, partition: $0, offset: -2) })
+        let stored = await ConsumerDrain.messages(from: reader, count: events.count + 1, timeout: .seconds(30))
+        await reader.close()
         var op = MonitorOperator()
         op.assign(.predictions, partitions: [0, 1, 2, 3])
         var out = MonitorOperator.Output()
@@ -84,11 +85,10 @@ import TidelineTestKit
         for a in out.alerts where a.kind == .featureDrift { #expect(unique["\(a.alertID)/\(a.status.rawValue)"] == a) }
 
         // The malformed record went to dead-letter with the monitor named.
-        let letters = await ConsumerDrain.messages(from: try {
-            let c = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: SharedBroker.client()), logger: quietLogger())
-            try c.assign([TopicPartitionOffset(topic: dead, partition: 0, offset: -2)])
-            return c
-        }(), count: 1, timeout: .seconds(20))
+        let letterReader = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: SharedBroker.client()), logger: quietLogger())
+        try letterReader.assign([TopicPartitionOffset(topic: dead, partition: 0, offset: -2)])
+        let letters = await ConsumerDrain.messages(from: letterReader, count: 1, timeout: .seconds(20))
+        await letterReader.close()
         #expect(letters.count == 1)
         #expect(letters.first?.headers.first { $0.key == DeadLetter.stageHeader }.flatMap { $0.value }.map { String(decoding: $0, as: UTF8.self) } == "monitor")
     }
