@@ -214,3 +214,62 @@ extension FeatureVector {
         }.get()
     }
 }
+
+/// A feature value as `FeatureVector.forEachRaw` hands it over: strings as their UTF-8 bytes (valid only
+/// during the callback), so that a hot loop need not build a `String` per feature.
+public enum RawFeatureValue {
+    case number(Double)
+    case string(UnsafeRawBufferPointer)
+    case bool(Bool)
+    case null
+}
+
+extension FeatureVector {
+    /// Calls `body` with each feature's name (UTF-8 bytes, unescaped) and value, in order, without creating
+    /// `String`s for plain names and values (escaped ones are unescaped into a temporary). The buffers are valid
+    /// only during the call.
+    public func forEachRaw(_ body: (UnsafeRawBufferPointer, RawFeatureValue) -> Void) {
+        json.withUnsafeBytes { buffer in
+            var scanner = JSONScanner(buffer, event: "features", limits: .unlimited)
+            scanner.position = 1
+            var first = true
+            // The bytes were validated when the vector was made, so these steps cannot fail.
+            while let key = try? scanner.nextKey(first: &first) {
+                let plainKey = !buffer[key].contains(UInt8(ascii: "\\"))
+                var escapedName: [UInt8] = []
+                if !plainKey, let name = try? scanner.keyString(key, field: "") { escapedName = Array(name.utf8) }
+                func deliver(_ value: RawFeatureValue) {
+                    if plainKey { body(UnsafeRawBufferPointer(rebasing: buffer[key]), value) } else {
+                        escapedName.withUnsafeBytes { body($0, value) }
+                    }
+                }
+                guard let c = scanner.peek() else { return }
+                switch c {
+                case UInt8(ascii: "\""):
+                    let start = scanner.position + 1
+                    guard let (end, hasEscape) = try? scanner.scanStringToken() else { return }
+                    if !hasEscape {
+                        deliver(.string(UnsafeRawBufferPointer(rebasing: buffer[start..<end])))
+                    } else {
+                        let saved = scanner.position
+                        scanner.position = start - 1
+                        let s = (try? scanner.readString(field: "")) ?? ""
+                        scanner.position = saved
+                        var bytes = Array(s.utf8)
+                        bytes.withUnsafeMutableBytes { deliver(.string(UnsafeRawBufferPointer($0))) }
+                    }
+                case UInt8(ascii: "-"), 0x30...0x39:
+                    guard let x = try? scanner.readNumber(field: "") else { return }
+                    deliver(.number(x))
+                default:
+                    switch scanner.readLiteral() {
+                    case .true: deliver(.bool(true))
+                    case .false: deliver(.bool(false))
+                    case .null: deliver(.null)
+                    case nil: return
+                    }
+                }
+            }
+        }
+    }
+}

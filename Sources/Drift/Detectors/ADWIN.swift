@@ -24,6 +24,13 @@ public struct ADWIN: DriftDetector {
     private var totals: [Double] = []
     private var variances: [Double] = []
     private var counts: [Int] = []
+    /// Cut-point workspace for `detectChange` (not state: left out of snapshots).
+    private var scratch: [Double] = []
+
+    private enum CodingKeys: String, CodingKey {
+        case delta, clock, maxBuckets, minWindowLength, gracePeriod, driftDetected, detections
+        case total, variance, width, tick, totals, variances, counts
+    }
 
     public init(delta: Double = 0.002, clock: Int = 32, maxBuckets: Int = 5, minWindowLength: Int = 5, gracePeriod: Int = 10) throws {
         guard delta > 0 && delta < 1 else { throw DetectorConfigurationError("delta", "must be in (0, 1), got \(delta)") }
@@ -64,9 +71,13 @@ public struct ADWIN: DriftDetector {
 
     @inline(__always)
     private mutating func insert(_ value: Double) {
-        totals[counts[0]] = value
-        variances[counts[0]] = 0
-        counts[0] += 1
+        let c = counts.withUnsafeMutableBufferPointer { counts -> Int in
+            let c = counts[0]
+            counts[0] = c + 1
+            return c
+        }
+        totals.withUnsafeMutableBufferPointer { $0[c] = value }
+        variances.withUnsafeMutableBufferPointer { $0[c] = 0 }
         width += 1
         var increment = 0.0
         if width > 1 {
@@ -75,7 +86,7 @@ public struct ADWIN: DriftDetector {
         }
         variance += increment
         total += value
-        if counts[0] == maxBuckets + 1 { compress() }
+        if c + 1 == maxBuckets + 1 { compress() }
     }
 
     private mutating func compress() {
@@ -138,42 +149,55 @@ public struct ADWIN: DriftDetector {
         tick += 1
         guard tick % clock == 0 && width > Double(gracePeriod) else { return false }
         let minLength = Double(minWindowLength)
-        var reduce = true
-        while reduce {
-            reduce = false
-            var n0 = 0.0, n1 = width, u0 = 0.0, u1 = total
-            let deltaPrime = _log(2.0 * _log(width) / delta)
-            let varianceOverWidth = variance / width
-            var exit = false
-            outer: for level in Swift.stride(from: counts.count - 1, through: 0, by: -1) {
-                if exit { break }
-                let size = Double(1 << level)
-                let c = counts[level]
-                let base = level * stride
-                for k in 0..<c {
-                    n0 += size
-                    n1 -= size
-                    let t = totals[base + k]
-                    u0 += t
-                    u1 -= t
-                    if level == 0 && k == c - 1 { exit = true; break }
-                    let deltaMean = (u0 / n0) - (u1 / n1)
-                    if n1 >= minLength && n0 >= minLength {
-                        let mRecip = 1.0 / (n0 - minLength + 1.0) + 1.0 / (n1 - minLength + 1.0)
-                        let epsilon = (2.0 * mRecip * varianceOverWidth * deltaPrime).squareRoot() + 2.0 / 3.0 * deltaPrime * mRecip
-                        if abs(deltaMean) > epsilon {
-                            reduce = true
-                            changed = true
-                            if width > 0 {
-                                deleteOldestBucket()
-                                break outer
-                            }
-                        }
+        let capacity = counts.count * stride
+        if scratch.count < 4 * capacity { scratch = [Double](repeating: 0, count: 8 * capacity) }
+        var workspace = scratch
+        scratch = []  // held uniquely while in use
+        defer { scratch = workspace }
+        return workspace.withUnsafeMutableBufferPointer { scratch -> Bool in
+            let n0s = scratch.baseAddress!, n1s = n0s + capacity, u0s = n1s + capacity, u1s = u0s + capacity
+            var reduce = true
+            while reduce {
+                reduce = false
+                // The cut points, oldest bucket first, with River's running sums (same additions, same order).
+                var n0 = 0.0, n1 = width, u0 = 0.0, u1 = total
+                var cuts = 0
+                outer: for level in Swift.stride(from: counts.count - 1, through: 0, by: -1) {
+                    let size = Double(1 << level)
+                    let c = counts[level]
+                    let base = level * stride
+                    for k in 0..<c {
+                        n0 += size
+                        n1 -= size
+                        let t = totals[base + k]
+                        u0 += t
+                        u1 -= t
+                        if level == 0 && k == c - 1 { break outer }
+                        n0s[cuts] = n0; n1s[cuts] = n1; u0s[cuts] = u0; u1s[cuts] = u1
+                        cuts += 1
                     }
                 }
+                // River's test at every cut, without early exit (so the loop vectorizes); the first cut that
+                // passes is the one River's loop would stop at.
+                let deltaPrime = _log(2.0 * _log(width) / delta)
+                let varianceOverWidth = variance / width
+                var first = cuts
+                for i in Swift.stride(from: cuts - 1, through: 0, by: -1) {
+                    let a = n0s[i], b = n1s[i]
+                    let deltaMean = (u0s[i] / a) - (u1s[i] / b)
+                    let mRecip = 1.0 / (a - minLength + 1.0) + 1.0 / (b - minLength + 1.0)
+                    let epsilon = (2.0 * mRecip * varianceOverWidth * deltaPrime).squareRoot() + 2.0 / 3.0 * deltaPrime * mRecip
+                    let cut = b >= minLength && a >= minLength && abs(deltaMean) > epsilon
+                    first = cut ? i : first
+                }
+                if first < cuts {
+                    reduce = true
+                    changed = true
+                    if width > 0 { deleteOldestBucket() }
+                }
             }
+            return changed
         }
-        return changed
     }
 }
 

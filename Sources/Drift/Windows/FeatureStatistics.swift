@@ -17,8 +17,20 @@ public struct FeatureStatistics: Sendable, Codable {
     public private(set) var moments = RunningMoments()
     public private(set) var quantiles = KLLSketch()
     public private(set) var sample: HashSample
+    /// Categories by the hash of their UTF-8 bytes (collisions resolved by comparing the bytes), so that
+    /// counting a value needs no `String`.
+    private var categoryIndex: [UInt64: Int] = [:]
+    private var categoryNames: [String] = []
+    private var categoryBytes: [[UInt8]] = []
+    private var categoryCounts: [Int] = []
+
     /// Counts of string and boolean values ("true"/"false").
-    public private(set) var categories: [String: Int] = [:]
+    public var categories: [String: Int] {
+        var out: [String: Int] = [:]
+        out.reserveCapacity(categoryNames.count)
+        for (i, name) in categoryNames.enumerated() { out[name, default: 0] += categoryCounts[i] }
+        return out
+    }
 
     public init(sampleCapacity: Int = 10_000) { sample = HashSample(capacity: sampleCapacity) }
 
@@ -32,11 +44,39 @@ public struct FeatureStatistics: Sendable, Codable {
     }
 
     public mutating func addCategory(_ s: String, isBoolean: Bool = false) {
-        present += 1
-        if isBoolean { booleans += 1 } else { strings += 1 }
-        if let c = categories[s] { categories[s] = c + 1 }
-        else if categories.count < Self.maxCategories { categories[s] = 1 }
-        else { categories[Self.otherCategory, default: 0] += 1 }
+        var copy = s
+        copy.withUTF8 { addCategory(bytes: UnsafeRawBufferPointer($0), isBoolean: isBoolean) }
+    }
+
+    /// Counts a categorical value given as UTF-8 bytes.
+    public mutating func addCategory(bytes: UnsafeRawBufferPointer, isBoolean: Bool = false, weight: Int = 1) {
+        present += weight
+        if isBoolean { booleans += weight } else { strings += weight }
+        categoryCounts[categorySlot(bytes)] += weight
+    }
+
+    private mutating func categorySlot(_ bytes: UnsafeRawBufferPointer) -> Int {
+        let h = Self.hash(bytes)
+        if let i = categoryIndex[h], categoryBytes[i].elementsEqual(bytes) { return i }
+        for (i, b) in categoryBytes.enumerated() where b.elementsEqual(bytes) { return i }  // a hash collision
+        if categoryNames.count >= Self.maxCategories, !bytes.elementsEqual(Self.otherBytes) {
+            return Self.otherBytes.withUnsafeBytes { categorySlot($0) }
+        }
+        categoryNames.append(String(decoding: bytes, as: UTF8.self))
+        categoryBytes.append(Array(bytes))
+        categoryCounts.append(0)
+        if categoryIndex[h] == nil { categoryIndex[h] = categoryNames.count - 1 }
+        return categoryNames.count - 1
+    }
+
+    private static let otherBytes: [UInt8] = Array(otherCategory.utf8)
+
+    /// FNV-1a, 64 bits.
+    @inline(__always)
+    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return h
     }
 
     public mutating func addNull() { present += 1; nulls += 1 }
@@ -47,7 +87,10 @@ public struct FeatureStatistics: Sendable, Codable {
         moments.merge(other.moments)
         quantiles.merge(other.quantiles)
         sample.merge(other.sample)
-        for (k, v) in other.categories { categories[k, default: 0] += v }
+        for (i, bytes) in other.categoryBytes.enumerated() {
+            let n = other.categoryCounts[i]
+            bytes.withUnsafeBytes { categoryCounts[categorySlot($0)] += n }
+        }
     }
 
     /// Non-null values.

@@ -9,8 +9,20 @@ public struct FeatureWindow: Sendable, Codable {
     /// Event-time range covered, epoch milliseconds (min and max seen).
     public private(set) var firstEventTime = Int64.max
     public private(set) var lastEventTime = Int64.min
-    public private(set) var features: [String: FeatureStatistics] = [:]
+    /// One column per feature name, found by the hash of the name's bytes (collisions resolved by comparing the
+    /// bytes), so that adding an event builds no `String`.
+    private var columns: [FeatureStatistics] = []
+    private var names: [String] = []
+    private var nameBytes: [[UInt8]] = []
+    private var slots: [UInt64: Int] = [:]
     public private(set) var predictions: FeatureStatistics
+
+    /// The statistics of every feature seen, by name.
+    public var features: [String: FeatureStatistics] {
+        var out: [String: FeatureStatistics] = [:]
+        for (i, name) in names.enumerated() { out[name] = columns[i] }
+        return out
+    }
     public let sampleCapacity: Int
 
     public init(sampleCapacity: Int = 10_000) {
@@ -23,9 +35,14 @@ public struct FeatureWindow: Sendable, Codable {
         count += 1
         firstEventTime = min(firstEventTime, eventTime)
         lastEventTime = max(lastEventTime, eventTime)
-        for feature in vector {
-            let capacity = sampleCapacity
-            features[feature.name, default: FeatureStatistics(sampleCapacity: capacity)].add(feature.value, hash: hash)
+        vector.forEachRaw { name, value in
+            let i = column(name)
+            switch value {
+            case .number(let x): columns[i].addNumber(x, hash: hash)
+            case .string(let bytes): columns[i].addCategory(bytes: bytes)
+            case .bool(let b): (b ? Self.trueStorage : Self.falseStorage).withUnsafeBytes { columns[i].addCategory(bytes: $0, isBoolean: true) }
+            case .null: columns[i].addNull()
+            }
         }
         switch prediction {
         case .score(let x)?: predictions.addNumber(x, hash: hash)
@@ -34,12 +51,25 @@ public struct FeatureWindow: Sendable, Codable {
         }
     }
 
+    private mutating func column(_ name: UnsafeRawBufferPointer) -> Int {
+        let h = FeatureStatistics.hash(name)
+        if let i = slots[h], nameBytes[i].elementsEqual(name) { return i }
+        for (i, b) in nameBytes.enumerated() where b.elementsEqual(name) { return i }  // a hash collision
+        names.append(String(decoding: name, as: UTF8.self))
+        nameBytes.append(Array(name))
+        columns.append(FeatureStatistics(sampleCapacity: sampleCapacity))
+        if slots[h] == nil { slots[h] = names.count - 1 }
+        return names.count - 1
+    }
+
+    private static let trueStorage: [UInt8] = Array("true".utf8), falseStorage: [UInt8] = Array("false".utf8)
+
     public mutating func merge(_ other: FeatureWindow) {
         count += other.count
         firstEventTime = min(firstEventTime, other.firstEventTime)
         lastEventTime = max(lastEventTime, other.lastEventTime)
-        for (name, stats) in other.features {
-            if features[name] == nil { features[name] = stats } else { features[name]!.merge(stats) }
+        for (k, bytes) in other.nameBytes.enumerated() {
+            bytes.withUnsafeBytes { columns[column($0)].merge(other.columns[k]) }
         }
         predictions.merge(other.predictions)
     }
