@@ -31,9 +31,17 @@ public struct MonitorOperator: Sendable, Codable {
     private var nextPredictionClose = Int64.max
     private var nextExampleClose = Int64.max
 
-    public init(configuration: MonitorConfiguration = MonitorConfiguration()) {
+    /// `references`: stored reference windows for models with `reference: snapshot` (see
+    /// `MonitorConfiguration.loadReferences`); they are compared against from the first window on.
+    public init(configuration: MonitorConfiguration = MonitorConfiguration(), references: [String: PredictionWindow] = [:]) {
         self.configuration = configuration
         engine = AlertEngine(configuration: configuration.alerts)
+        for (model, window) in references {
+            var state = ModelState(adwin: try! ADWIN(delta: configuration.policy(for: model).adwinDelta))
+            state.reference = window
+            state.referenceVersion = window.dominantVersion
+            models[model] = state
+        }
     }
 
     struct ModelState: Sendable, Codable {
@@ -269,7 +277,8 @@ public struct MonitorOperator: Sendable, Codable {
             out.summaries.append(summary)
             return
         }
-        guard let reference = state.reference, !(policy.reference == .fixed && w.dominantVersion != state.referenceVersion) else {
+        guard let reference = state.reference,
+              !(policy.reference == .fixed && w.dominantVersion != state.referenceVersion) else {
             state.reference = w
             state.referenceVersion = w.dominantVersion
             summary.outcome = .reference

@@ -21,8 +21,12 @@ public struct MonitorPolicy: Sendable, Hashable, Codable {
         case fixed
         /// The previous evaluated window (catches sudden change; blind to slow drift).
         case previous
+        /// A stored dataset (`reference_path`, JSON Lines), never replaced.
+        case snapshot
     }
     public var reference = Reference.fixed
+    /// The dataset for `reference: snapshot` (prediction events or feature objects, JSON Lines).
+    public var referencePath: String?
 
     public var drift = DriftPolicy()
     /// Hysteresis: a drifted subject is clear again only when its effect falls below this share of the
@@ -75,6 +79,18 @@ public struct MonitorConfiguration: Sendable, Hashable, Codable {
     public var defaultPolicy = MonitorPolicy()
     public var policies: [String: MonitorPolicy] = [:]
     public var alerts = AlertEngineConfiguration()
+
+    /// Loads the stored references of every model whose policy is `reference: snapshot`.
+    public func loadReferences(models: [String]) throws -> [String: PredictionWindow] {
+        var out: [String: PredictionWindow] = [:]
+        for model in models {
+            let p = policy(for: model)
+            guard p.reference == .snapshot else { continue }
+            guard let path = p.referencePath else { throw ReferenceDatasetError("model \(model): reference: snapshot needs reference_path") }
+            out[model] = try PredictionWindow.load(path: path)
+        }
+        return out
+    }
 
     public init(defaultPolicy: MonitorPolicy = MonitorPolicy(), policies: [String: MonitorPolicy] = [:], alerts: AlertEngineConfiguration = AlertEngineConfiguration()) {
         self.defaultPolicy = defaultPolicy; self.policies = policies; self.alerts = alerts

@@ -22,6 +22,8 @@ public struct MonitorStageOptions: Sendable {
     public var checkpointInterval: Int64
     public var statePath: String
     public var limits: EventLimits
+    /// Stored reference windows for models with `reference: snapshot` (used when no checkpoint exists yet).
+    public var references: [String: PredictionWindow] = [:]
 
     public init(client: KafkaClientConfiguration, predictionsTopic: String = "predictions", examplesTopic: String = "labeled-examples",
                 alertsTopic: String = "alerts", deadLetterTopic: String = "dead-letter", group: String = "tideline-monitor",
@@ -86,7 +88,7 @@ public final class MonitorStage: @unchecked Sendable {
             next = checkpoint.offsets
             logger.info("monitor: restored state at \(checkpoint.offsets.count) input positions")
         } else {
-            op = MonitorOperator(configuration: options.monitor)
+            op = MonitorOperator(configuration: options.monitor, references: options.references)
         }
         var consumerConfig = KafkaConsumerConfiguration(client: options.client, groupID: options.group)
         consumerConfig.idleEventInterval = .milliseconds(500)

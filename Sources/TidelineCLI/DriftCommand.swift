@@ -2,6 +2,7 @@ import ArgumentParser
 import Drift
 import Events
 import Foundation
+import Monitoring
 import Statistics
 
 /// `tideline drift`: ad-hoc drift checks on datasets.
@@ -98,29 +99,9 @@ struct DriftCommand: AsyncParsableCommand {
 
         /// Reads a JSON Lines file into a window: prediction events, or bare feature objects.
         static func load(_ path: String, sample: Int) throws -> FeatureWindow {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw DatasetError(description: "\(path): cannot read the file")
+            do { return try PredictionWindow.load(path: path, sampleCapacity: sample).features } catch let error as ReferenceDatasetError {
+                throw DatasetError(description: error.description)
             }
-            var window = FeatureWindow(sampleCapacity: sample)
-            var lineNumber = 0
-            for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-                lineNumber += 1
-                let bytes = Array(line)
-                if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-                let hash = HyperLogLog.mix(UInt64(lineNumber) &* 0x9E37_79B9_7F4A_7C15)
-                if let p = try? PredictionEvent.decode(bytes) {
-                    window.add(p.features, prediction: p.prediction, eventTime: p.timestamp.milliseconds, hash: HyperLogLog.hash(p.requestID))
-                    continue
-                }
-                do {
-                    let features = try FeatureVector.decode(object: bytes)
-                    window.add(features, prediction: nil, eventTime: 0, hash: hash)
-                } catch {
-                    throw DatasetError(description: "\(path):\(lineNumber): neither a prediction event nor an object of features: \(error)")
-                }
-            }
-            guard window.count > 0 else { throw DatasetError(description: "\(path): no records") }
-            return window
         }
 
         static func table(_ report: DriftReport, policy: DriftPolicy) -> String {

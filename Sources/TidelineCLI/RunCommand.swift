@@ -83,11 +83,15 @@ struct RunCommand: AsyncParsableCommand {
                     return "join stopped: \(s.observed) observed, \(s.implicit) implicit, \(s.corrections) corrections in held partitions"
                 }))
             case .monitor:
-                let options = MonitorStageOptions(
+                var options = MonitorStageOptions(
                     client: config.kafkaClient, predictionsTopic: config.topic("predictions"), examplesTopic: config.topic("labeled-examples"),
                     alertsTopic: config.topic("alerts"), deadLetterTopic: config.topic("dead-letter"), group: config.monitor.group,
                     monitor: config.monitorConfiguration, idleTimeout: config.monitor.idleTimeout,
                     checkpointInterval: config.monitor.checkpointInterval, statePath: config.state.path, limits: config.eventLimits)
+                do { options.references = try config.monitorConfiguration.loadReferences(models: config.models.map(\.name)) } catch {
+                    printError("monitor: reference snapshot: \(error)")
+                    throw ExitCodes.configError
+                }
                 let monitor: MonitorStage
                 do { monitor = try MonitorStage(options: options, logger: logger) } catch {
                     printError("monitor: \(error)")

@@ -26,7 +26,7 @@ extension ConfigReader {
 
     static let monitorPolicyKeys: Set<String> = [
         "window", "hop", "allowed_lateness", "label_lateness", "min_window_events", "reference", "alpha", "correction",
-        "min_ks", "min_js", "min_samples", "resolve_ratio", "adwin_delta", "min_accuracy", "max_log_loss", "min_auc",
+        "reference_path", "min_ks", "min_js", "min_samples", "resolve_ratio", "adwin_delta", "min_accuracy", "max_log_loss", "min_auc",
         "error_increase", "estimated_accuracy_drop", "max_entropy_drop", "max_violation_share", "features",
     ]
 
@@ -52,6 +52,10 @@ extension ConfigReader {
                 throw error(v, "\(path).reference", "\"\(text)\" is not one of \(MonitorPolicy.Reference.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             p.reference = r
+        }
+        if let v = m["reference_path"] { p.referencePath = try string(v, "\(path).reference_path") }
+        if p.reference == .snapshot && p.referencePath == nil {
+            throw error(m["reference"] ?? node, "\(path).reference_path", "reference: snapshot needs reference_path (a JSON Lines file of predictions or feature objects)")
         }
         if let v = m["alpha"] { p.drift.alpha = try number(v, "\(path).alpha", range: 1e-12...0.5) }
         if let v = m["correction"] {

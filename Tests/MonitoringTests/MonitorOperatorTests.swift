@@ -121,6 +121,30 @@ import TidelineTestKit
         #expect(out.alerts.filter { $0.kind == .labelDrift }.isEmpty)
     }
 
+    @Test func storedSnapshotIsTheReferenceFromTheFirstWindow() throws {
+        // The snapshot: two windows of unshifted traffic, as JSON Lines of prediction events.
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("reference-\(UUID().uuidString).jsonl").path
+        let lines = MonitorScenario(windows: 2, seed: 7).predictions().map { String(decoding: $0.1.encoded(), as: UTF8.self) }
+        try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        var policy = MonitorPolicy()
+        policy.reference = .snapshot
+        policy.referencePath = path
+        let configuration = MonitorConfiguration(policies: ["m": policy])
+        let references = try configuration.loadReferences(models: ["m"])
+        #expect(references["m"]?.count == 2_000)
+        var op = MonitorOperator(configuration: configuration, references: references)
+        // Live traffic is shifted from its first window on: nothing becomes the reference, drift fires at once.
+        let out = Self.run(MonitorScenario(windows: 6, ageShift: 0..<6).predictions(), operator: &op)
+        #expect(!out.summaries.contains { $0.outcome == .reference })
+        let age = out.alerts.filter { $0.kind == .featureDrift && $0.subject == "age" }
+        #expect(age.map(\.status) == [.firing])
+        #expect(age.first?.firstSeen.milliseconds == MonitorScenario.start + MonitorScenario.windowMs)  // end of window 0
+        #expect(age.first?.reference?.count == 2_000)
+        // A bad line is named.
+        try "{\"age\": [1]}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: ReferenceDatasetError.self) { try configuration.loadReferences(models: ["m"]) }
+    }
+
     @Test func lateEventsAreCountedNotAdded() {
         var op = MonitorOperator()
         var out = MonitorOperator.Output()

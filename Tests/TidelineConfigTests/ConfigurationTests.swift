@@ -116,6 +116,7 @@ import TidelineConfig
         ("monitor: {defaults: {alpha: 2}}", "monitor.defaults.alpha"),
         ("monitor: {defaults: {correction: holm}}", "monitor.defaults.correction"),
         ("monitor: {defaults: {refrence: fixed}}", "monitor.defaults.refrence"),
+        ("models: {ctr: {monitor: {reference: snapshot}}}", "models.ctr.monitor.reference_path"),
         ("monitor: {alerts: {schema: {severity: loud}}}", "monitor.alerts.schema.severity"),
         ("monitor: {alerts: {flood: {}}}", "monitor.alerts.flood"),
         ("models: {ctr: {monitor: {features: {age: {min: 5, max: 1}}}}}", "models.ctr.monitor.features.age.min"),
