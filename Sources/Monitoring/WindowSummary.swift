@@ -22,6 +22,12 @@ public struct WindowSummary: Sendable, Hashable, Codable {
     /// Metrics: accuracy, log_loss, auc, precision, recall, f1, mae, rmse, estimated_accuracy, item_entropy,
     /// item_gini, item_distinct, and per version/variant accuracy as "accuracy[version/variant]".
     public var metrics: [String: Double]
+
+    public init(model: String, input: Input, start: Int64, end: Int64, count: Int, outcome: Outcome, modelVersion: String?,
+                breaches: [String], metrics: [String: Double]) {
+        self.model = model; self.input = input; self.start = start; self.end = end; self.count = count
+        self.outcome = outcome; self.modelVersion = modelVersion; self.breaches = breaches; self.metrics = metrics
+    }
 }
 
 /// Counters over the operator's life.

@@ -196,6 +196,7 @@ public final class MonitorStage: @unchecked Sendable {
     private func flushOutput() async throws {
         if !output.summaries.isEmpty {
             windowsCounter.increment(by: Int64(output.summaries.count))
+            for summary in output.summaries { publishMetrics(summary) }
             for s in output.summaries where !s.breaches.isEmpty {
                 logger.info("monitor: \(s.model) \(s.input.rawValue) window \(EventTime(milliseconds: s.start).rfc3339) (\(s.count) events): \(s.breaches.joined(separator: ", "))")
             }
@@ -211,6 +212,26 @@ public final class MonitorStage: @unchecked Sendable {
         }
         output.removeAll()
         if inFlight.count > 16 { try await awaitDeliveries(keep: 8) }
+    }
+
+    private func publishMetrics(_ summary: WindowSummary) {
+        for g in Self.gauges(for: summary) { Gauge(label: g.label, dimensions: g.dimensions).record(g.value) }
+    }
+
+    /// A closed window's metrics as gauges: `tideline_monitor_metric{model, input, metric}`, and realized
+    /// accuracy per model version and variant as `tideline_monitor_accuracy{model, version, variant}`.
+    public static func gauges(for summary: WindowSummary) -> [(label: String, dimensions: [(String, String)], value: Double)] {
+        var out: [(label: String, dimensions: [(String, String)], value: Double)] = []
+        for (name, value) in summary.metrics.sorted(by: { $0.key < $1.key }) {
+            if name.hasPrefix("accuracy["), name.hasSuffix("]") {
+                let group = name.dropFirst("accuracy[".count).dropLast().split(separator: "/", maxSplits: 1).map(String.init)
+                guard group.count == 2 else { continue }
+                out.append(("tideline_monitor_accuracy", [("model", summary.model), ("version", group[0]), ("variant", group[1])], value))
+            } else {
+                out.append(("tideline_monitor_metric", [("model", summary.model), ("input", summary.input.rawValue), ("metric", name)], value))
+            }
+        }
+        return out
     }
 
     private func awaitDeliveries(keep: Int = 0) async throws {

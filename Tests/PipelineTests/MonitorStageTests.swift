@@ -92,4 +92,16 @@ import TidelineTestKit
         #expect(letters.count == 1)
         #expect(letters.first?.headers.first { $0.key == DeadLetter.stageHeader }.flatMap { $0.value }.map { String(decoding: $0, as: UTF8.self) } == "monitor")
     }
+
+    @Test func windowMetricsBecomeGaugesPerVersionAndVariant() {
+        let summary = WindowSummary(model: "ctr", input: .examples, start: 0, end: 300_000, count: 900, outcome: .evaluated, modelVersion: nil,
+                                    breaches: [], metrics: ["accuracy": 0.9, "auc": 0.8, "accuracy[v2/treatment]": 0.85])
+        let gauges = MonitorStage.gauges(for: summary)
+        #expect(gauges.count == 3)
+        let perVersion = gauges.first { $0.label == "tideline_monitor_accuracy" }
+        #expect(perVersion?.value == 0.85)
+        #expect(perVersion?.dimensions.map { "\($0.0)=\($0.1)" } == ["model=ctr", "version=v2", "variant=treatment"])
+        let auc = gauges.first { $0.dimensions.contains { $0 == ("metric", "auc") } }
+        #expect(auc?.label == "tideline_monitor_metric" && auc?.value == 0.8)
+    }
 }
