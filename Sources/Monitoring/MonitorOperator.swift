@@ -97,9 +97,7 @@ public struct MonitorOperator: Sendable, Codable {
         statistics.predictions += 1
         let policy = configuration.policy(for: p.model)
         let t = p.timestamp.milliseconds
-        let ownClock = predictionClocks[partition] ?? Int64.min
-        if t > ownClock { predictionClocks[partition] = t }
-        if !idlePredictionPartitions.isEmpty { idlePredictionPartitions.remove(partition) }
+        let ownClock = advanceClock(.predictions, partition: partition, to: t)
         // Taken out of the dictionaries while mutated, so that nothing is copied on write.
         var state = models.removeValue(forKey: p.model) ?? ModelState(adwin: try! ADWIN(delta: policy.adwinDelta))
         let hash = HyperLogLog.hash(p.requestID)
@@ -130,9 +128,7 @@ public struct MonitorOperator: Sendable, Codable {
         statistics.examples += 1
         let policy = configuration.policy(for: e.model)
         let t = e.predictionTime.milliseconds
-        let ownClock = exampleClocks[partition] ?? Int64.min
-        if t > ownClock { exampleClocks[partition] = t }
-        if !idleExamplePartitions.isEmpty { idleExamplePartitions.remove(partition) }
+        let ownClock = advanceClock(.examples, partition: partition, to: t)
         var state = models.removeValue(forKey: e.model) ?? ModelState(adwin: try! ADWIN(delta: policy.adwinDelta))
         // The error stream, in the order of the examples topic (one partition per model): ADWIN sees every example.
         if e.labelKind != .correction, let error = Self.error(prediction: e.prediction, label: e.label) {
@@ -203,6 +199,22 @@ public struct MonitorOperator: Sendable, Codable {
     }
 
     // MARK: Windows
+
+    /// Moves a partition's clock forward to `t` (never back) and marks it active; returns the clock before.
+    private mutating func advanceClock(_ input: Input, partition: Int32, to t: Int64) -> Int64 {
+        switch input {
+        case .predictions:
+            let before = predictionClocks[partition] ?? Int64.min
+            if t > before { predictionClocks[partition] = t }
+            if !idlePredictionPartitions.isEmpty { idlePredictionPartitions.remove(partition) }
+            return before
+        case .examples:
+            let before = exampleClocks[partition] ?? Int64.min
+            if t > before { exampleClocks[partition] = t }
+            if !idleExamplePartitions.isEmpty { idleExamplePartitions.remove(partition) }
+            return before
+        }
+    }
 
     static func windowStarts(_ t: Int64, _ policy: MonitorPolicy) -> StrideThrough<Int64> {
         let hop = policy.hopMilliseconds, size = policy.windowMilliseconds

@@ -48,12 +48,15 @@ public struct JoinStageOptions: Sendable {
     public var stateKey: String { "join/\(group)" }
 }
 
-/// Why a join stage refuses to start or stops.
-public struct JoinStageError: Error, CustomStringConvertible {
+/// Why a stage (join, monitor) refuses to start or stops.
+public struct StageError: Error, CustomStringConvertible {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
+
+/// The join's name for `StageError`.
+public typealias JoinStageError = StageError
 
 /// The label-join stage: consumes `predictions` and `labels` (co-partitioned), runs one `LabelJoinOperator`
 /// per partition pair, publishes `labeled-examples` keyed by model, and sends undecodable records to

@@ -238,7 +238,7 @@ public final class MonitorStage: @unchecked Sendable {
         while inFlight.count > keep {
             let reports = await inFlight.removeFirst().value
             if let failed = reports.first(where: { !$0.isDelivered }) {
-                throw JoinStageError("could not publish to \(failed.topic): \(failed.error.map { "\($0)" } ?? "unknown error"); stopping so that a restart resumes from the last checkpoint")
+                throw StageError("could not publish to \(failed.topic): \(failed.error.map { "\($0)" } ?? "unknown error"); stopping so that a restart resumes from the last checkpoint")
             }
             let alerts = reports.filter { $0.topic == options.alertsTopic }.count
             if alerts > 0 { lock.withLock { _alertsPublished += alerts } }

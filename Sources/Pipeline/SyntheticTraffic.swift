@@ -1,22 +1,18 @@
 public import Events
 import Foundation
+import Statistics
 
-/// A small, fast, seedable random number generator (SplitMix64). Same seed, same sequence, on every platform.
+/// The synthetic traffic's random source: `Statistics.SplitMix64`, with the Box–Muller variant the traffic has
+/// always used (so a seed keeps producing the same events). Same seed, same sequence, on every platform.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    private var core: SplitMix64
 
-    public init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { core = SplitMix64(seed: seed) }
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { core.next() }
 
     /// A uniform double in [0, 1).
-    public mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+    public mutating func unit() -> Double { core.unit() }
 
     /// A standard normal variate (Box–Muller).
     public mutating func gaussian() -> Double {

@@ -90,6 +90,12 @@ import TidelineTestKit
         (["run", "--metrics-port", "70000"], 64, "--metrics-port"),
         (["bench", "join", "--partitions", "0"], 64, "--partitions"),
         (["bench", "join", "--count", "0"], 64, "--count"),
+        (["bench", "drift", "--ks-size", "0"], 64, "--ks-size"),
+        (["bench", "drift", "--updates", "-1"], 64, "--updates"),
+        (["bench", "monitor", "--count", "5"], 64, "--count"),
+        (["bench", "monitor", "--per-window", "10"], 64, "--per-window"),
+        (["drift", "compare", "--reference", "a.jsonl"], 64, "--current"),
+        (["drift", "compare", "--reference", "a", "--current", "b", "--correction", "holm"], 64, "--correction"),
     ])
     func badFlagsFailFastNamingTheFlag(arguments: [String], status: Int32, mention: String) async throws {
         let result = try await Subprocess.run(Self.tideline, arguments, timeout: .seconds(20))
