@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Statistics", targets: ["Statistics"]),
         .library(name: "Drift", targets: ["Drift"]),
         .library(name: "Alerts", targets: ["Alerts"]),
+        .library(name: "Training", targets: ["Training"]),
         .library(name: "TidelineTestKit", targets: ["TidelineTestKit"]),
     ],
     dependencies: [
@@ -52,6 +53,7 @@ let package = Package(
         .target(name: "Drift", dependencies: ["Statistics", "Events"], swiftSettings: strict),
         .target(name: "Alerts", dependencies: ["Events"], swiftSettings: strict),
         .target(name: "Monitoring", dependencies: ["Drift", "Alerts", "Statistics", "Events"], swiftSettings: strict),
+        .target(name: "Training", dependencies: ["Events", "Statistics", "Drift"], swiftSettings: strict),
         .target(name: "StateStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .target(
             name: "Telemetry",
@@ -104,6 +106,7 @@ let package = Package(
         .testTarget(name: "LabelJoinTests", dependencies: ["LabelJoin", "Events", "TidelineTestKit"], swiftSettings: strict),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "TidelineTestKit"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "DriftTests", dependencies: ["Drift", "Statistics", "Events", "TidelineTestKit"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Events", "Statistics", "Drift"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Events"], swiftSettings: strict),
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "Drift", "Alerts", "Statistics", "Events", "TidelineTestKit"], swiftSettings: strict),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore"], swiftSettings: strict),

@@ -202,3 +202,17 @@ public struct ADWIN: DriftDetector {
 }
 
 
+
+extension ADWIN: Hashable {
+    /// Equal state (the cut-point workspace is not state).
+    public static func == (a: ADWIN, b: ADWIN) -> Bool {
+        a.delta == b.delta && a.clock == b.clock && a.maxBuckets == b.maxBuckets && a.minWindowLength == b.minWindowLength
+            && a.gracePeriod == b.gracePeriod && a.driftDetected == b.driftDetected && a.detections == b.detections
+            && a.total.bitPattern == b.total.bitPattern && a.variance.bitPattern == b.variance.bitPattern && a.width == b.width
+            && a.tick == b.tick && a.totals == b.totals && a.variances == b.variances && a.counts == b.counts
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(width); hasher.combine(total); hasher.combine(detections)
+    }
+}
