@@ -84,7 +84,7 @@ let package = Package(
         .target(
             name: "TidelineCLI",
             dependencies: [
-                "Kafka", "Events", "Pipeline", "Telemetry", "TidelineConfig", "LabelJoin", "Statistics", "Drift", "Monitoring", "Alerts",
+                "Kafka", "Events", "Pipeline", "Telemetry", "TidelineConfig", "LabelJoin", "Statistics", "Drift", "Monitoring", "Alerts", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

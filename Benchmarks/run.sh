@@ -12,7 +12,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q confluent-kafka
 fi
-"$VENV/bin/python" -c "import confluent_kafka, scipy, river, numpy" 2>/dev/null || "$VENV/bin/pip" install -q confluent-kafka scipy river numpy
+"$VENV/bin/python" -c "import confluent_kafka, scipy, river, numpy, sklearn, vowpalwabbit" 2>/dev/null || "$VENV/bin/pip" install -q confluent-kafka scipy river numpy scikit-learn vowpalwabbit
 PY="$VENV/bin/python"
 mkdir -p Benchmarks/results
 OUT=Benchmarks/results/foundation-$(date -u +%Y%m%dT%H%M%SZ).jsonl
@@ -89,4 +89,12 @@ DRIFT_DIR=$(mktemp -d /tmp/tideline-bench-drift-XXXX)
 "$BIN" bench monitor --count 1000000 --write-series "$DRIFT_DIR/series" | tee -a "$OUT"
 "$PY" Benchmarks/peers/monitor_peer.py "$DRIFT_DIR/series" 1000000 | tee -a "$OUT"
 rm -rf "$DRIFT_DIR"
+
+# 7. Training (issue 5): logistic regression (20 dense features, batches of 512) beside scikit-learn SGD
+#    partial_fit and Vowpal Wabbit from cache on the same rows; Hoeffding trees beside River on the same 50k rows;
+#    the value of freshness on an abruptly drifting stream.
+TRAIN_DIR=$(mktemp -d /tmp/tideline-bench-train-XXXX)
+"$BIN" bench train --rows 1000000 --tree-rows 50000 --write-logistic "$TRAIN_DIR/logistic.f64" --write-tree "$TRAIN_DIR/tree.f64" | tee -a "$OUT"
+"$PY" Benchmarks/peers/train_peer.py --logistic "$TRAIN_DIR/logistic.f64" --tree "$TRAIN_DIR/tree.f64" --tree-rows 50000 | tee -a "$OUT"
+rm -rf "$TRAIN_DIR"
 echo "results: $OUT"

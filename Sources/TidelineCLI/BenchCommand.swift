@@ -9,7 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks; each prints one JSON object (count, seconds, rate, bytes). Build with -c release.",
-        subcommands: [Produce.self, Consume.self, Decode.self, BenchJoin.self, BenchDrift.self, BenchMonitor.self]
+        subcommands: [Produce.self, Consume.self, Decode.self, BenchJoin.self, BenchDrift.self, BenchMonitor.self, BenchTrain.self]
     )
 
     /// How many synthetic events, from which seed.

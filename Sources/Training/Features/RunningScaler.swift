@@ -28,27 +28,27 @@ public struct RunningScaler: Sendable, Hashable, Codable {
     public mutating func update(_ batch: ExampleBatch) {
         let w = width
         guard batch.count > 0, w > 0 else { return }
-        var n = [Double](repeating: 0, count: w), sum = [Double](repeating: 0, count: w)
+        var n = [Double](repeating: 0, count: w), mean = [Double](repeating: 0, count: w), m2 = [Double](repeating: 0, count: w)
         batch.dense.withUnsafeBufferPointer { x in
-            for i in 0 ..< batch.count {
-                let base = i * w
-                for j in 0 ..< w {
-                    let v = x[base + j]
-                    if !v.isNaN { n[j] += 1; sum[j] += v }
+            n.withUnsafeMutableBufferPointer { n in
+            mean.withUnsafeMutableBufferPointer { mean in
+            m2.withUnsafeMutableBufferPointer { m2 in
+                for i in 0 ..< batch.count {
+                    let row = x.baseAddress! + i * w
+                    for j in 0 ..< w {
+                        let v = row[j]
+                        if !v.isNaN { n[j] += 1; mean[j] += v }
+                    }
                 }
-            }
-        }
-        var m2 = [Double](repeating: 0, count: w)
-        var mean = [Double](repeating: 0, count: w)
-        for j in 0 ..< w where n[j] > 0 { mean[j] = sum[j] / n[j] }
-        batch.dense.withUnsafeBufferPointer { x in
-            for i in 0 ..< batch.count {
-                let base = i * w
-                for j in 0 ..< w {
-                    let v = x[base + j]
-                    if !v.isNaN { let d = v - mean[j]; m2[j] += d * d }
+                for j in 0 ..< w where n[j] > 0 { mean[j] /= n[j] }
+                for i in 0 ..< batch.count {
+                    let row = x.baseAddress! + i * w
+                    for j in 0 ..< w {
+                        let d = row[j] - mean[j]
+                        if !d.isNaN { m2[j] += d * d }
+                    }
                 }
-            }
+            }}}
         }
         for j in 0 ..< w where n[j] > 0 {
             let na = counts[j], nb = n[j], total = na + nb

@@ -183,11 +183,24 @@ public struct LinearModel: Sendable, Hashable, Codable {
                 let g = Self.gradient(p, ys[i], clip: clip)
                 steps += 1
                 if adaptive {
-                    for j in 0 ..< width {
+                    var j = 0
+                    let gv = SIMD4<Double>(repeating: g), l2v = SIMD4<Double>(repeating: l2)
+                    let rv = SIMD4<Double>(repeating: rate), ev = SIMD4<Double>(repeating: epsilon)
+                    while j + 4 <= width {
+                        let x4 = UnsafeRawPointer(row + j).loadUnaligned(as: SIMD4<Double>.self)
+                        let w4 = UnsafeRawPointer(wp + j).loadUnaligned(as: SIMD4<Double>.self)
+                        let gj = gv * x4 + l2v * w4
+                        let acc = UnsafeRawPointer(gp + j).loadUnaligned(as: SIMD4<Double>.self) + gj * gj
+                        UnsafeMutableRawPointer(gp + j).storeBytes(of: acc, as: SIMD4<Double>.self)
+                        UnsafeMutableRawPointer(wp + j).storeBytes(of: w4 - rv * gj / (acc.squareRoot() + ev), as: SIMD4<Double>.self)
+                        j += 4
+                    }
+                    while j < width {
                         let gj = g * row[j] + l2 * wp[j]
                         let acc = gp[j] + gj * gj
                         gp[j] = acc
                         wp[j] -= rate * gj / (acc.squareRoot() + epsilon)
+                        j += 1
                     }
                     if l1 > 0 {
                         for j in 0 ..< width where row[j] != 0 {
@@ -208,7 +221,15 @@ public struct LinearModel: Sendable, Hashable, Codable {
                     bias -= rate * g / (biasAcc.squareRoot() + epsilon)
                 } else {
                     let eta = power == 0 ? rate : rate / pow(Double(steps), power)
-                    for j in 0 ..< width { wp[j] -= eta * (g * row[j] + l2 * wp[j]) }
+                    var j = 0
+                    let gv = SIMD4<Double>(repeating: g), l2v = SIMD4<Double>(repeating: l2), etav = SIMD4<Double>(repeating: eta)
+                    while j + 4 <= width {
+                        let x4 = UnsafeRawPointer(row + j).loadUnaligned(as: SIMD4<Double>.self)
+                        let w4 = UnsafeRawPointer(wp + j).loadUnaligned(as: SIMD4<Double>.self)
+                        UnsafeMutableRawPointer(wp + j).storeBytes(of: w4 - etav * (gv * x4 + l2v * w4), as: SIMD4<Double>.self)
+                        j += 4
+                    }
+                    while j < width { wp[j] -= eta * (g * row[j] + l2 * wp[j]); j += 1 }
                     if l1 > 0 {
                         let t = eta * l1
                         for j in 0 ..< width where row[j] != 0 { wp[j] = wp[j] > 0 ? max(0, wp[j] - t) : min(0, wp[j] + t) }
