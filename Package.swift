@@ -54,6 +54,7 @@ let package = Package(
         .target(name: "Alerts", dependencies: ["Events"], swiftSettings: strict),
         .target(name: "Monitoring", dependencies: ["Drift", "Alerts", "Statistics", "Events"], swiftSettings: strict),
         .target(name: "Training", dependencies: ["Events", "Statistics", "Drift"], swiftSettings: strict),
+        .target(name: "ModelStore", dependencies: ["Training", "Events", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .target(name: "StateStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .target(
             name: "Telemetry",
@@ -107,6 +108,7 @@ let package = Package(
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "TidelineTestKit"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "DriftTests", dependencies: ["Drift", "Statistics", "Events", "TidelineTestKit"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Events", "Statistics", "Drift"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "Training", "Events"], swiftSettings: strict),
         .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Events"], swiftSettings: strict),
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "Drift", "Alerts", "Statistics", "Events", "TidelineTestKit"], swiftSettings: strict),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore"], swiftSettings: strict),
