@@ -92,6 +92,8 @@ import TidelineTestKit
         (["bench", "join", "--count", "0"], 64, "--count"),
         (["bench", "drift", "--ks-size", "0"], 64, "--ks-size"),
         (["bench", "drift", "--updates", "-1"], 64, "--updates"),
+        (["bench", "train", "--rows", "10"], 64, "--rows"),
+        (["bench", "train", "--batch-size", "0"], 64, "--batch-size"),
         (["bench", "monitor", "--count", "5"], 64, "--count"),
         (["bench", "monitor", "--per-window", "10"], 64, "--per-window"),
         (["drift", "compare", "--reference", "a.jsonl"], 64, "--current"),
