@@ -19,25 +19,7 @@ import sklearn
 from river import tree
 from sklearn.linear_model import LogisticRegression
 
-MASK = (1 << 64) - 1
-
-
-class SplitMix64:
-    def __init__(self, seed):
-        self.state = seed & MASK
-
-    def next(self):
-        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK
-        z = self.state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-        return z ^ (z >> 31)
-
-    def below(self, n):
-        return (self.next() * n) >> 64
-
-    def unit(self):
-        return (self.next() >> 11) * 2.0 ** -53
+from splitmix import MASK, SplitMix64  # noqa: F401
 
 
 LOGISTIC_WEIGHTS = [2.0, -1.5, 0.75, 0.0, 3.0]

@@ -78,6 +78,26 @@ import Testing
     }
 }
 
+@Suite struct ModelCommandTests {
+    static let command = ModelCommand(commandID: "c-1", model: "ctr", action: .rollback, toVersion: "v3", reason: "bad deploy",
+                                      requestedAt: EventTime(milliseconds: 1_000))
+
+    @Test func roundTrips() throws {
+        #expect(try ModelCommand.decode(json: Self.command.json) == Self.command)
+        let minimal = #"{"command_id":"c","model":"m","action":"retrain","requested_at":"2026-11-23T10:00:00Z"}"#
+        #expect(try ModelCommand.decode(json: minimal).toVersion == nil)
+    }
+
+    @Test func rejectsGarbageNamingTheField() {
+        let badAction = Self.command.json.replacingOccurrences(of: #""action":"rollback""#, with: #""action":"explode""#)
+        #expect { try ModelCommand.decode(json: badAction) } throws: { ($0 as? EventDecodingError)?.field == "action" }
+        let noModel = Self.command.json.replacingOccurrences(of: #""model":"ctr","#, with: "")
+        #expect { try ModelCommand.decode(json: noModel) } throws: { ($0 as? EventDecodingError)?.field == "model" }
+        #expect { try ModelCommand.decode(json: "retrain ctr") } throws: { $0 is EventDecodingError }
+        #expect { try ModelCommand.decode(json: "") } throws: { $0 is EventDecodingError }
+    }
+}
+
 @Suite struct AlertEventTests {
     static let alert = AlertEvent(
         alertID: "a-1", status: .firing, model: "ctr", kind: .featureDrift, severity: .warning, subject: "x3", detector: "ks",

@@ -45,8 +45,11 @@ import Training
         #expect(versions.map(\.version) == ["v1", "v2", "v3"])
         #expect(try store.models().first?.versions == 3)
         let lineage = try store.lineage(model: "ctr", version: "v3")
+        // Newest first, each entry's parent is the next entry, ending at the first version (no parent).
         #expect(lineage.first?.version == "v3")
-        #expect(lineage.allSatisfy { $0.decision == .promoted } ? lineage.map(\.version) == ["v3", "v2", "v1"] : true)
+        #expect(lineage.last?.version == "v1" && lineage.last?.parentVersion == nil)
+        for (child, parent) in zip(lineage, lineage.dropFirst()) { #expect(child.parentVersion == parent.version) }
+        #expect(lineage.map(\.version) == versions.filter { v in lineage.contains { $0.version == v.version } }.map(\.version).reversed())
         #expect(versions[0].exampleCount > 0)
         let event = try ModelUpdateEvent.decode(json: versions[1].event)
         #expect(event.data.sourceOffsets.first?.topic == "labeled-examples")

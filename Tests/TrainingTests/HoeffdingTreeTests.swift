@@ -1,4 +1,5 @@
 import Foundation
+import Statistics
 import Testing
 @testable import Training
 
@@ -8,8 +9,8 @@ import Testing
     @Test func splitsWhenTheGainBeatsTheHoeffdingBound() {
         var t = HoeffdingTree(width: 2)
         var b = ExampleBatch(width: 2)
-        var rng = SplitMixTestRNG(seed: 1)
-        for i in 0 ..< 199 { let x = rng.unit(); b.append(dense: [x, rng.unit()], sparse: [UInt32](), target: x > 0.5 ? 1 : 0); _ = i }
+        var rng = SplitMix64(seed: 1)
+        for _ in 0 ..< 199 { let x = rng.unit(); b.append(dense: [x, rng.unit()], sparse: [UInt32](), target: x > 0.5 ? 1 : 0) }
         var p: [Double] = []
         t.learn(b, progressive: &p)
         #expect(t.nodeCount == 1, "no attempt before the grace period")
@@ -27,7 +28,7 @@ import Testing
     @Test func doesNotSplitOnNoise() {
         var t = HoeffdingTree(width: 2)
         var b = ExampleBatch(width: 2)
-        var rng = SplitMixTestRNG(seed: 2)
+        var rng = SplitMix64(seed: 2)
         for _ in 0 ..< 2_000 { b.append(dense: [rng.unit(), rng.unit()], sparse: [UInt32](), target: rng.unit() < 0.5 ? 1 : 0) }
         var p: [Double] = []
         t.learn(b, progressive: &p)
@@ -81,17 +82,4 @@ import Testing
         #expect(back == a)
         #expect(try back.encoded() == bytes)
     }
-}
-
-struct SplitMixTestRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
 }

@@ -222,6 +222,20 @@ func logisticExamples(seed: UInt64, n: Int, start: Int = 0, flip: Bool = false, 
         }
     }
 
+    @Test func scorerRejectsGarbageParameters() {
+        let cases: [(JSONValue, String)] = [
+            (.string("weights"), "no format"),
+            (.object([("format", .string("tideline.linear/9")), ("columns", .array([]))]), "unknown parameters format"),
+            (.object([("format", .string(ModelParameters.linearFormat))]), "no columns"),
+            (.object([("format", .string(ModelParameters.linearFormat)), ("columns", .array([]))]), "missing objective"),
+            (.object([("format", .string(ModelParameters.treeFormat)), ("columns", .array([])), ("nodes", .array([]))]), "missing nodes"),
+            (.object([("format", .string(ModelParameters.treeFormat)), ("columns", .array([])), ("nodes", .array([.object([("nb", .bool(true))])]))]), "no classes"),
+        ]
+        for (parameters, message) in cases {
+            #expect { _ = try ModelScorer(parameters: parameters) } throws: { "\($0)".contains(message) }
+        }
+    }
+
     @Test func sha256KnownAnswers() {
         #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(SHA256.hex([UInt8]()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")

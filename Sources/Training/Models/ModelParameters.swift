@@ -108,12 +108,15 @@ public struct ModelScorer: Sendable {
     public let format: String
     public let columns: [String]
     let kind: Kind
+    /// Column index by name (first occurrence wins).
+    let index: [String: Int]
 
     public init(parameters: JSONValue) throws(ModelParametersError) {
         guard case .string(let format)? = parameters["format"] else { throw ModelParametersError("parameters have no format") }
         self.format = format
         guard case .array(let cols)? = parameters["columns"] else { throw ModelParametersError("parameters have no columns") }
         columns = cols.compactMap { if case .string(let s) = $0 { s } else { nil } }
+        index = Dictionary(columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         func numbers(_ key: String) throws(ModelParametersError) -> [Double] {
             guard case .array(let a)? = parameters[key] else { throw ModelParametersError("\(format): missing \(key)") }
             return a.map { if case .number(let x) = $0 { x } else { .nan } }
@@ -161,7 +164,6 @@ public struct ModelScorer: Sendable {
     func row(_ features: FeatureVector, bits: Int, missing: Bool) -> ([Double], [UInt32]) {
         var x = [Double](repeating: .nan, count: columns.count)
         var slots: [UInt32] = []
-        let index = Dictionary(columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         for f in features {
             switch f.value {
             case .number(let v): if let j = index[f.name] { x[j] = v }
