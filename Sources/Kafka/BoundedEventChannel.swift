@@ -4,7 +4,8 @@ import Foundation
 ///
 /// - `send` is called from an OS thread and blocks while the buffer is full: that is how a slow reader
 ///   slows librdkafka's polling (backpressure) instead of growing memory.
-/// - `next` is called by one async task at a time.
+/// - `next` is called by one async task at a time. A task cancelled while it waits gets `nil` and takes nothing,
+///   so an abandoned reader cannot swallow an element meant for the next one.
 /// - `waitUntilAcknowledged` blocks the sender until the reader has taken everything sent so far and asked
 ///   for the next element, which is how a partition revocation waits for the stage to save its state.
 final class BoundedEventChannel<Element: Sendable>: @unchecked Sendable {
@@ -14,6 +15,8 @@ final class BoundedEventChannel<Element: Sendable>: @unchecked Sendable {
     private let capacity: Int
     private var finished = false
     private var waiter: CheckedContinuation<Element?, Never>?
+    /// Identifies the current waiter, so a cancellation resumes only its own continuation.
+    private var waiterID: UInt64 = 0
     /// Incremented each time the reader asks for an element: the acknowledgement counter.
     private var requests: UInt64 = 0
     private var taken: UInt64 = 0
@@ -82,26 +85,49 @@ final class BoundedEventChannel<Element: Sendable>: @unchecked Sendable {
     }
 
     func next() async -> Element? {
+        if Task.isCancelled { return nil }
         switch takeImmediately() {
         case .element(let element): return element
         case .finished: return nil
         case .empty: break
         }
-        return await withCheckedContinuation { continuation in
-            condition.lock()
-            if let element = popLocked() {
-                condition.broadcast()
-                condition.unlock()
-                continuation.resume(returning: element)
-            } else if finished {
-                condition.unlock()
-                continuation.resume(returning: nil)
-            } else {
-                waiter = continuation
-                condition.broadcast()
-                condition.unlock()
+        let id = newWaiterID()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                condition.lock()
+                if let element = popLocked() {
+                    condition.broadcast()
+                    condition.unlock()
+                    continuation.resume(returning: element)
+                } else if finished || Task.isCancelled {
+                    condition.unlock()
+                    continuation.resume(returning: nil)
+                } else {
+                    // A waiter left by an earlier reader (one call at a time is the contract) ends with nil.
+                    let abandoned = waiter
+                    waiter = continuation
+                    waiterID = id
+                    condition.broadcast()
+                    condition.unlock()
+                    abandoned?.resume(returning: nil)
+                }
             }
+        } onCancel: {
+            condition.lock()
+            let mine = waiterID == id ? waiter : nil
+            if mine != nil { waiter = nil }
+            condition.broadcast()
+            condition.unlock()
+            mine?.resume(returning: nil)
         }
+    }
+
+    private var lastWaiterID: UInt64 = 0
+
+    private func newWaiterID() -> UInt64 {
+        condition.lock(); defer { condition.unlock() }
+        lastWaiterID &+= 1
+        return lastWaiterID
     }
 
     private enum Take {

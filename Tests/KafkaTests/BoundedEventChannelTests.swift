@@ -56,6 +56,18 @@ import Testing
         #expect(await channel.next() == 2)
         #expect(await channel.next() == nil)
     }
+
+    /// A reader cancelled while it waits ends with nil and takes nothing: the next element goes to the next reader
+    /// (before the fix, an abandoned waiter swallowed it — a test drain lost an alert that way).
+    @Test(.timeLimit(.minutes(1))) func cancelledWaiterDoesNotSwallowTheNextElement() async {
+        let channel = BoundedEventChannel<Int>(capacity: 3)
+        let abandoned = Task { await channel.next() }
+        try? await Task.sleep(for: .milliseconds(100))  // let it start waiting
+        abandoned.cancel()
+        #expect(await abandoned.value == nil)
+        Thread.detachNewThread { channel.send(42) }
+        #expect(await channel.next() == 42)
+    }
 }
 
 final class SentCount: @unchecked Sendable {
