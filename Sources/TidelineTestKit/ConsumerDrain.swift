@@ -22,7 +22,9 @@ public enum ConsumerDrain {
         while box.count < count && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
+        // Wait for the reader to stop: a batch it took from the consumer just before the deadline is kept, not lost.
         task.cancel()
+        await task.value
         return box.snapshot()
     }
 

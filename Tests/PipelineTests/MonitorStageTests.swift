@@ -11,7 +11,7 @@ import TidelineTestKit
 /// `feature_drift` incident that later resolves, across a stop and a restart from the checkpoint, with a
 /// malformed record dead-lettered on the way; the published alerts equal the pure operator's on the same input.
 @Suite(.serialized) struct MonitorStageTests {
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(5)))
     func driftedFeatureRaisesOneIncidentThatResolvesAcrossARestart() async throws {
         let prefix = TestNames.unique("monitor") + "."
         let cluster = SharedBroker.cluster
@@ -45,18 +45,39 @@ import TidelineTestKit
         let second = try MonitorStage(options: options, logger: quietLogger())
         let runSecond = Task { try await second.run() }
 
-        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: SharedBroker.client()), logger: quietLogger())
-        try consumer.assign([TopicPartitionOffset(topic: alerts, partition: 0, offset: -2)])
-        var published: [AlertEvent] = []
-        let until = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < until {
-            let batch = await ConsumerDrain.messages(from: consumer, count: 1, timeout: .seconds(2))
-            published += batch.compactMap { try? AlertEvent.decode($0.value) }
-            if published.contains(where: { $0.kind == .featureDrift && $0.subject == "age" && $0.status == .resolved }) { break }
+        // What the pure operator makes of the records as they sit in their partitions: the stage must publish the same.
+        // Every consumer is closed explicitly: a consumer released without `close()` blocks its releasing thread
+        // inside librdkafka, and on the cooperative pool that stalls every other test.
+        let reader = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: SharedBroker.client()), logger: quietLogger())
+        try reader.assign((0..<4).map { TopicPartitionOffset(topic: predictions, partition: $0, offset: -2) })
+        let stored = await ConsumerDrain.messages(from: reader, count: events.count + 1, timeout: .seconds(60))
+        await reader.close()
+        #expect(stored.count == events.count + 1, "read back \(stored.count) records")
+        var op = MonitorOperator()
+        op.assign(.predictions, partitions: [0, 1, 2, 3])
+        var out = MonitorOperator.Output()
+        for m in stored.sorted(by: { ($0.partition, $0.offset) < ($1.partition, $1.offset) }) {
+            if let p = try? PredictionEvent.decode(m.value) { op.process(p, partition: m.partition, into: &out) }
         }
+        let expected = Set(out.alerts.map { "\($0.alertID)/\($0.status.rawValue)" })
+        #expect(out.alerts.contains { $0.kind == .featureDrift && $0.subject == "age" && $0.status == .resolved })
+
+        // Wait for the restarted stage to have published its share (acknowledged by the broker), then read them all:
+        // waiting on the stage and reading the topic are separate steps, so a failure says which one fell short.
+        let stageDeadline = ContinuousClock.now + .seconds(90)
+        while first.alertsPublished + second.alertsPublished < out.alerts.count && ContinuousClock.now < stageDeadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(first.alertsPublished + second.alertsPublished >= out.alerts.count,
+                "the stages published \(first.alertsPublished) + \(second.alertsPublished) of \(out.alerts.count) alerts; the second closed \(second.summaries.count) windows")
         runSecond.cancel()
         try await runSecond.value
+        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: SharedBroker.client()), logger: quietLogger())
+        try consumer.assign([TopicPartitionOffset(topic: alerts, partition: 0, offset: -2)])
+        let published = await ConsumerDrain.messages(from: consumer, count: first.alertsPublished + second.alertsPublished, timeout: .seconds(60))
+            .compactMap { try? AlertEvent.decode($0.value) }
         await consumer.close()
+        #expect(published.count == first.alertsPublished + second.alertsPublished, "read \(published.count) alerts back from \(alerts)")
 
         // Deduplicated by (alert_id, status), as a consumer of `alerts` does.
         var unique: [String: AlertEvent] = [:]
@@ -65,22 +86,6 @@ import TidelineTestKit
         #expect(age.map(\.status) == [.firing, .resolved])
         #expect(Set(age.map(\.alertID)).count == 1)
         #expect(unique.values.filter { $0.kind == .featureDrift }.count == 2, "one incident (firing + resolved) for age, none for other features")
-
-        // The same alerts as the pure operator on the records as they sit in their partitions.
-        // Every consumer is closed explicitly: a consumer released without `close()` blocks its releasing thread
-        // inside librdkafka, and on the cooperative pool that stalls every other test.
-        let reader = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: SharedBroker.client()), logger: quietLogger())
-        try reader.assign((0..<4).map { TopicPartitionOffset(topic: predictions, partition: $0, offset: -2) })
-        let stored = await ConsumerDrain.messages(from: reader, count: events.count + 1, timeout: .seconds(30))
-        await reader.close()
-        var op = MonitorOperator()
-        op.assign(.predictions, partitions: [0, 1, 2, 3])
-        var out = MonitorOperator.Output()
-        for m in stored.sorted(by: { ($0.partition, $0.offset) < ($1.partition, $1.offset) }) {
-            if let p = try? PredictionEvent.decode(m.value) { op.process(p, partition: m.partition, into: &out) }
-        }
-        #expect(stored.count == events.count + 1, "read back \(stored.count) records")
-        let expected = Set(out.alerts.map { "\($0.alertID)/\($0.status.rawValue)" })
         for key in unique.keys { #expect(expected.contains(key), "\(key) was published but the operator does not produce it") }
         for a in out.alerts where a.kind == .featureDrift { #expect(unique["\(a.alertID)/\(a.status.rawValue)"] == a) }
 
