@@ -71,7 +71,7 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "Kafka", "Events", "LabelJoin", "StateStore", "Monitoring", "Statistics",
+                "Kafka", "Events", "LabelJoin", "StateStore", "Monitoring", "Statistics", "Training", "ModelStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -79,13 +79,13 @@ let package = Package(
         ),
         .target(
             name: "TidelineConfig",
-            dependencies: ["Kafka", "Events", "LabelJoin", "Monitoring", "Drift", "Alerts", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Kafka", "Events", "LabelJoin", "Monitoring", "Drift", "Alerts", "Training", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         .target(
             name: "TidelineCLI",
             dependencies: [
-                "Kafka", "Events", "Pipeline", "Telemetry", "TidelineConfig", "LabelJoin", "Statistics", "Drift", "Monitoring", "Alerts", "Training",
+                "Kafka", "Events", "Pipeline", "Telemetry", "TidelineConfig", "LabelJoin", "Statistics", "Drift", "Monitoring", "Alerts", "Training", "ModelStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Events"], swiftSettings: strict),
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "Drift", "Alerts", "Statistics", "Events", "TidelineTestKit"], swiftSettings: strict),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore"], swiftSettings: strict),
-        .testTarget(name: "TidelineConfigTests", dependencies: ["TidelineConfig", "Kafka"], swiftSettings: strict),
+        .testTarget(name: "TidelineConfigTests", dependencies: ["TidelineConfig", "Kafka", "Training"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", .product(name: "Metrics", package: "swift-metrics")], swiftSettings: strict),
         .testTarget(
             name: "TidelineCLITests",

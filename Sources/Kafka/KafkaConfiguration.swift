@@ -97,6 +97,9 @@ public struct KafkaConsumerConfiguration: Sendable, Equatable {
     public var bufferedBatches: Int = 16
     /// When set, the consumer delivers `.idle` after this long without a record.
     public var idleEventInterval: Duration?
+    /// Deliver `.endOfPartition` each time the consumer catches up with a partition's last record
+    /// (`enable.partition.eof`).
+    public var reportsEndOfPartition = false
 
     public init(client: KafkaClientConfiguration, groupID: String? = nil) {
         self.client = client
@@ -112,7 +115,7 @@ public struct KafkaConsumerConfiguration: Sendable, Equatable {
             ("isolation.level", isolationLevel),
             ("partition.assignment.strategy", assignmentStrategy),
             ("session.timeout.ms", String(sessionTimeoutMilliseconds)),
-            ("enable.partition.eof", "false"),
+            ("enable.partition.eof", reportsEndOfPartition ? "true" : "false"),
         ]
         if let groupID { p.append(("group.id", groupID)) } else { p.append(("group.id", "tideline-unused")) }
         return p + client.properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }

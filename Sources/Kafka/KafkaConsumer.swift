@@ -18,6 +18,10 @@ public enum KafkaConsumerEvent: Sendable {
     /// No record arrived for `KafkaConsumerConfiguration.idleEventInterval` (only when that is set): a tick for
     /// work that depends on quiet time, such as advancing idle partitions' clocks.
     case idle
+    /// The consumer has read everything in this partition up to `offset` (the next offset to be written); only
+    /// with `KafkaConsumerConfiguration.reportsEndOfPartition`. Follows the partition's last delivered record; a
+    /// record produced later still arrives, and the event repeats when the consumer catches up again.
+    case endOfPartition(TopicPartitionOffset)
 }
 
 /// Consumes records through librdkafka, as an `AsyncSequence` of `KafkaConsumerEvent`.
@@ -319,10 +323,15 @@ public final class KafkaConsumer: @unchecked Sendable {
         var topics: [String] = []
         var headerSets: [[KafkaHeader]] = []
         var errors: [KafkaError] = []
+        var ends: [TopicPartitionOffset] = []
         for i in 0..<n {
             let message = buffer[i]!
             defer { rd_kafka_message_destroy(message) }
             let m = message.pointee
+            if m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF, let rkt = m.rkt {
+                ends.append(TopicPartitionOffset(topic: String(cString: rd_kafka_topic_name(rkt)), partition: m.partition, offset: m.offset))
+                continue
+            }
             if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
                 let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "-"
                 var detail = "consume \(topic)[\(m.partition)]"
@@ -386,6 +395,8 @@ public final class KafkaConsumer: @unchecked Sendable {
             channel.send(.messages(KafkaMessageBatch(topics: topics, records: records, bytes: bytes, headers: headerSets)))
             bufferedEvents.record(channel.count)
         }
+        // After the records: an end-of-partition marker follows the partition's last record in librdkafka's queue.
+        for end in ends { channel.send(.endOfPartition(end)) }
     }
 
     /// Runs on the poll thread, inside `rd_kafka_consume_batch_queue` or `rd_kafka_consumer_close`.

@@ -4,7 +4,7 @@ public import Kafka
 public import LabelJoin
 public import Logging
 import Metrics
-public import StateStore
+import StateStore
 
 /// Settings of a label-join stage process.
 public struct JoinStageOptions: Sendable {
@@ -175,7 +175,7 @@ public final class JoinStage: @unchecked Sendable {
                 case .error(let error):
                     if error.classification == .fatal { throw error }
                     logger.warning("kafka: \(error)")
-                case .idle: break
+                case .idle, .endOfPartition: break
                 }
                 try await punctuateIdlePartitions()
                 try await flushOutput()

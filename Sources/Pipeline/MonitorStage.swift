@@ -4,7 +4,7 @@ public import Kafka
 public import Logging
 import Metrics
 public import Monitoring
-public import StateStore
+import StateStore
 
 /// Settings of a monitor stage process.
 public struct MonitorStageOptions: Sendable {
@@ -133,7 +133,7 @@ public final class MonitorStage: @unchecked Sendable {
                 case .error(let error):
                     if error.classification == .fatal { throw error }
                     logger.warning("kafka: \(error)")
-                case .idle: break
+                case .idle, .endOfPartition: break
                 }
                 markIdlePartitions()
                 try await flushOutput()

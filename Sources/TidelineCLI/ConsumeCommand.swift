@@ -109,7 +109,7 @@ struct ConsumeCommand: AsyncParsableCommand {
                 if group != nil { try? consumer.store(batch.nextOffsets); try? await consumer.commit() }
             case .error(let error):
                 printError("consumer: \(error)")
-            case .partitionsAssigned, .partitionsRevoked, .idle:
+            case .partitionsAssigned, .partitionsRevoked, .idle, .endOfPartition:
                 break
             }
         }

@@ -13,32 +13,34 @@ import TidelineConfig
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run pipeline stages (join, monitor) until SIGINT or SIGTERM.",
+        abstract: "Run pipeline stages (join, monitor, train) until SIGINT or SIGTERM.",
         discussion: """
             join consumes predictions and labels and publishes labeled-examples; monitor consumes predictions and \
-            labeled-examples and publishes alerts. Each checkpoints its state with its input offsets to the SQLite \
+            labeled-examples and publishes alerts; train consumes labeled-examples, alerts and model-commands, trains \
+            every model with a train section, and publishes model-updates. Each checkpoints its state with its input offsets to the SQLite \
             file state.path. Run several join instances with the same join.group and state file to share partitions; \
-            run one monitor instance per monitor.group. A crash at any point loses nothing: on restart, output after \
-            the last checkpoint is published again with the same event_id (join) or alert_id and status (monitor).
+            run one monitor instance per monitor.group and one train instance per train.group. A crash at any point loses nothing: on restart, output after \
+            the last checkpoint is published again with the same event_id (join), alert_id and status (monitor), or \
+            model and version with the same parameters (train).
             """
     )
 
-    enum Stage: String, ExpressibleByArgument, CaseIterable { case join, monitor }
+    enum Stage: String, ExpressibleByArgument, CaseIterable { case join, monitor, train }
 
-    @Option(name: .long, parsing: .upToNextOption, help: "Stages to run: join, monitor (both: --stages join monitor).")
+    @Option(name: .long, parsing: .upToNextOption, help: "Stages to run: join, monitor, train (several: --stages join monitor train).")
     var stages: [Stage] = [.join]
     @OptionGroup var connection: ConnectionOptions
     @Option(name: .long, help: "SQLite state file. Overrides state.path.")
     var state: String?
-    @Option(name: .long, help: "Consumer group of the (single) stage. Overrides join.group or monitor.group.")
+    @Option(name: .long, help: "Consumer group of the (single) stage. Overrides join.group, monitor.group or train.group.")
     var group: String?
     @Option(name: .long, help: "Serve Prometheus metrics on this port (0: any free port). Overrides metrics.port.")
     var metricsPort: Int?
 
     func validate() throws {
         if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port: must be between 0 and 65535") }
-        if stages.isEmpty { throw ValidationError("--stages: name at least one stage (join, monitor)") }
-        if group != nil && Set(stages).count > 1 { throw ValidationError("--group: applies to one stage; set join.group and monitor.group in the config to run both") }
+        if stages.isEmpty { throw ValidationError("--stages: name at least one stage (join, monitor, train)") }
+        if group != nil && Set(stages).count > 1 { throw ValidationError("--group: applies to one stage; set join.group, monitor.group and train.group in the config to run several") }
     }
 
     /// A started stage: its name, how to run it, and what to print when it stops.
@@ -54,6 +56,7 @@ struct RunCommand: AsyncParsableCommand {
         if let group {
             if stages.contains(.join) { config.join.group = group }
             if stages.contains(.monitor) { config.monitor.group = group }
+            if stages.contains(.train) { config.train.group = group }
         }
         let logger = connection.logger("tideline.run")
         MetricsSystem.bootstrap()
@@ -100,6 +103,28 @@ struct RunCommand: AsyncParsableCommand {
                 out.line("monitor: group=\(options.group) \(options.predictionsTopic)+\(options.examplesTopic) -> \(options.alertsTopic) state=\(options.statePath)")
                 runners.append(Runner(name: "monitor", run: { try await monitor.run() }, stopped: {
                     "monitor stopped: \(monitor.alertsPublished) alerts published, \(monitor.summaries.count) windows closed"
+                }))
+            case .train:
+                let models = config.trainConfigurations
+                guard !models.isEmpty else {
+                    printError("train: no model has a train section; add models.<name>.train to \(connection.config ?? "the configuration (--config)")")
+                    throw ExitCodes.configError
+                }
+                let options = TrainStageOptions(
+                    client: config.kafkaClient, examplesTopic: config.topic("labeled-examples"), alertsTopic: config.topic("alerts"),
+                    commandsTopic: config.topic("model-commands"), updatesTopic: config.topic("model-updates"),
+                    deadLetterTopic: config.topic("dead-letter"), group: config.train.group, models: models,
+                    checkpointInterval: config.train.checkpointInterval, statePath: config.state.path,
+                    catalogPath: config.train.catalogPath, limits: config.eventLimits)
+                let train: TrainStage
+                do { train = try TrainStage(options: options, logger: logger) } catch {
+                    printError("train: \(error)")
+                    throw ExitCodes.configError
+                }
+                out.line("train: group=\(options.group) models=\(models.keys.sorted().joined(separator: ",")) \(options.examplesTopic) -> \(options.updatesTopic) catalog=\(options.catalogPath) state=\(options.statePath)")
+                runners.append(Runner(name: "train", run: { try await train.run() }, stopped: {
+                    let updates = train.updatesPublished
+                    return "train stopped: \(updates.count) model updates published (\(updates.filter { $0.decision == .promoted }.count) promoted)"
                 }))
             }
         }

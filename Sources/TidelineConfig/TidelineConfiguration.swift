@@ -3,6 +3,7 @@ public import Kafka
 public import LabelJoin
 public import Monitoring
 public import Events
+public import Training
 import Yams
 
 /// The contents of `tideline.yaml`: where Kafka is, how topics are named, where metrics are served, event
@@ -35,12 +36,12 @@ public struct TidelineConfiguration: Sendable, Equatable {
     public struct Model: Sendable, Equatable {
         public var name: String
         public var task: Task = .binaryClassification
-        /// Stage sections not yet typed (`monitor`, `train`) kept as YAML text for the stages that define them.
-        public var sections: [String: String] = [:]
         /// The model's `join` section, if it has one (over `join.defaults`).
         public var join: JoinPolicy?
         /// The model's `monitor` section, if it has one (over `monitor.defaults`).
         public var monitor: MonitorPolicy?
+        /// The model's `train` section: a model without one is not trained.
+        public var train: TrainerConfiguration?
     }
 
     public var kafka = KafkaSection()
@@ -50,6 +51,14 @@ public struct TidelineConfiguration: Sendable, Equatable {
     public var join = JoinStageSettings()
     public var monitor = MonitorStageSettings()
     public var state = StateSection()
+    public var train = TrainStageSettings()
+
+    /// The trainers' configurations by model name (models with a `train` section).
+    public var trainConfigurations: [String: TrainerConfiguration] {
+        var out: [String: TrainerConfiguration] = [:]
+        for model in models { if let t = model.train { out[model.name] = t } }
+        return out
+    }
 
     /// The monitor operator's configuration: `monitor.defaults` for every model, each model's `monitor` section
     /// over it, and the alert policies.
@@ -108,9 +117,10 @@ public struct TidelineConfiguration: Sendable, Equatable {
         var config = TidelineConfiguration()
         guard let root else { return config }
         let r = ConfigReader(file: file)
-        let top = try r.mapping(root, "", allowed: ["kafka", "metrics", "limits", "join", "monitor", "state", "models"])
+        let top = try r.mapping(root, "", allowed: ["kafka", "metrics", "limits", "join", "monitor", "train", "state", "models"])
         if let k = top["join"] { config.join = try r.joinStage(k) }
         if let k = top["monitor"] { config.monitor = try r.monitorStage(k) }
+        if let k = top["train"] { config.train = try r.trainStage(k) }
         if let k = top["state"] {
             let m = try r.mapping(k, "state", allowed: ["path"])
             if let v = m["path"] { config.state.path = try r.string(v, "state.path") }
@@ -173,10 +183,8 @@ public struct TidelineConfiguration: Sendable, Equatable {
                 if let v = m["monitor"] {
                     model.monitor = try r.monitorPolicy(v, "\(path).monitor", base: config.monitor.operatorConfiguration.defaultPolicy)
                 }
-                for section in ["train"] {
-                    guard let v = m[section] else { continue }
-                    _ = try r.mapping(v, "\(path).\(section)", allowed: nil)
-                    model.sections[section] = (try? Yams.serialize(node: v)) ?? ""
+                if let v = m["train"] {
+                    model.train = try r.trainer(v, "\(path).train", task: model.task, modelDirectory: config.train.modelDirectory)
                 }
                 config.models.append(model)
             }

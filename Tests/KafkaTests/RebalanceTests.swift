@@ -29,7 +29,7 @@ final class MemberLog: @unchecked Sendable {
                 case .partitionsRevoked(let p):
                     log.revoke(p)
                     try? await consumer.commit()
-                case .error, .idle: break
+                case .error, .idle, .endOfPartition: break
                 }
             }
         }

@@ -86,7 +86,7 @@ import TidelineTestKit
         (["topics", "list", "--brokers", "nohostport"], 64, "--brokers"),
         (["bench", "decode", "--count", "x"], 64, "--count"),
         (["bench", "consume", "--existing"], 64, "--existing"),
-        (["run", "--stages", "train"], 64, "--stages"),
+        (["run", "--stages", "training"], 64, "--stages"),
         (["run", "--metrics-port", "70000"], 64, "--metrics-port"),
         (["bench", "join", "--partitions", "0"], 64, "--partitions"),
         (["bench", "join", "--count", "0"], 64, "--count"),
@@ -113,6 +113,23 @@ import TidelineTestKit
         #expect(result.status == 78)
         #expect(result.stderr.contains("metrics.port"))
         #expect(result.stderr.contains(":4:"), "names the line")
+    }
+
+    @Test(arguments: [
+        ("models:\n  ctr:\n    train:\n      model: random_forest\n", "models.ctr.train.model", ":4:"),
+        ("models:\n  ctr:\n    train:\n      optimizer: adagrad\n      power: 0.5\n", "models.ctr.train.power", ":5:"),
+        ("models:\n  ctr:\n    train:\n      model: hoeffding_tree\n      l2: 0.1\n", "models.ctr.train.l2", ":5:"),
+        ("models:\n  ctr:\n    train:\n      triggers: {examples: lots}\n", "models.ctr.train.triggers.examples", ":4:"),
+        ("models:\n  ctr:\n    monitor: {}\n", "models.<name>.train", ""),
+    ])
+    func runTrainWithABadOrMissingTrainSectionExits78(yaml: String, mention: String, line: String) async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bad-train-\(UUID()).yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try await Subprocess.run(Self.tideline, ["run", "--stages", "train", "--config", path])
+        #expect(result.status == 78)
+        #expect(result.stderr.contains(mention), "\(result.stderr)")
+        #expect(result.stderr.contains(line), "names the line")
     }
 
     @Test func runWithABadJoinSectionExits78NamingTheField() async throws {

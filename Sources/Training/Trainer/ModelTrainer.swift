@@ -454,7 +454,7 @@ public struct ModelTrainer: Sendable, Codable {
         clock = try c.decode(Int64.self, forKey: .clock)
         versionsIssued = try c.decode(Int.self, forKey: .versionsIssued)
         championTrained = try c.decode(Int64.self, forKey: .championTrained)
-        dedupeRing = try c.decode([UInt64].self, forKey: .dedupeRing)
+        dedupeRing = try c.decode(PackedArray<UInt64>.self, forKey: .dedupeRing).values
         dedupeHead = try c.decode(Int.self, forKey: .dedupeHead)
         dedupe = Set(dedupeRing)
         commandsSeen = try c.decode([String].self, forKey: .commandsSeen)
@@ -475,8 +475,8 @@ public struct ModelTrainer: Sendable, Codable {
         driftRequest = try c.decodeIfPresent(String.self, forKey: .driftRequest)
         performanceRequest = try c.decodeIfPresent(String.self, forKey: .performanceRequest)
         errorDetector = try c.decodeIfPresent(ADWIN.self, forKey: .errorDetector)
-        liveScores = try c.decode([Double].self, forKey: .liveScores)
-        liveTargets = try c.decode([Double].self, forKey: .liveTargets)
+        liveScores = try c.decode(PackedDoubles.self, forKey: .liveScores).values
+        liveTargets = try c.decode(PackedDoubles.self, forKey: .liveTargets).values
         liveHead = try c.decode(Int.self, forKey: .liveHead)
         watch = try c.decodeIfPresent(RollbackWatch.self, forKey: .watch)
     }
@@ -495,7 +495,7 @@ public struct ModelTrainer: Sendable, Codable {
         try c.encode(clock, forKey: .clock)
         try c.encode(versionsIssued, forKey: .versionsIssued)
         try c.encode(championTrained, forKey: .championTrained)
-        try c.encode(dedupeRing, forKey: .dedupeRing)
+        try c.encode(PackedArray(dedupeRing), forKey: .dedupeRing)
         try c.encode(dedupeHead, forKey: .dedupeHead)
         try c.encode(commandsSeen, forKey: .commandsSeen)
         try c.encode(staticHoldout, forKey: .staticHoldout)
@@ -515,8 +515,8 @@ public struct ModelTrainer: Sendable, Codable {
         try c.encodeIfPresent(driftRequest, forKey: .driftRequest)
         try c.encodeIfPresent(performanceRequest, forKey: .performanceRequest)
         try c.encodeIfPresent(errorDetector, forKey: .errorDetector)
-        try c.encode(liveScores, forKey: .liveScores)
-        try c.encode(liveTargets, forKey: .liveTargets)
+        try c.encode(PackedDoubles(liveScores), forKey: .liveScores)
+        try c.encode(PackedDoubles(liveTargets), forKey: .liveTargets)
         try c.encode(liveHead, forKey: .liveHead)
         try c.encodeIfPresent(watch, forKey: .watch)
     }
