@@ -98,12 +98,12 @@ let package = Package(
         .executableTarget(name: "tideline", dependencies: ["TidelineCLI"], swiftSettings: strict),
         .target(
             name: "TidelineTestKit",
-            dependencies: ["Kafka", "Events", "LabelJoin", "Statistics"],
+            dependencies: ["Kafka", "Events", "LabelJoin", "Statistics", "Pipeline", "Training"],
             swiftSettings: strict
         ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TidelineTestKit"], swiftSettings: strict),
         .testTarget(name: "EventsTests", dependencies: ["Events"], resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kafka", "Events", "LabelJoin", "StateStore", "Monitoring", "Statistics", "TidelineTestKit"], swiftSettings: strict),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kafka", "Events", "LabelJoin", "StateStore", "Monitoring", "Statistics", "TidelineTestKit", "Training", "ModelStore"], swiftSettings: strict),
         .testTarget(name: "LabelJoinTests", dependencies: ["LabelJoin", "Events", "TidelineTestKit"], swiftSettings: strict),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "TidelineTestKit"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "DriftTests", dependencies: ["Drift", "Statistics", "Events", "TidelineTestKit"], resources: [.copy("Fixtures")], swiftSettings: strict),

@@ -86,5 +86,14 @@ public struct SyntheticTraffic: Sendable {
                                model: model, source: "click")
         return (prediction, label)
     }
-}
 
+    /// The next labeled example as the join would emit it: the prediction with its label, or an implicit negative
+    /// (`false`, no label time) when the label never comes. The event id is `ex-<request id>`.
+    public mutating func nextExample() -> LabeledExample {
+        let (p, label) = next()
+        return LabeledExample(eventID: "ex-\(p.requestID)", requestID: p.requestID, model: p.model, modelVersion: p.modelVersion,
+                              entityID: p.entityID, itemID: p.itemID, features: p.features, prediction: p.prediction,
+                              label: label?.label ?? .bool(false), labelKind: label == nil ? .implicit : .observed,
+                              predictionTime: p.timestamp, labelTime: label?.timestamp)
+    }
+}

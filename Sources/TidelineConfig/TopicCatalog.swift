@@ -33,8 +33,8 @@ public struct TopicCatalogError: Error, CustomStringConvertible, Sendable {
 public struct TopicCatalog: Sendable {
     public var topics: [TopicDefinition]
 
-    /// The names Tideline requires, in the order of ARCHITECTURE §2.
-    public static let requiredTopics = ["predictions", "labels", "labeled-examples", "model-updates", "alerts", "dead-letter"]
+    /// The names Tideline requires, in the order of ARCHITECTURE §2, then the trainers' command topic.
+    public static let requiredTopics = ["predictions", "labels", "labeled-examples", "model-updates", "alerts", "dead-letter", "model-commands"]
 
     public init(topics: [TopicDefinition]) { self.topics = topics }
 

@@ -18,18 +18,19 @@ import Testing
         case "labels": return { _ = try LabelEvent.decode(json: $0) }
         case "labeled-examples": return { _ = try LabeledExample.decode(json: $0) }
         case "model-updates": return { _ = try ModelUpdateEvent.decode(json: $0) }
+        case "model-commands": return { _ = try ModelCommand.decode(json: $0) }
         default: return { _ = try AlertEvent.decode(json: $0) }
         }
     }
 
-    @Test(arguments: ["predictions", "labels", "labeled-examples", "model-updates", "alerts"])
+    @Test(arguments: ["predictions", "labels", "labeled-examples", "model-updates", "model-commands", "alerts"])
     func validExamplesDecode(topic: String) throws {
         let events = try lines("\(topic).jsonl")
         #expect(!events.isEmpty)
         for line in events { #expect(throws: Never.self) { try decoder(topic)(line) } }
     }
 
-    @Test(arguments: ["predictions", "labels", "alerts"])
+    @Test(arguments: ["predictions", "labels", "alerts", "model-commands"])
     func invalidExamplesAreRejected(topic: String) throws {
         for line in try lines("invalid-\(topic).jsonl") {
             #expect(throws: EventDecodingError.self) { try decoder(topic)(line) }

@@ -89,3 +89,56 @@ public struct TrainingRow: Sendable, Hashable, Codable {
         try c.encode(target, forKey: .target)
     }
 }
+
+/// A list of rows of one width, encoded column-packed: the dense values of each row up to the last column that
+/// differs from the fill of the unused columns (the encoder's spare columns are all alike), the slots, the targets.
+/// Exact (bit patterns kept) and several times smaller than row-by-row encoding for retained windows.
+struct RowList: Codable {
+    var rows: [TrainingRow]
+    init(_ rows: [TrainingRow]) { self.rows = rows }
+
+    enum CodingKeys: String, CodingKey { case width, stored, fill, dense, counts, sparse, targets }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let width = try c.decode(Int.self, forKey: .width)
+        let stored = try c.decode(Int.self, forKey: .stored)
+        let fill = Double(bitPattern: try c.decode(UInt64.self, forKey: .fill))
+        let dense = try c.decode(PackedDoubles.self, forKey: .dense).values
+        let counts = try c.decode(PackedSlots.self, forKey: .counts).values
+        let sparse = try c.decode(PackedSlots.self, forKey: .sparse).values
+        let targets = try c.decode(PackedDoubles.self, forKey: .targets).values
+        guard stored <= width, counts.count == targets.count, dense.count == stored * targets.count,
+              counts.reduce(0, { $0 + Int($1) }) == sparse.count else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "row list: sizes do not agree"))
+        }
+        var rows: [TrainingRow] = []
+        rows.reserveCapacity(targets.count)
+        var s = 0
+        for i in targets.indices {
+            var d = Array(dense[i * stored ..< (i + 1) * stored])
+            d.append(contentsOf: repeatElement(fill, count: width - stored))
+            rows.append(TrainingRow(dense: d, sparse: Array(sparse[s ..< s + Int(counts[i])]), target: targets[i]))
+            s += Int(counts[i])
+        }
+        self.rows = rows
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        let width = rows.first?.dense.count ?? 0
+        let fill = rows.first?.dense.last?.bitPattern ?? 0
+        var stored = 0
+        for r in rows {
+            precondition(r.dense.count == width, "rows of one list share a width")
+            if let last = r.dense.lastIndex(where: { $0.bitPattern != fill }) { stored = max(stored, last + 1) }
+        }
+        try c.encode(width, forKey: .width)
+        try c.encode(stored, forKey: .stored)
+        try c.encode(fill, forKey: .fill)
+        try c.encode(PackedDoubles(rows.flatMap { $0.dense[..<stored] }), forKey: .dense)
+        try c.encode(PackedSlots(rows.map { UInt32($0.sparse.count) }), forKey: .counts)
+        try c.encode(PackedSlots(rows.flatMap(\.sparse)), forKey: .sparse)
+        try c.encode(PackedDoubles(rows.map(\.target)), forKey: .targets)
+    }
+}

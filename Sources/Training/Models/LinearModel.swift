@@ -302,7 +302,7 @@ public struct LinearModel: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case configuration, width, hashBits = "hash_bits", scaler, steps, dense, denseAccumulator = "dense_accumulator"
-        case sparse, sparseAccumulator = "sparse_accumulator", bias, biasAccumulator = "bias_accumulator"
+        case sparseSlots = "sparse_slots", sparse, sparseAccumulator = "sparse_accumulator", bias, biasAccumulator = "bias_accumulator"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -314,8 +314,18 @@ public struct LinearModel: Sendable, Hashable, Codable {
         steps = try c.decode(Int64.self, forKey: .steps)
         dense = try c.decode(PackedDoubles.self, forKey: .dense).values
         denseAccumulator = try c.decode(PackedDoubles.self, forKey: .denseAccumulator).values
-        sparse = try c.decode(PackedDoubles.self, forKey: .sparse).values
-        sparseAccumulator = try c.decode(PackedDoubles.self, forKey: .sparseAccumulator).values
+        // Sparse weights are stored by slot: only the slots whose weight or accumulator is not +0.0.
+        let slots = try c.decode(PackedSlots.self, forKey: .sparseSlots).values
+        let values = try c.decode(PackedDoubles.self, forKey: .sparse).values
+        let accumulators = try c.decode(PackedDoubles.self, forKey: .sparseAccumulator).values
+        let bits = hashBits
+        guard (1...30).contains(bits), values.count == slots.count, accumulators.count == slots.count,
+              slots.allSatisfy({ Int($0) < 1 << bits }) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "linear model: sparse slots and values do not match hash_bits \(hashBits)"))
+        }
+        sparse = [Double](repeating: 0, count: 1 << hashBits)
+        sparseAccumulator = [Double](repeating: 0, count: 1 << hashBits)
+        for (i, slot) in slots.enumerated() { sparse[Int(slot)] = values[i]; sparseAccumulator[Int(slot)] = accumulators[i] }
         bias = try c.decode(PackedDoubles.self, forKey: .bias).values.first ?? 0
         biasAccumulator = try c.decode(PackedDoubles.self, forKey: .biasAccumulator).values.first ?? 0
         guard dense.count == width, denseAccumulator.count == width, sparse.count == 1 << hashBits, sparseAccumulator.count == 1 << hashBits,
@@ -333,8 +343,11 @@ public struct LinearModel: Sendable, Hashable, Codable {
         try c.encode(steps, forKey: .steps)
         try c.encode(PackedDoubles(dense), forKey: .dense)
         try c.encode(PackedDoubles(denseAccumulator), forKey: .denseAccumulator)
-        try c.encode(PackedDoubles(sparse), forKey: .sparse)
-        try c.encode(PackedDoubles(sparseAccumulator), forKey: .sparseAccumulator)
+        var slots: [UInt32] = []
+        for i in sparse.indices where sparse[i].bitPattern != 0 || sparseAccumulator[i].bitPattern != 0 { slots.append(UInt32(i)) }
+        try c.encode(PackedSlots(slots), forKey: .sparseSlots)
+        try c.encode(PackedDoubles(slots.map { sparse[Int($0)] }), forKey: .sparse)
+        try c.encode(PackedDoubles(slots.map { sparseAccumulator[Int($0)] }), forKey: .sparseAccumulator)
         try c.encode(PackedDoubles([bias]), forKey: .bias)
         try c.encode(PackedDoubles([biasAccumulator]), forKey: .biasAccumulator)
     }

@@ -458,12 +458,12 @@ public struct ModelTrainer: Sendable, Codable {
         dedupeHead = try c.decode(Int.self, forKey: .dedupeHead)
         dedupe = Set(dedupeRing)
         commandsSeen = try c.decode([String].self, forKey: .commandsSeen)
-        staticHoldout = try c.decode([TrainingRow].self, forKey: .staticHoldout)
-        recentHoldout = try c.decode([TrainingRow].self, forKey: .recentHoldout)
+        staticHoldout = try c.decode(RowList.self, forKey: .staticHoldout).rows
+        recentHoldout = try c.decode(RowList.self, forKey: .recentHoldout).rows
         recentHoldoutHead = try c.decode(Int.self, forKey: .recentHoldoutHead)
-        reservoir = try c.decode([TrainingRow].self, forKey: .reservoir)
+        reservoir = try c.decode(RowList.self, forKey: .reservoir).rows
         reservoirSeen = try c.decode(Int64.self, forKey: .reservoirSeen)
-        recent = try c.decode([TrainingRow].self, forKey: .recent)
+        recent = try c.decode(RowList.self, forKey: .recent).rows
         recentHead = try c.decode(Int.self, forKey: .recentHead)
         random = try c.decode(SplitMix64.self, forKey: .random)
         pending = try c.decode(ExampleBatch.self, forKey: .pending)
@@ -498,12 +498,12 @@ public struct ModelTrainer: Sendable, Codable {
         try c.encode(PackedArray(dedupeRing), forKey: .dedupeRing)
         try c.encode(dedupeHead, forKey: .dedupeHead)
         try c.encode(commandsSeen, forKey: .commandsSeen)
-        try c.encode(staticHoldout, forKey: .staticHoldout)
-        try c.encode(recentHoldout, forKey: .recentHoldout)
+        try c.encode(RowList(staticHoldout), forKey: .staticHoldout)
+        try c.encode(RowList(recentHoldout), forKey: .recentHoldout)
         try c.encode(recentHoldoutHead, forKey: .recentHoldoutHead)
-        try c.encode(reservoir, forKey: .reservoir)
+        try c.encode(RowList(reservoir), forKey: .reservoir)
         try c.encode(reservoirSeen, forKey: .reservoirSeen)
-        try c.encode(recent, forKey: .recent)
+        try c.encode(RowList(recent), forKey: .recent)
         try c.encode(recentHead, forKey: .recentHead)
         try c.encode(random, forKey: .random)
         try c.encode(pending, forKey: .pending)
