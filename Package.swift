@@ -116,7 +116,7 @@ let package = Package(
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", .product(name: "Metrics", package: "swift-metrics")], swiftSettings: strict),
         .testTarget(
             name: "TidelineCLITests",
-            dependencies: ["TidelineCLI", "TidelineTestKit", "Kafka", "Events", "LabelJoin", "Pipeline", "TidelineConfig", "Statistics"],
+            dependencies: ["TidelineCLI", "TidelineTestKit", "Kafka", "Events", "LabelJoin", "Pipeline", "TidelineConfig", "Statistics", "Training"],
             swiftSettings: strict
         ),
     ]
