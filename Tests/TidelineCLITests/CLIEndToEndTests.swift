@@ -123,7 +123,7 @@ import TidelineTestKit
         ("models:\n  ctr:\n    train:\n      optimizer: adagrad\n      power: 0.5\n", "models.ctr.train.power", ":5:"),
         ("models:\n  ctr:\n    train:\n      model: hoeffding_tree\n      l2: 0.1\n", "models.ctr.train.l2", ":5:"),
         ("models:\n  ctr:\n    train:\n      triggers: {examples: lots}\n", "models.ctr.train.triggers.examples", ":4:"),
-        ("models:\n  ctr:\n    monitor: {}\n", "models.<name>.train", ""),
+        ("models:\n  ctr:\n    monitor: {}\n", "models.<name>.train", "no model has a train section"),
     ])
     func runTrainWithABadOrMissingTrainSectionExits78(yaml: String, mention: String, line: String) async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("bad-train-\(UUID()).yaml").path
