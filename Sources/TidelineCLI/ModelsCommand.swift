@@ -131,8 +131,11 @@ struct ModelsCommand: AsyncParsableCommand {
         }
     }
 
-    /// Publishes one command to `model-commands`.
-    static func publish(_ command: ModelCommand, connection: ConnectionOptions) async throws {
+    /// Publishes one command to `model-commands`, with a fresh command id and the wall clock as its time.
+    static func publish(_ action: ModelCommand.Action, model: String, toVersion: String? = nil, reason: String?,
+                        connection: ConnectionOptions) async throws {
+        let command = ModelCommand(commandID: UUID().uuidString.lowercased(), model: model, action: action, toVersion: toVersion, reason: reason,
+                                   requestedAt: EventTime(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)))
         let config = try connection.resolve()
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: config.kafkaClient), logger: connection.logger("tideline.models"))
         let topic = config.topic("model-commands")
@@ -154,9 +157,7 @@ struct ModelsCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() async throws {
-            let command = ModelCommand(commandID: UUID().uuidString.lowercased(), model: model, action: .retrain, reason: reason,
-                                       requestedAt: EventTime(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)))
-            try await ModelsCommand.publish(command, connection: connection)
+            try await ModelsCommand.publish(.retrain, model: model, reason: reason, connection: connection)
         }
     }
 
@@ -172,9 +173,7 @@ struct ModelsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let command = ModelCommand(commandID: UUID().uuidString.lowercased(), model: model, action: .rollback, toVersion: to, reason: reason,
-                                       requestedAt: EventTime(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)))
-            try await ModelsCommand.publish(command, connection: connection)
+            try await ModelsCommand.publish(.rollback, model: model, toVersion: to, reason: reason, connection: connection)
         }
     }
 

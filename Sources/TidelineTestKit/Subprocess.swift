@@ -19,6 +19,21 @@ public enum Subprocess {
         return candidate
     }
 
+    /// Starts `tideline` with `arguments` in the background, appending its stdout and stderr to `log`
+    /// (created if missing). The caller stops it (`kill`, `terminate`) and waits for it.
+    public static func startTideline(_ arguments: [String], appendingOutputTo log: URL) throws -> Process {
+        let process = Process()
+        process.executableURL = tidelineBinary
+        process.arguments = arguments
+        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        let handle = try FileHandle(forWritingTo: log)
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return process
+    }
+
     /// Looks a program up on PATH.
     public static func which(_ name: String) -> URL? {
         for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {

@@ -83,17 +83,8 @@ import TidelineTestKit
     }
 
     static func startStage(config: URL, brokers: String, state: String, group: String, prefix: String, log: URL) throws -> Process {
-        let process = Process()
-        process.executableURL = Subprocess.tidelineBinary
-        process.arguments = ["run", "--stages", "join", "--config", config.path, "--brokers", brokers, "--state", state,
-                             "--group", group, "--topic-prefix", prefix, "--log-level", "warning"]
-        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
-        let handle = try FileHandle(forWritingTo: log)
-        handle.seekToEndOfFile()
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        return process
+        try Subprocess.startTideline(["run", "--stages", "join", "--config", config.path, "--brokers", brokers, "--state", state,
+                                      "--group", group, "--topic-prefix", prefix, "--log-level", "warning"], appendingOutputTo: log)
     }
 
     @Test(.timeLimit(.minutes(10)))

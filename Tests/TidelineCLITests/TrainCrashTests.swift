@@ -64,17 +64,8 @@ import Training
     }
 
     static func startStage(config: URL, brokers: String, state: String, group: String, prefix: String, log: URL) throws -> Process {
-        let process = Process()
-        process.executableURL = Subprocess.tidelineBinary
-        process.arguments = ["run", "--stages", "train", "--config", config.path, "--brokers", brokers, "--state", state,
-                             "--group", group, "--topic-prefix", prefix, "--log-level", "warning"]
-        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
-        let handle = try FileHandle(forWritingTo: log)
-        handle.seekToEndOfFile()
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        return process
+        try Subprocess.startTideline(["run", "--stages", "train", "--config", config.path, "--brokers", brokers, "--state", state,
+                                      "--group", group, "--topic-prefix", prefix, "--log-level", "warning"], appendingOutputTo: log)
     }
 
     @Test(.timeLimit(.minutes(8)))
@@ -161,8 +152,25 @@ import Training
         let score = try await Subprocess.run(Self.tideline, ["models", "score", "ctr", "--catalog", catalog, "--file", input.path])
         let scorer = try ModelScorer(parameters: try #require(champion.parameters))
         #expect(score.status == 0 && score.stdout.split(separator: "\n").compactMap { Double($0) } == examples.prefix(5).map { scorer.score($0.features) }, "\(score.stdout)\(score.stderr)")
+        // A line that is neither an event nor a feature object: named by number, the others still scored, exit 65.
+        let garbage = dir.appendingPathComponent("garbage.jsonl")
+        try "{\"x0\": 1}\nnot json\n{\"x1\": 2}\n".write(to: garbage, atomically: true, encoding: .utf8)
+        let bad = try await Subprocess.run(Self.tideline, ["models", "score", "ctr", "--catalog", catalog, "--file", garbage.path])
+        #expect(bad.status == 65 && bad.stderr.contains("line 2") && bad.stdout.split(separator: "\n").count == 2, "\(bad.stdout)\(bad.stderr)")
         let missing = try await Subprocess.run(Self.tideline, ["models", "show", "ctr", "--version", "v999", "--catalog", catalog])
         #expect(missing.status == 78 && missing.stderr.contains("no version v999"))
+
+        // retrain and rollback publish commands the stage reads.
+        let retrain = try await Subprocess.run(Self.tideline, ["models", "retrain", "ctr", "--reason", "test", "--brokers", cluster.bootstrapServers, "--topic-prefix", prefix])
+        let rollback = try await Subprocess.run(Self.tideline, ["models", "rollback", "ctr", "--to", "v1", "--brokers", cluster.bootstrapServers, "--topic-prefix", prefix])
+        #expect(retrain.status == 0 && retrain.stdout.contains("command_id="), "\(retrain.stdout)\(retrain.stderr)")
+        #expect(rollback.status == 0, "\(rollback.stderr)")
+        let commandReader = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: SharedBroker.client()), logger: quietLogger())
+        try commandReader.assign([TopicPartitionOffset(topic: prefix + "model-commands", partition: 0, offset: -2)])
+        let commands = await ConsumerDrain.messages(from: commandReader, count: 2, timeout: .seconds(30)).compactMap { try? ModelCommand.decode($0.value) }
+        await commandReader.close()
+        #expect(commands.map(\.action) == [.retrain, .rollback] && commands.last?.toVersion == "v1" && commands.first?.reason == "test")
+        #expect(Set(commands.map(\.commandID)).count == 2)
         try? FileManager.default.removeItem(at: dir)
     }
 
