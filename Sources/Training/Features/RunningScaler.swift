@@ -33,20 +33,34 @@ public struct RunningScaler: Sendable, Hashable, Codable {
             n.withUnsafeMutableBufferPointer { n in
             mean.withUnsafeMutableBufferPointer { mean in
             m2.withUnsafeMutableBufferPointer { m2 in
-                for i in 0 ..< batch.count {
-                    let row = x.baseAddress! + i * w
-                    for j in 0 ..< w {
-                        let v = row[j]
-                        if !v.isNaN { n[j] += 1; mean[j] += v }
+                let rows = batch.count
+                // Columns four at a time (a missing value is masked out of the count and the sums), then the rest.
+                var j = 0
+                while j + 4 <= w {
+                    var count = SIMD4<Double>(), sum = SIMD4<Double>()
+                    for i in 0 ..< rows {
+                        let v = UnsafeRawPointer(x.baseAddress! + i * w + j).loadUnaligned(as: SIMD4<Double>.self)
+                        let present = v .== v
+                        count += SIMD4<Double>(repeating: 0).replacing(with: 1, where: present)
+                        sum += SIMD4<Double>(repeating: 0).replacing(with: v, where: present)
                     }
+                    let mu = SIMD4<Double>(repeating: 0).replacing(with: sum / count, where: count .> 0)
+                    var squares = SIMD4<Double>()
+                    for i in 0 ..< rows {
+                        let d = UnsafeRawPointer(x.baseAddress! + i * w + j).loadUnaligned(as: SIMD4<Double>.self) - mu
+                        squares += SIMD4<Double>(repeating: 0).replacing(with: d * d, where: d .== d)
+                    }
+                    for k in 0 ..< 4 { n[j + k] = count[k]; mean[j + k] = mu[k]; m2[j + k] = squares[k] }
+                    j += 4
                 }
-                for j in 0 ..< w where n[j] > 0 { mean[j] /= n[j] }
-                for i in 0 ..< batch.count {
-                    let row = x.baseAddress! + i * w
-                    for j in 0 ..< w {
-                        let d = row[j] - mean[j]
-                        if !d.isNaN { m2[j] += d * d }
-                    }
+                while j < w {
+                    var count = 0.0, sum = 0.0
+                    for i in 0 ..< rows { let v = x[i * w + j]; if !v.isNaN { count += 1; sum += v } }
+                    let mu = count > 0 ? sum / count : 0
+                    var squares = 0.0
+                    for i in 0 ..< rows { let d = x[i * w + j] - mu; if !d.isNaN { squares += d * d } }
+                    n[j] = count; mean[j] = mu; m2[j] = squares
+                    j += 1
                 }
             }}}
         }
@@ -72,9 +86,20 @@ public struct RunningScaler: Sendable, Hashable, Codable {
                     out.withUnsafeMutableBufferPointer { o in
                         for i in 0 ..< batch.count {
                             let base = i * w
-                            for j in 0 ..< w {
+                            var j = 0
+                            while j + 4 <= w {
+                                let v = UnsafeRawPointer(x.baseAddress! + base + j).loadUnaligned(as: SIMD4<Double>.self)
+                                let m = UnsafeRawPointer(mu.baseAddress! + j).loadUnaligned(as: SIMD4<Double>.self)
+                                let f = UnsafeRawPointer(s.baseAddress! + j).loadUnaligned(as: SIMD4<Double>.self)
+                                let z = (v - m) * f
+                                UnsafeMutableRawPointer(o.baseAddress! + base + j).storeBytes(
+                                    of: SIMD4<Double>(repeating: 0).replacing(with: z, where: z .== z), as: SIMD4<Double>.self)
+                                j += 4
+                            }
+                            while j < w {
                                 let z = (x[base + j] - mu[j]) * s[j]
                                 o[base + j] = z.isNaN ? 0 : z
+                                j += 1
                             }
                         }
                     }

@@ -112,6 +112,8 @@ public struct LinearModel: Sendable, Hashable, Codable {
         }
     }
 
+    /// Σ a[j]·b[j] over n doubles, in two SIMD4 accumulators. Multiply then add, not `addingProduct`: on the
+    /// baseline x86-64 target a fused multiply-add becomes a libm `fma` call per lane.
     @inline(__always)
     static func dot(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ n: Int) -> Double {
         var acc0 = SIMD4<Double>(), acc1 = SIMD4<Double>()
@@ -121,12 +123,12 @@ public struct LinearModel: Sendable, Hashable, Codable {
             let b0 = UnsafeRawPointer(b + j).loadUnaligned(as: SIMD4<Double>.self)
             let a1 = UnsafeRawPointer(a + j + 4).loadUnaligned(as: SIMD4<Double>.self)
             let b1 = UnsafeRawPointer(b + j + 4).loadUnaligned(as: SIMD4<Double>.self)
-            acc0 = acc0.addingProduct(a0, b0)
-            acc1 = acc1.addingProduct(a1, b1)
+            acc0 += a0 * b0
+            acc1 += a1 * b1
             j += 8
         }
         if j + 4 <= n {
-            acc0 = acc0.addingProduct(UnsafeRawPointer(a + j).loadUnaligned(as: SIMD4<Double>.self), UnsafeRawPointer(b + j).loadUnaligned(as: SIMD4<Double>.self))
+            acc0 += UnsafeRawPointer(a + j).loadUnaligned(as: SIMD4<Double>.self) * UnsafeRawPointer(b + j).loadUnaligned(as: SIMD4<Double>.self)
             j += 4
         }
         var s = (acc0 + acc1).sum()
