@@ -83,9 +83,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "Backtest",
+            dependencies: ["Events", "LabelJoin", "Monitoring", "Training", "TidelineConfig"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "TidelineCLI",
             dependencies: [
                 "Kafka", "Events", "Pipeline", "Telemetry", "TidelineConfig", "LabelJoin", "Statistics", "Drift", "Monitoring", "Alerts", "Training", "ModelStore",
+                "Backtest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -108,6 +114,7 @@ let package = Package(
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "TidelineTestKit"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "DriftTests", dependencies: ["Drift", "Statistics", "Events", "TidelineTestKit"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Events", "Statistics", "Drift"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "BacktestTests", dependencies: ["Backtest", "Events", "LabelJoin", "Training", "TidelineConfig", "Pipeline"], swiftSettings: strict),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "Training", "Events"], swiftSettings: strict),
         .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Events"], swiftSettings: strict),
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "Drift", "Alerts", "Statistics", "Events", "TidelineTestKit"], swiftSettings: strict),

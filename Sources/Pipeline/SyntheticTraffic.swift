@@ -37,6 +37,10 @@ public struct SyntheticTraffic: Sendable {
     public var missingLabelRate: Double
     /// Mean label delay in milliseconds (exponential).
     public var meanLabelDelayMilliseconds: Double
+    /// From this prediction index on, the world changes under the served model: feature `x0` shifts by +1.5 and
+    /// the true click weights of `x0`…`x5` flip sign, while the served scores still follow the old weights (a
+    /// feature drift the monitor can see and a concept drift only retraining can fix). nil: no drift.
+    public var driftAtIndex: Int?
     private var rng: SeededGenerator
     private var index = 0
 
@@ -61,15 +65,18 @@ public struct SyntheticTraffic: Sendable {
         index += 1
         var features: [Feature] = []
         features.reserveCapacity(8)
-        var z = -0.5
+        let drifted = driftAtIndex.map { i >= $0 } ?? false
+        var z = -0.5, truth = -0.5
         for (k, w) in Self.weights.enumerated() {
-            let x = (rng.gaussian() * 1000).rounded() / 1000
+            var x = (rng.gaussian() * 1000).rounded() / 1000
+            if drifted && k == 0 { x += 1.5 }
             z += w * x
+            truth += (drifted ? -w : w) * x
             features.append(Feature("x\(k)", .number(x)))
         }
         let country = Self.countries[Int(rng.next() % UInt64(Self.countries.count))]
         let device = Self.devices[Int(rng.next() % UInt64(Self.devices.count))]
-        if device == "ios" { z += 0.3 }
+        if device == "ios" { z += 0.3; truth += 0.3 }
         features.append(Feature("country", .string(country)))
         features.append(Feature("device", .string(device)))
         let p = 1 / (1 + exp(-z))
@@ -78,7 +85,7 @@ public struct SyntheticTraffic: Sendable {
         let prediction = PredictionEvent(
             requestID: requestID, model: model, modelVersion: modelVersion, timestamp: time, features: FeatureVector(features),
             prediction: .score((p * 10_000).rounded() / 10_000), entityID: "user-\(rng.next() % 1000)", itemID: "item-\(rng.next() % 200)")
-        let clicked = rng.unit() < p
+        let clicked = rng.unit() < (drifted ? 1 / (1 + exp(-truth)) : p)
         let missing = rng.unit() < missingLabelRate
         let delay = Int64(-meanLabelDelayMilliseconds * log(Swift.max(rng.unit(), 1e-12)))
         if missing { return (prediction, nil) }

@@ -114,8 +114,13 @@ public struct TidelineConfiguration: Sendable, Equatable {
         do { root = try Yams.compose(yaml: yaml) } catch {
             throw ConfigurationError(file: file, line: nil, field: nil, message: "not valid YAML: \(error)")
         }
+        guard let root else { return TidelineConfiguration() }
+        return try parse(root: root, file: file)
+    }
+
+    /// Validates a composed YAML tree.
+    static func parse(root: Node, file: String) throws(ConfigurationError) -> TidelineConfiguration {
         var config = TidelineConfiguration()
-        guard let root else { return config }
         let r = ConfigReader(file: file)
         let top = try r.mapping(root, "", allowed: ["kafka", "metrics", "limits", "join", "monitor", "train", "state", "models"])
         if let k = top["join"] { config.join = try r.joinStage(k) }
@@ -207,6 +212,13 @@ public struct ConfigurationError: Error, CustomStringConvertible, Sendable, Equa
     public var line: Int?
     public var field: String?
     public var message: String
+
+    public init(file: String, line: Int?, field: String?, message: String) {
+        self.file = file
+        self.line = line
+        self.field = field
+        self.message = message
+    }
 
     public var description: String {
         let location = line.map { "\(file):\($0)" } ?? file

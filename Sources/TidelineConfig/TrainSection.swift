@@ -187,7 +187,7 @@ extension ConfigReader {
     }
 
     func gate(_ node: Node, _ path: String, task: TidelineConfiguration.Task) throws(ConfigurationError) -> GatePolicy {
-        let m = try mapping(node, path, allowed: ["metric", "margin", "confidence", "bootstrap_samples", "min_examples", "seed"])
+        let m = try mapping(node, path, allowed: ["metric", "margin", "confidence", "bootstrap_samples", "min_examples", "seed", "adapt_to_change"])
         var g = GatePolicy()
         if let v = m["metric"] {
             let text = try string(v, "\(path).metric")
@@ -205,6 +205,7 @@ extension ConfigReader {
         if let v = m["bootstrap_samples"] { g.bootstrapSamples = try int(v, "\(path).bootstrap_samples", range: 100...100_000) }
         if let v = m["min_examples"] { g.minimumExamples = try int(v, "\(path).min_examples", range: 1...10_000_000) }
         if let v = m["seed"] { g.seed = UInt64(try int(v, "\(path).seed", range: 0...Int.max)) }
+        if let v = m["adapt_to_change"] { g.adaptToChange = try bool(v, "\(path).adapt_to_change") }
         return g
     }
 }

@@ -42,6 +42,39 @@ func logisticExamples(seed: UInt64, n: Int, start: Int = 0, flip: Bool = false, 
                                       sets: [EvaluationSet(name: "recent", targets: holdout.targets, candidate: goodScores, champion: badScores)], policy: auc).promote)
     }
 
+    /// After a concept drift the static sample says the old world: a candidate worse there but significantly better
+    /// on recent examples is promoted (and the static sample refreshed) unless `adapt_to_change` is off; a candidate
+    /// worse on both is still rejected.
+    @Test func aCandidateBetterOnRecentDataOverridesAStaleStaticSample() {
+        let (x, y) = TrainingStreams.logistic(seed: 4, n: 3_000)
+        var old = LinearModel(width: 5, hashBits: 2), new = LinearModel(width: 5, hashBits: 2)
+        var p: [Double] = []
+        old.learn(TrainingStreams.batch(x, y, range: 0 ..< 1_000), progressive: &p)
+        new.learn(TrainingStreams.batch(x, y.map { 1 - $0 }, range: 0 ..< 1_000), progressive: &p)
+        let before = TrainingStreams.batch(x, y, range: 1_000 ..< 2_000)
+        let after = TrainingStreams.batch(x, y.map { 1 - $0 }, range: 2_000 ..< 3_000)
+        func sets(_ candidate: LinearModel, _ champion: LinearModel) -> [EvaluationSet] {
+            [EvaluationSet(name: "static_holdout", targets: before.targets, candidate: TrainableModel.linear(candidate).predict(before),
+                           champion: TrainableModel.linear(champion).predict(before)),
+             EvaluationSet(name: "recent", targets: after.targets, candidate: TrainableModel.linear(candidate).predict(after),
+                           champion: TrainableModel.linear(champion).predict(after))]
+        }
+        let adapted = EvaluationGate.decide(task: .binaryClassification, candidateIsFinite: true, sets: sets(new, old), policy: GatePolicy())
+        #expect(adapted.promote && adapted.refreshStaticHoldout)
+        #expect(adapted.reason.hasPrefix("adapts to a change: recent log_loss") && adapted.reason.contains("static_holdout: log_loss"))
+        var strict = GatePolicy()
+        strict.adaptToChange = false
+        let vetoed = EvaluationGate.decide(task: .binaryClassification, candidateIsFinite: true, sets: sets(new, old), policy: strict)
+        #expect(!vetoed.promote && !vetoed.refreshStaticHoldout)
+        // Worse on recent data too (the old model judged after the drift): no override.
+        let backwards = EvaluationGate.decide(task: .binaryClassification, candidateIsFinite: true,
+                                              sets: [EvaluationSet(name: "static_holdout", targets: after.targets, candidate: TrainableModel.linear(old).predict(after),
+                                                                   champion: TrainableModel.linear(new).predict(after)),
+                                                     EvaluationSet(name: "recent", targets: after.targets, candidate: TrainableModel.linear(old).predict(after),
+                                                                   champion: TrainableModel.linear(new).predict(after))], policy: GatePolicy())
+        #expect(!backwards.promote && !backwards.refreshStaticHoldout)
+    }
+
     @Test func sanityChecksRejectNonFiniteAndCollapsedModels() {
         let targets = (0 ..< 100).map { Double($0 % 2) }
         let champion = (0 ..< 100).map { 0.3 + 0.4 * Double($0 % 2) }

@@ -15,6 +15,11 @@ public struct GatePolicy: Sendable, Hashable, Codable {
     /// Held-out examples needed in a set before it is used to decide.
     public var minimumExamples: Int = 100
     public var seed: UInt64 = 7
+    /// When the candidate fails only on the static held-out sample but is better than the champion on the recent
+    /// held-out examples at the gate's confidence, the world has changed under the static sample: promote, and
+    /// replace the static sample with recent examples. Off: the static sample vetoes (no recovery from a concept
+    /// drift that reverses what the static sample says).
+    public var adaptToChange = true
     public init() {}
 
     public func decisionMetric(for task: LearningTask) -> EvaluationMetric {
@@ -38,6 +43,15 @@ public struct EvaluationSet: Sendable {
 public struct GateDecision: Sendable, Hashable {
     public var promote: Bool
     public var reason: String
+    /// The static held-out sample no longer represents the data (see `GatePolicy.adaptToChange`): refresh it.
+    public var refreshStaticHoldout = false
+
+    public init(promote: Bool, reason: String, evaluations: [ModelUpdateEvent.Evaluation], refreshStaticHoldout: Bool = false) {
+        self.promote = promote
+        self.reason = reason
+        self.evaluations = evaluations
+        self.refreshStaticHoldout = refreshStaticHoldout
+    }
     public var evaluations: [ModelUpdateEvent.Evaluation]
 }
 
@@ -52,7 +66,9 @@ public enum EvaluationGate {
         var evaluations: [ModelUpdateEvent.Evaluation] = []
         var failures: [String] = []
         var passes: [String] = []
-        if !candidateIsFinite { failures.append("candidate has non-finite parameters") }
+        var staticFailures = 0, sanityFailures = 0
+        var recentSuperior: String?
+        if !candidateIsFinite { failures.append("candidate has non-finite parameters"); sanityFailures += 1 }
         for set in sets {
             var candidate: [String: Double] = ["n": Double(set.targets.count)]
             var champion: [String: Double] = [:]
@@ -64,9 +80,10 @@ public enum EvaluationGate {
                     if w.isFinite { champion[m.rawValue] = w }
                 }
             }
-            if set.candidate.contains(where: { !$0.isFinite }) { failures.append("\(set.name): candidate scores are not finite") }
+            if set.candidate.contains(where: { !$0.isFinite }) { failures.append("\(set.name): candidate scores are not finite"); sanityFailures += 1 }
             if collapsed(set.candidate, targets: set.targets, champion: set.champion) {
                 failures.append("\(set.name): candidate predictions collapsed to one value")
+                sanityFailures += 1
             }
             if let ch = set.champion, set.targets.count >= policy.minimumExamples {
                 if let test = compare(metric: metric, candidate: set.candidate, champion: ch, targets: set.targets, policy: policy) {
@@ -74,12 +91,20 @@ public enum EvaluationGate {
                     candidate["allowed"] = test.allowed
                     if test.passed {
                         passes.append("\(set.name) \(metric.rawValue) \(fmt(test.candidate)) vs \(fmt(test.champion))")
+                        if set.name == "recent", test.bound < 0 {
+                            recentSuperior = "recent \(metric.rawValue) \(fmt(test.candidate)) vs champion \(fmt(test.champion)), better by at least \(fmt(-test.bound)) at \(Int(policy.confidence * 100))% confidence"
+                        }
                     } else {
+                        if set.name == "static_holdout" { staticFailures += 1 }
                         failures.append("\(set.name): \(metric.rawValue) \(fmt(test.candidate)) vs champion \(fmt(test.champion)); worse by up to \(fmt(test.bound)) at \(Int(policy.confidence * 100))% confidence, margin \(fmt(test.allowed))")
                     }
                 }
             }
             evaluations.append(ModelUpdateEvent.Evaluation(set: set.name, candidate: candidate, champion: champion))
+        }
+        if policy.adaptToChange, sanityFailures == 0, staticFailures > 0, failures.count == staticFailures, let recentSuperior {
+            return GateDecision(promote: true, reason: "adapts to a change: \(recentSuperior), while \(failures.joined(separator: "; ")); the static held-out sample is refreshed from recent examples",
+                                evaluations: evaluations, refreshStaticHoldout: true)
         }
         if !failures.isEmpty { return GateDecision(promote: false, reason: failures.joined(separator: "; "), evaluations: evaluations) }
         let reason = passes.isEmpty ? "no champion to compare with (or too few held-out examples); sanity checks passed" : "non-inferior: " + passes.joined(separator: "; ")

@@ -26,6 +26,10 @@ public struct ModelTrainer: Sendable, Codable {
     public private(set) var statistics = TrainerStatistics()
     /// Latest event time seen (ms).
     public private(set) var clock: Int64 = .min
+    /// The champion's score and the target of the last example `process` was given, when there was a champion and
+    /// the label was usable: what the promoted model would have said, before anything learned from the example.
+    /// For observers (backtests); not part of the state or of snapshots.
+    public private(set) var lastLiveScore: (score: Double, target: Double)?
 
     var versionsIssued = 0
     var championTrained: Int64 = 0
@@ -112,6 +116,7 @@ public struct ModelTrainer: Sendable, Codable {
     /// Feeds one labeled example (of this model) read at `source`.
     public mutating func process(_ example: LabeledExample, source: Source? = nil, into output: inout TrainerOutput) {
         statistics.examples += 1
+        lastLiveScore = nil
         let id = Self.idHash(example.eventID)
         if dedupe.contains(id) { statistics.duplicates += 1; return }
         remember(id)
@@ -228,6 +233,7 @@ public struct ModelTrainer: Sendable, Codable {
         guard let champion else { return }
         let y = one.targets[0]
         let s = champion.predict(one)[0]
+        lastLiveScore = (s, y)
         let window = configuration.triggers.performanceWindow
         if liveScores.count < window { liveScores.append(s); liveTargets.append(y) } else if window > 0 {
             liveScores[liveHead] = s; liveTargets[liveHead] = y; liveHead = (liveHead + 1) % window
@@ -352,6 +358,11 @@ public struct ModelTrainer: Sendable, Codable {
             champion = model
             championVersion = version
             championTrained = model.steps
+            if decision.refreshStaticHoldout {
+                staticHoldout = Array(Self.ordered(recentHoldout, head: recentHoldoutHead).suffix(configuration.staticHoldoutSize))
+                recentHoldout.removeAll()
+                recentHoldoutHead = 0
+            }
             resetLive()
             if configuration.rollback.enabled, parent != nil { watch = RollbackWatch(version: version) } else { watch = nil }
         } else {
