@@ -1,3 +1,4 @@
+import Events
 import Foundation
 
 /// `report.html`: one self-contained page (inline CSS and SVG, no script, no external assets) with a summary
@@ -132,11 +133,7 @@ public enum BacktestHTML {
         }
         return o
     }
-    static func iso(_ ms: Int64) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
-    }
+    static func iso(_ ms: Int64) -> String { EventTime(milliseconds: ms).rfc3339 }
     static func duration(_ ms: Int64) -> String {
         if ms % 86_400_000 == 0 { return "\(ms / 86_400_000) d" }
         if ms % 3_600_000 == 0 { return "\(ms / 3_600_000) h" }

@@ -115,7 +115,7 @@ public struct BacktestPipeline: Sendable {
                     result.updates.append(contentsOf: trainerOutput.updates)
                     trainerOutput.removeAll()
                 } else {
-                    target = Self.target(example.label, task: setup.tasks[example.model] ?? .binaryClassification)
+                    target = ModelTrainer.target(example.label, task: setup.tasks[example.model] ?? .binaryClassification, positiveLabel: nil)
                 }
                 guard let target else { continue }
                 let served: Double = if case .score(let s) = example.prediction { s } else { .nan }
@@ -151,14 +151,4 @@ public struct BacktestPipeline: Sendable {
         return result
     }
 
-    /// The target of a label for a model without a trainer (binary: true/false or a number ≥ 0.5).
-    static func target(_ label: LabelValue, task: LearningTask) -> Double? {
-        switch (task, label) {
-        case (.binaryClassification, .bool(let b)): b ? 1 : 0
-        case (.binaryClassification, .number(let x)): x >= 0.5 ? 1 : 0
-        case (.regression, .number(let x)): x
-        case (.regression, .bool(let b)): b ? 1 : 0
-        default: nil
-        }
-    }
 }

@@ -42,13 +42,8 @@ struct BacktestCommand: ParsableCommand {
         if let bucket, Self.milliseconds(bucket) == nil { throw ValidationError("--bucket: \"\(bucket)\" is not a duration such as 30s, 10m, 1h or 1d") }
     }
 
-    static func milliseconds(_ text: String) -> Int64? {
-        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
-        for (suffix, factor) in units where text.hasSuffix(suffix) {
-            if let n = Int64(text.dropLast(suffix.count)), n > 0 { return n * factor }
-        }
-        return nil
-    }
+    /// The `--bucket` width in ms (positive), or nil.
+    static func milliseconds(_ text: String) -> Int64? { DurationText.milliseconds(text).flatMap { $0 > 0 ? $0 : nil } }
 
     func run() throws {
         let yaml: String

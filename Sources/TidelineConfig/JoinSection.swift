@@ -26,12 +26,10 @@ extension ConfigReader {
     /// A duration: an integer of milliseconds or a number with a unit (`ms`, `s`, `m`, `h`, `d`).
     func duration(_ node: Node, _ field: String) throws(ConfigurationError) -> Int64 {
         let text = try scalarText(node, field).trimmingCharacters(in: .whitespaces)
-        let units: [(String, Double)] = [("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
-        if let ms = Int64(text), ms >= 0 { return ms }
-        for (suffix, factor) in units where text.hasSuffix(suffix) {
-            if let v = Double(text.dropLast(suffix.count)), v >= 0, v.isFinite { return Int64((v * factor).rounded()) }
+        guard let ms = DurationText.milliseconds(text) else {
+            throw error(node, field, "expected a duration such as 500ms, 30s, 10m, 1h, 2d (or milliseconds), found \"\(text)\"")
         }
-        throw error(node, field, "expected a duration such as 500ms, 30s, 10m, 1h, 2d (or milliseconds), found \"\(text)\"")
+        return ms
     }
 
     /// A byte count: an integer or a number with `KiB`, `MiB`, `GiB`.
@@ -101,5 +99,19 @@ extension ConfigReader {
         }
         if let v = m["defaults"] { s.operatorConfiguration.defaultPolicy = try joinPolicy(v, "join.defaults", base: JoinPolicy()) }
         return s
+    }
+}
+
+/// Durations as the configuration writes them, for flags that take the same form.
+public enum DurationText {
+    /// Milliseconds of `text`: an integer of milliseconds or a non-negative number with a unit (`ms`, `s`, `m`,
+    /// `h`, `d`); nil when it is neither.
+    public static func milliseconds(_ text: String) -> Int64? {
+        if let ms = Int64(text), ms >= 0 { return ms }
+        let units: [(String, Double)] = [("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            if let v = Double(text.dropLast(suffix.count)), v >= 0, v.isFinite { return Int64((v * factor).rounded()) }
+        }
+        return nil
     }
 }

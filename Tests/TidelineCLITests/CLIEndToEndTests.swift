@@ -101,6 +101,17 @@ import TidelineTestKit
         (["bench", "monitor", "--per-window", "10"], 64, "--per-window"),
         (["drift", "compare", "--reference", "a.jsonl"], 64, "--current"),
         (["drift", "compare", "--reference", "a", "--current", "b", "--correction", "holm"], 64, "--correction"),
+        (["backtest"], 64, "--input"),
+        (["backtest", "--input", "p.jsonl", "--bucket", "soon"], 64, "--bucket"),
+        (["backtest", "--input", "p.jsonl", "--bucket", "0s"], 64, "--bucket"),
+        (["backtest", "--input", "/nonexistent/p.jsonl"], 65, "--input /nonexistent/p.jsonl: cannot read"),
+        (["backtest", "--input", "/nonexistent/p.jsonl", "--sweep", "trigger=weekly"], 78, "\"weekly\" is not volume:N"),
+        (["backtest", "--input", "/nonexistent/p.jsonl", "--sweep", "trainer.batch_size"], 78, "expected key=value1,value2"),
+        (["backtest", "--input", "/nonexistent/p.jsonl", "--config", "/nonexistent/c.yaml"], 78, "/nonexistent/c.yaml"),
+        (["generate", "--events", "0"], 64, "--events"),
+        (["generate", "--events", "10", "--drift-at", "10"], 64, "--drift-at"),
+        (["generate", "--missing-labels", "2"], 64, "--missing-labels"),
+        (["generate", "--interval-ms", "0"], 64, "--interval-ms"),
     ])
     func badFlagsFailFastNamingTheFlag(arguments: [String], status: Int32, mention: String) async throws {
         let result = try await Subprocess.run(Self.tideline, arguments, timeout: .seconds(20))

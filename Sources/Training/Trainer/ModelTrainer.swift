@@ -98,10 +98,16 @@ public struct ModelTrainer: Sendable, Codable {
 
     /// The training target of `label`, or nil when the task cannot use it.
     public func target(_ label: LabelValue) -> Double? {
+        Self.target(label, task: task, positiveLabel: configuration.positiveLabel)
+    }
+
+    /// The training target of `label` for `task`: a binary target is 1 for true, a number ≥ 0.5 or the positive
+    /// class; a regression target is the number (true = 1, or a numeric string). nil when it cannot be used.
+    public static func target(_ label: LabelValue, task: LearningTask, positiveLabel: String?) -> Double? {
         switch (task, label) {
         case (.binaryClassification, .bool(let b)): return b ? 1 : 0
         case (.binaryClassification, .number(let x)): return x >= 0.5 ? 1 : 0
-        case (.binaryClassification, .string(let s)): return configuration.positiveLabel.map { s == $0 ? 1 : 0 }
+        case (.binaryClassification, .string(let s)): return positiveLabel.map { s == $0 ? 1 : 0 }
         case (.regression, .number(let x)): return x
         case (.regression, .bool(let b)): return b ? 1 : 0
         case (.regression, .string(let s)): return Double(s)
