@@ -15,8 +15,8 @@ build: bootstrap
 release: bootstrap
 	$(SWIFT) build -c release --product tideline
 
-demo: build
-	$(SWIFT) run --skip-build tideline demo
+demo: release
+	.build/release/tideline demo
 
 test: bootstrap
 	@scripts/bootstrap.sh --test

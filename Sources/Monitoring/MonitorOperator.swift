@@ -50,7 +50,12 @@ public struct MonitorOperator: Sendable, Codable {
         /// Windows starting at or before this have closed.
         var predictionsClosedThrough = Int64.min
         var outcomesClosedThrough = Int64.min
+        /// The data's reference: features, schema, item diversity. Under `fixed`, the first evaluated window, kept
+        /// across promotions (a new model does not change what the world sends).
         var reference: PredictionWindow?
+        /// The model's reference: the prediction distribution and estimated accuracy. Under `fixed`, replaced by the
+        /// first window a new version dominates; nil: the data's reference serves.
+        var modelReference: PredictionWindow?
         var referenceVersion: String?
         var referenceOutcome: OutcomeWindow?
         var adwin: ADWIN
@@ -289,20 +294,29 @@ public struct MonitorOperator: Sendable, Codable {
             out.summaries.append(summary)
             return
         }
-        guard let reference = state.reference,
-              !(policy.reference == .fixed && w.dominantVersion != state.referenceVersion) else {
+        guard let reference = state.reference else {
             state.reference = w
             state.referenceVersion = w.dominantVersion
             summary.outcome = .reference
             out.summaries.append(summary)
             return
         }
+        // A new dominant version (a promotion) starts its own prediction reference with this window; the features
+        // keep theirs, so continual training does not blind feature-drift detection.
+        var modelReference = state.modelReference ?? reference
+        let newVersion = policy.reference == .fixed && w.dominantVersion != state.referenceVersion
+        if newVersion {
+            state.modelReference = w
+            state.referenceVersion = w.dominantVersion
+            modelReference = w
+        }
         statistics.windowsEvaluated += 1
         summary.outcome = .evaluated
         var signals: [AlertSignal] = []
         let window = w.alertWindow, referenceWindow = reference.alertWindow
         // Drift of features and the prediction.
-        let report = DriftComparison.compare(reference: reference.features, current: w.features, policy: policy.drift)
+        let report = DriftComparison.compare(reference: reference.features, current: w.features, predictionReference: modelReference.features.predictions,
+                                             includePrediction: !newVersion, policy: policy.drift)
         for row in report.rows {
             let kind: AlertEvent.Kind = row.subject == "prediction" ? .predictionDrift : .featureDrift
             let level: AlertSignal.Level
@@ -313,7 +327,8 @@ public struct MonitorOperator: Sendable, Codable {
             }
             signals.append(AlertSignal(model: model, kind: kind, subject: row.subject, detector: row.test == "ks" ? "ks_2samp" : "chi2",
                                        level: level, statistic: row.effect, pValue: row.adjustedPValue, threshold: row.effectThreshold,
-                                       window: window, reference: referenceWindow, eventTime: w.end, details: Self.driftDetails(row, kind: kind)))
+                                       window: window, reference: kind == .predictionDrift ? modelReference.alertWindow : referenceWindow,
+                                       eventTime: w.end, details: Self.driftDetails(row, kind: kind)))
         }
         // Schema: inferred from the reference, and configured expectations.
         var schemaNow: [String: (Double, Double, String)] = [:]
@@ -338,12 +353,12 @@ public struct MonitorOperator: Sendable, Codable {
         }
         state.knownSchemaSubjects.formUnion(schemaNow.keys)
         // Label-free performance estimate for calibrated binary classifiers.
-        if let estimate = w.estimatedAccuracy, let referenceEstimate = reference.estimatedAccuracy {
+        if !newVersion, let estimate = w.estimatedAccuracy, let referenceEstimate = modelReference.estimatedAccuracy {
             let drop = referenceEstimate - estimate
             let level: AlertSignal.Level = drop >= policy.estimatedAccuracyDrop ? .breach : drop < policy.estimatedAccuracyDrop * policy.resolveRatio ? .clear : .between
             signals.append(AlertSignal(model: model, kind: .performance, subject: "estimated_accuracy", detector: "cbpe", level: level,
                                        statistic: estimate, threshold: referenceEstimate - policy.estimatedAccuracyDrop, window: window,
-                                       reference: referenceWindow, eventTime: w.end, details: [
+                                       reference: modelReference.alertWindow, eventTime: w.end, details: [
                                         "what": "Estimated accuracy (from prediction confidence, labels pending) fell",
                                         "how_far": "Expected accuracy \(Self.decimal(estimate)) vs \(Self.decimal(referenceEstimate)) in the reference.",
                                         "check": "whether inputs shifted (see feature drift alerts) and whether the model is still calibrated"]))
@@ -360,7 +375,7 @@ public struct MonitorOperator: Sendable, Codable {
                                         "how_far": "Item entropy \(Self.decimal(c)) bits vs \(Self.decimal(r)) (\(Self.percent(fall)) lower); \(w.items.distinct) distinct items vs \(reference.items.distinct); Gini \(Self.decimal(w.items.gini)).",
                                         "check": "whether training data comes mostly from the model's own recommendations (add exploration or popularity correction)"]))
         }
-        if policy.reference == .previous { state.reference = w; state.referenceVersion = w.dominantVersion }
+        if policy.reference == .previous { state.reference = w; state.modelReference = nil; state.referenceVersion = w.dominantVersion }
         summary.breaches = signals.filter { $0.level == .breach }.map { "\($0.kind.rawValue):\($0.subject)" }
         out.summaries.append(summary)
         emit(signals, into: &out)

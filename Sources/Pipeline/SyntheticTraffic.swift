@@ -31,8 +31,9 @@ public struct SyntheticTraffic: Sendable {
     public var modelVersion: String
     /// Event time of the first prediction.
     public var start: EventTime
-    /// Milliseconds between consecutive predictions.
-    public var intervalMilliseconds: Int64
+    /// Milliseconds between consecutive predictions (fractional for rates above 1,000 per second: prediction `i`
+    /// is at `start + ⌊i × interval⌋`).
+    public var intervalMilliseconds: Double
     /// Share of predictions that never get a label.
     public var missingLabelRate: Double
     /// Mean label delay in milliseconds (exponential).
@@ -45,7 +46,7 @@ public struct SyntheticTraffic: Sendable {
     private var index = 0
 
     public init(seed: UInt64, model: String = "ctr", modelVersion: String = "1", start: EventTime = EventTime(milliseconds: 1_767_225_600_000),
-                intervalMilliseconds: Int64 = 10, missingLabelRate: Double = 0.1, meanLabelDelayMilliseconds: Double = 5_000) {
+                intervalMilliseconds: Double = 10, missingLabelRate: Double = 0.1, meanLabelDelayMilliseconds: Double = 5_000) {
         self.rng = SeededGenerator(seed: seed)
         self.model = model
         self.modelVersion = modelVersion
@@ -60,7 +61,16 @@ public struct SyntheticTraffic: Sendable {
     static let devices = ["ios", "android", "web"]
 
     /// The next prediction and, unless it is one of the missing ones, its label.
-    public mutating func next() -> (prediction: PredictionEvent, label: LabelEvent?) {
+    public mutating func next() -> (prediction: PredictionEvent, label: LabelEvent?) { next(servedBy: nil) }
+
+    /// A model serving the traffic in place of the built-in one: its version and its score (probability of a click)
+    /// for a prediction's features.
+    public typealias ServedModel = (version: String, score: (FeatureVector) -> Double)
+
+    /// The next prediction scored by `served` (the built-in model when nil) and, unless it is one of the missing
+    /// ones, its label. The features and labels do not depend on the served model: the same seed gives the same
+    /// world whatever serves it.
+    public mutating func next(servedBy served: ServedModel?) -> (prediction: PredictionEvent, label: LabelEvent?) {
         let i = index
         index += 1
         var features: [Feature] = []
@@ -80,11 +90,13 @@ public struct SyntheticTraffic: Sendable {
         features.append(Feature("country", .string(country)))
         features.append(Feature("device", .string(device)))
         let p = 1 / (1 + exp(-z))
-        let time = EventTime(milliseconds: start.milliseconds + Int64(i) * intervalMilliseconds)
+        let time = EventTime(milliseconds: start.milliseconds + Int64((Double(i) * intervalMilliseconds).rounded(.down)))
         let requestID = "req-\(i)"
+        let vector = FeatureVector(features)
+        let served = served.map { ($0.version, $0.score(vector)) } ?? (modelVersion, p)
         let prediction = PredictionEvent(
-            requestID: requestID, model: model, modelVersion: modelVersion, timestamp: time, features: FeatureVector(features),
-            prediction: .score((p * 10_000).rounded() / 10_000), entityID: "user-\(rng.next() % 1000)", itemID: "item-\(rng.next() % 200)")
+            requestID: requestID, model: model, modelVersion: served.0, timestamp: time, features: vector,
+            prediction: .score((served.1 * 10_000).rounded() / 10_000), entityID: "user-\(rng.next() % 1000)", itemID: "item-\(rng.next() % 200)")
         let clicked = rng.unit() < (drifted ? 1 / (1 + exp(-truth)) : p)
         let missing = rng.unit() < missingLabelRate
         let delay = Int64(-meanLabelDelayMilliseconds * log(Swift.max(rng.unit(), 1e-12)))

@@ -40,7 +40,7 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
-        var traffic = SyntheticTraffic(seed: seed, intervalMilliseconds: intervalMs, missingLabelRate: missingLabels,
+        var traffic = SyntheticTraffic(seed: seed, intervalMilliseconds: Double(intervalMs), missingLabelRate: missingLabels,
                                        meanLabelDelayMilliseconds: labelDelay * 1000)
         traffic.driftAtIndex = driftAt
         var predictions: [UInt8] = [], labels: [(Int64, Int, [UInt8])] = []

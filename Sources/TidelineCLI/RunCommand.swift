@@ -25,10 +25,8 @@ struct RunCommand: AsyncParsableCommand {
             """
     )
 
-    enum Stage: String, ExpressibleByArgument, CaseIterable { case join, monitor, train }
-
     @Option(name: .long, parsing: .upToNextOption, help: "Stages to run: join, monitor, train (several: --stages join monitor train).")
-    var stages: [Stage] = [.join]
+    var stages: [PipelineStage] = [.join]
     @OptionGroup var connection: ConnectionOptions
     @Option(name: .long, help: "SQLite state file. Overrides state.path.")
     var state: String?
@@ -41,13 +39,6 @@ struct RunCommand: AsyncParsableCommand {
         if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port: must be between 0 and 65535") }
         if stages.isEmpty { throw ValidationError("--stages: name at least one stage (join, monitor, train)") }
         if group != nil && Set(stages).count > 1 { throw ValidationError("--group: applies to one stage; set join.group, monitor.group and train.group in the config to run several") }
-    }
-
-    /// A started stage: its name, how to run it, and what to print when it stops.
-    struct Runner: Sendable {
-        var name: String
-        var run: @Sendable () async throws -> Void
-        var stopped: @Sendable () -> String
     }
 
     func run() async throws {
@@ -65,85 +56,11 @@ struct RunCommand: AsyncParsableCommand {
             metrics = try await MetricsServer(host: config.metrics.host, port: metricsPort ?? config.metrics.port)
         }
         var out = StandardOutput()
-        var runners: [Runner] = []
-        for stage in Array(Set(stages)).sorted(by: { $0.rawValue < $1.rawValue }) {
-            switch stage {
-            case .join:
-                let options = JoinStageOptions(
-                    client: config.kafkaClient, predictionsTopic: config.topic("predictions"), labelsTopic: config.topic("labels"),
-                    outputTopic: config.topic("labeled-examples"), deadLetterTopic: config.topic("dead-letter"), group: config.join.group,
-                    join: config.joinConfiguration, idleTimeout: config.join.idleTimeout, idleSlack: config.join.idleSlack,
-                    checkpointInterval: config.join.checkpointInterval, statePath: config.state.path,
-                    limits: config.eventLimits)
-                let join: JoinStage
-                do { join = try JoinStage(options: options, logger: logger) } catch {
-                    printError("join: \(error)")
-                    throw ExitCodes.configError
-                }
-                out.line("join: group=\(options.group) \(options.predictionsTopic)+\(options.labelsTopic) -> \(options.outputTopic) state=\(options.statePath)")
-                runners.append(Runner(name: "join", run: { try await join.run() }, stopped: {
-                    let s = join.statistics
-                    return "join stopped: \(s.observed) observed, \(s.implicit) implicit, \(s.corrections) corrections in held partitions"
-                }))
-            case .monitor:
-                var options = MonitorStageOptions(
-                    client: config.kafkaClient, predictionsTopic: config.topic("predictions"), examplesTopic: config.topic("labeled-examples"),
-                    alertsTopic: config.topic("alerts"), deadLetterTopic: config.topic("dead-letter"), group: config.monitor.group,
-                    monitor: config.monitorConfiguration, idleTimeout: config.monitor.idleTimeout,
-                    checkpointInterval: config.monitor.checkpointInterval, statePath: config.state.path, limits: config.eventLimits)
-                do { options.references = try config.monitorConfiguration.loadReferences(models: config.models.map(\.name)) } catch {
-                    printError("monitor: reference snapshot: \(error)")
-                    throw ExitCodes.configError
-                }
-                let monitor: MonitorStage
-                do { monitor = try MonitorStage(options: options, logger: logger) } catch {
-                    printError("monitor: \(error)")
-                    throw ExitCodes.configError
-                }
-                out.line("monitor: group=\(options.group) \(options.predictionsTopic)+\(options.examplesTopic) -> \(options.alertsTopic) state=\(options.statePath)")
-                runners.append(Runner(name: "monitor", run: { try await monitor.run() }, stopped: {
-                    "monitor stopped: \(monitor.alertsPublished) alerts published, \(monitor.summaries.count) windows closed"
-                }))
-            case .train:
-                let models = config.trainConfigurations
-                guard !models.isEmpty else {
-                    printError("train: no model has a train section; add models.<name>.train to \(connection.config ?? "the configuration (--config)")")
-                    throw ExitCodes.configError
-                }
-                let options = TrainStageOptions(
-                    client: config.kafkaClient, examplesTopic: config.topic("labeled-examples"), alertsTopic: config.topic("alerts"),
-                    commandsTopic: config.topic("model-commands"), updatesTopic: config.topic("model-updates"),
-                    deadLetterTopic: config.topic("dead-letter"), group: config.train.group, models: models,
-                    checkpointInterval: config.train.checkpointInterval, statePath: config.state.path,
-                    catalogPath: config.train.catalogPath, limits: config.eventLimits)
-                let train: TrainStage
-                do { train = try TrainStage(options: options, logger: logger) } catch {
-                    printError("train: \(error)")
-                    throw ExitCodes.configError
-                }
-                out.line("train: group=\(options.group) models=\(models.keys.sorted().joined(separator: ",")) \(options.examplesTopic) -> \(options.updatesTopic) catalog=\(options.catalogPath) state=\(options.statePath)")
-                runners.append(Runner(name: "train", run: { try await train.run() }, stopped: {
-                    let updates = train.updatesPublished
-                    return "train stopped: \(updates.count) model updates published (\(updates.filter { $0.decision == .promoted }.count) promoted)"
-                }))
-            }
-        }
+        let runners = try config.stageRunners(Set(stages), logger: logger,
+                                              configName: connection.config ?? "the configuration (--config)") { out.line($0) }
         if let metrics { out.line("metrics=http://\(metrics.host):\(metrics.port)/metrics") }
         out.flush()
-        let work = Task { [runners] in
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for runner in runners {
-                    group.addTask {
-                        do { try await runner.run() } catch {
-                            throw StageFailure(stage: runner.name, error: error)
-                        }
-                    }
-                }
-                // One stage failing stops the others.
-                defer { group.cancelAll() }
-                try await group.waitForAll()
-            }
-        }
+        let work = Task { [runners] in try await runners.runTogether() }
         let signals = Task {
             let sig = await TerminationSignal.wait()
             printError("received signal \(sig), checkpointing and stopping")
@@ -155,16 +72,11 @@ struct RunCommand: AsyncParsableCommand {
         } catch let failure as StageFailure {
             // Co-partitioning, Kafka unreachable (the topic check times out), a failed publish, a checkpoint that
             // cannot be written: all stop the stage with what happened; a restart resumes from the last checkpoint.
-            printError(failure.error is KafkaError ? "\(failure.stage): cannot reach Kafka: \(failure.error)" : "\(failure.stage): \(failure.error)")
+            printError(failure.description)
             await metrics?.stop()
             throw ExitCodes.runtimeFailure
         }
         for runner in runners { printError(runner.stopped()) }
         await metrics?.stop()
-    }
-
-    struct StageFailure: Error, @unchecked Sendable {
-        var stage: String
-        var error: any Error
     }
 }

@@ -39,6 +39,27 @@ import TidelineTestKit
         #expect(age[1].lastSeen.milliseconds == MonitorScenario.start + 17 * MonitorScenario.windowMs)  // third clear window (14, 15, 16) ends
     }
 
+    /// Continual training promotes often. A promotion changes what the model predicts, not what the world sends:
+    /// the prediction's reference moves to the new version's first window, the features keep theirs, so feature
+    /// drift is still seen when every window is served by a new version.
+    @Test func promotionsMoveThePredictionReferenceButNotTheFeatures() {
+        var events = MonitorScenario(windows: 14, ageShift: 8..<14).predictions()
+        for i in events.indices {
+            let w = (events[i].1.timestamp.milliseconds - MonitorScenario.start) / MonitorScenario.windowMs
+            events[i].1.modelVersion = "v\(w)"
+            // Each version scores differently: a new version alone must not be reported as prediction drift.
+            if case .score(let s) = events[i].1.prediction { events[i].1.prediction = .score(w % 2 == 0 ? s : s * s) }
+        }
+        var op = MonitorOperator()
+        let out = Self.run(events, operator: &op)
+        let age = out.alerts.filter { $0.kind == .featureDrift && $0.subject == "age" }
+        #expect(age.first?.status == .firing)
+        #expect(age.first?.firstSeen.milliseconds == MonitorScenario.start + 9 * MonitorScenario.windowMs)  // end of window 8
+        #expect(age.first?.reference?.from.milliseconds == MonitorScenario.start)  // the first window, not the last promotion's
+        #expect(out.alerts.filter { $0.kind == .predictionDrift }.isEmpty, "\(out.alerts.map { "\($0.kind.rawValue):\($0.subject)" })")
+        #expect(op.statistics.windowsEvaluated == 13)
+    }
+
     @Test func interleavingAndSnapshotsDoNotChangeTheResult() throws {
         let events = MonitorScenario(windows: 16, ageShift: 6..<10).predictions()
         var a = MonitorOperator()

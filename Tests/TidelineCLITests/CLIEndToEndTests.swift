@@ -112,6 +112,9 @@ import TidelineTestKit
         (["generate", "--events", "10", "--drift-at", "10"], 64, "--drift-at"),
         (["generate", "--missing-labels", "2"], 64, "--missing-labels"),
         (["generate", "--interval-ms", "0"], 64, "--interval-ms"),
+        (["demo", "--duration", "60", "--drift-at", "58"], 64, "--drift-at"),
+        (["demo", "--rate", "5"], 64, "--rate"),
+        (["demo", "--duration", "5000"], 64, "--duration"),
     ])
     func badFlagsFailFastNamingTheFlag(arguments: [String], status: Int32, mention: String) async throws {
         let result = try await Subprocess.run(Self.tideline, arguments, timeout: .seconds(20))

@@ -4,7 +4,11 @@ import Statistics
 /// reported) for numeric features, chi-square (with Jensen–Shannon) for categorical ones, multiple-testing
 /// control across all tested subjects, the policy's effect floors, and schema checks. Pure; thread-safe.
 public enum DriftComparison {
-    public static func compare(reference: FeatureWindow, current: FeatureWindow, policy: DriftPolicy = DriftPolicy()) -> DriftReport {
+    /// Compares `current` with `reference`. The prediction is compared with `predictionReference` when given (the
+    /// reference of the model version now serving, where features keep an older one), else with
+    /// `reference.predictions`; `includePrediction: false` leaves it out (no reference for this version yet).
+    public static func compare(reference: FeatureWindow, current: FeatureWindow, predictionReference: FeatureStatistics? = nil,
+                               includePrediction: Bool = true, policy: DriftPolicy = DriftPolicy()) -> DriftReport {
         var rows: [DriftReport.Row] = []
         var schema: [DriftReport.SchemaFinding] = []
         let names = Set(reference.features.keys).union(current.features.keys).sorted()
@@ -13,7 +17,7 @@ public enum DriftComparison {
             schema += schemaFindings(name, r, c, reference.count, current.count, policy)
             if let r, let c, let row = test(name, r, c, policy) { rows.append(row) }
         }
-        if let row = test("prediction", reference.predictions, current.predictions, policy) { rows.append(row) }
+        if includePrediction, let row = test("prediction", predictionReference ?? reference.predictions, current.predictions, policy) { rows.append(row) }
         // Multiple-testing control over the rows actually tested.
         let tested = rows.indices.filter { rows[$0].verdict != .insufficient }
         let adjusted: [Double]

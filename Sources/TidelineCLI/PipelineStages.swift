@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import Kafka
+import Logging
+import Pipeline
+import TidelineConfig
+
+/// A pipeline stage `tideline run` (and `tideline demo`) can start.
+enum PipelineStage: String, ExpressibleByArgument, CaseIterable, Sendable { case join, monitor, train }
+
+/// A built stage: its name, how to run it, and what to print when it stops.
+struct StageRunner: Sendable {
+    var name: String
+    var run: @Sendable () async throws -> Void
+    var stopped: @Sendable () -> String
+}
+
+/// A stage that stopped with an error, and which stage it was.
+struct StageFailure: Error, @unchecked Sendable, CustomStringConvertible {
+    var stage: String
+    var error: any Error
+    var description: String {
+        error is KafkaError ? "\(stage): cannot reach Kafka: \(error)" : "\(stage): \(error)"
+    }
+}
+
+extension TidelineConfiguration {
+    /// Builds `stages` (each once, in name order) from this configuration. A stage that cannot be built (a bad
+    /// reference snapshot, no model with a train section, an unreadable state file) prints why and exits 78.
+    /// `announce` receives one line per stage saying what it reads and writes.
+    func stageRunners(_ stages: Set<PipelineStage>, logger: Logger, configName: String,
+                      announce: (String) -> Void) throws -> [StageRunner] {
+        var runners: [StageRunner] = []
+        for stage in stages.sorted(by: { $0.rawValue < $1.rawValue }) {
+            switch stage {
+            case .join:
+                let options = JoinStageOptions(
+                    client: kafkaClient, predictionsTopic: topic("predictions"), labelsTopic: topic("labels"),
+                    outputTopic: topic("labeled-examples"), deadLetterTopic: topic("dead-letter"), group: join.group,
+                    join: joinConfiguration, idleTimeout: join.idleTimeout, idleSlack: join.idleSlack,
+                    checkpointInterval: join.checkpointInterval, statePath: state.path, limits: eventLimits)
+                let stage: JoinStage
+                do { stage = try JoinStage(options: options, logger: logger) } catch {
+                    printError("join: \(error)")
+                    throw ExitCodes.configError
+                }
+                announce("join: group=\(options.group) \(options.predictionsTopic)+\(options.labelsTopic) -> \(options.outputTopic) state=\(options.statePath)")
+                runners.append(StageRunner(name: "join", run: { try await stage.run() }, stopped: {
+                    let s = stage.statistics
+                    return "join stopped: \(s.observed) observed, \(s.implicit) implicit, \(s.corrections) corrections in held partitions"
+                }))
+            case .monitor:
+                var options = MonitorStageOptions(
+                    client: kafkaClient, predictionsTopic: topic("predictions"), examplesTopic: topic("labeled-examples"),
+                    alertsTopic: topic("alerts"), deadLetterTopic: topic("dead-letter"), group: monitor.group,
+                    monitor: monitorConfiguration, idleTimeout: monitor.idleTimeout,
+                    checkpointInterval: monitor.checkpointInterval, statePath: state.path, limits: eventLimits)
+                do { options.references = try monitorConfiguration.loadReferences(models: models.map(\.name)) } catch {
+                    printError("monitor: reference snapshot: \(error)")
+                    throw ExitCodes.configError
+                }
+                let stage: MonitorStage
+                do { stage = try MonitorStage(options: options, logger: logger) } catch {
+                    printError("monitor: \(error)")
+                    throw ExitCodes.configError
+                }
+                announce("monitor: group=\(options.group) \(options.predictionsTopic)+\(options.examplesTopic) -> \(options.alertsTopic) state=\(options.statePath)")
+                runners.append(StageRunner(name: "monitor", run: { try await stage.run() }, stopped: {
+                    "monitor stopped: \(stage.alertsPublished) alerts published, \(stage.summaries.count) windows closed"
+                }))
+            case .train:
+                let trained = trainConfigurations
+                guard !trained.isEmpty else {
+                    printError("train: no model has a train section; add models.<name>.train to \(configName)")
+                    throw ExitCodes.configError
+                }
+                let options = TrainStageOptions(
+                    client: kafkaClient, examplesTopic: topic("labeled-examples"), alertsTopic: topic("alerts"),
+                    commandsTopic: topic("model-commands"), updatesTopic: topic("model-updates"),
+                    deadLetterTopic: topic("dead-letter"), group: train.group, models: trained,
+                    checkpointInterval: train.checkpointInterval, statePath: state.path,
+                    catalogPath: train.catalogPath, limits: eventLimits)
+                let stage: TrainStage
+                do { stage = try TrainStage(options: options, logger: logger) } catch {
+                    printError("train: \(error)")
+                    throw ExitCodes.configError
+                }
+                announce("train: group=\(options.group) models=\(trained.keys.sorted().joined(separator: ",")) \(options.examplesTopic) -> \(options.updatesTopic) catalog=\(options.catalogPath) state=\(options.statePath)")
+                runners.append(StageRunner(name: "train", run: { try await stage.run() }, stopped: {
+                    let updates = stage.updatesPublished
+                    return "train stopped: \(updates.count) model updates published (\(updates.filter { $0.decision == .promoted }.count) promoted)"
+                }))
+            }
+        }
+        return runners
+    }
+}
+
+extension [StageRunner] {
+    /// Runs every stage until all return or one fails; a failure cancels the others (each checkpoints and stops)
+    /// and is rethrown as a `StageFailure`. Cancelling the calling task stops every stage the same way.
+    func runTogether() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for runner in self {
+                group.addTask {
+                    do { try await runner.run() } catch {
+                        throw StageFailure(stage: runner.name, error: error)
+                    }
+                }
+            }
+            defer { group.cancelAll() }
+            try await group.waitForAll()
+        }
+    }
+}
