@@ -10,16 +10,19 @@ import Foundation
 public enum EventLogFile {
     public enum Kind: String, Sendable { case predictions, labels }
 
+    /// A line (or a broker record: `file` is `topic/partition`, `line` the offset) that did not decode.
     public struct MalformedLine: Sendable, Hashable, Codable {
         public var file: String
         public var line: Int
         public var error: String
+        public init(file: String, line: Int, error: String) { self.file = file; self.line = line; self.error = error }
     }
 
     public struct Contents: Sendable {
         public var events: [BacktestEvent] = []
         public var malformed: [MalformedLine] = []
         public var kinds: [String: Kind] = [:]
+        public init() {}
     }
 
     public enum ReadError: Error, CustomStringConvertible, Sendable {

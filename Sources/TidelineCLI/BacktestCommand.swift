@@ -26,6 +26,25 @@ struct BacktestCommand: ParsableCommand {
     var config: String?
     @Option(name: .long, help: "A JSON Lines file of prediction or label events; prefix predictions: or labels: to say which (repeatable).")
     var input: [String] = []
+    @OptionGroup var options: BacktestRunOptions
+
+    func validate() throws {
+        if input.isEmpty { throw ValidationError("--input: give at least one JSON Lines file of predictions or labels") }
+    }
+
+    func run() throws {
+        let resolved = try options.resolve(configPath: config)
+        let contents: EventLogFile.Contents
+        do { contents = try EventLogFile.read(input) } catch {
+            printError("\(error)")
+            throw ExitCodes.dataError
+        }
+        try options.execute(contents, input: BacktestReport.Input(sources: input), configurations: resolved)
+    }
+}
+
+/// What `tideline backtest` and `tideline replay` share: sweeps, the report, the progress bar.
+struct BacktestRunOptions: ParsableArguments {
     @Option(name: .long, help: "A sweep axis key=value1,value2,… (repeatable).")
     var sweep: [String] = []
     @Option(name: .long, help: "Directory for report.json and report.html.")
@@ -38,14 +57,14 @@ struct BacktestCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        if input.isEmpty { throw ValidationError("--input: give at least one JSON Lines file of predictions or labels") }
         if let bucket, Self.milliseconds(bucket) == nil { throw ValidationError("--bucket: \"\(bucket)\" is not a duration such as 30s, 10m, 1h or 1d") }
     }
 
     /// The `--bucket` width in ms (positive), or nil.
     static func milliseconds(_ text: String) -> Int64? { DurationText.milliseconds(text).flatMap { $0 > 0 ? $0 : nil } }
 
-    func run() throws {
+    /// The configuration file with each sweep combination applied. Exits 78 naming the field on a bad one.
+    func resolve(configPath config: String?) throws -> [(BacktestSweep.Configuration, TidelineConfiguration)] {
         let yaml: String
         if let config {
             guard let data = FileManager.default.contents(atPath: config) else {
@@ -67,15 +86,16 @@ struct BacktestCommand: ParsableCommand {
             printError("configuration error: \(error)")
             throw ExitCodes.configError
         }
-        let contents: EventLogFile.Contents
-        do { contents = try EventLogFile.read(input) } catch {
-            printError("\(error)")
-            throw ExitCodes.dataError
-        }
+        return resolved
+    }
+
+    /// Runs every configuration over `contents` and writes the report.
+    func execute(_ contents: EventLogFile.Contents, input: BacktestReport.Input,
+                 configurations resolved: [(BacktestSweep.Configuration, TidelineConfiguration)]) throws {
         for m in contents.malformed.prefix(5) { printError("\(m.file):\(m.line): skipped: \(m.error)") }
         if contents.malformed.count > 5 { printError("… \(contents.malformed.count - 5) more malformed lines (listed in report.json)") }
 
-        var input = BacktestReport.Input(sources: input)
+        var input = input
         for e in contents.events { if case .prediction = e.payload { input.predictions += 1 } else { input.labels += 1 } }
         input.malformedCount = contents.malformed.count
         input.malformed = Array(contents.malformed.prefix(100))

@@ -10,7 +10,7 @@ public struct TidelineCommand: AsyncParsableCommand {
             (invalid lines were sent to dead-letter); 78 bad configuration.
             """,
         version: "0.1.0",
-        subcommands: [BrokerCommand.self, TopicsCommand.self, ProduceCommand.self, ConsumeCommand.self, RunCommand.self, ModelsCommand.self, DriftCommand.self, BenchCommand.self, DemoCommand.self, BacktestCommand.self, GenerateCommand.self]
+        subcommands: [BrokerCommand.self, TopicsCommand.self, ProduceCommand.self, ConsumeCommand.self, RunCommand.self, ModelsCommand.self, DriftCommand.self, BenchCommand.self, DemoCommand.self, BacktestCommand.self, ReplayCommand.self, GenerateCommand.self]
     )
 
     public init() {}

@@ -114,6 +114,10 @@ import TidelineTestKit
         (["generate", "--interval-ms", "0"], 64, "--interval-ms"),
         (["demo", "--duration", "60", "--drift-at", "58"], 64, "--drift-at"),
         (["demo", "--rate", "5"], 64, "--rate"),
+        (["replay", "--from", "yesterday", "--to", "0"], 64, "--from"),
+        (["replay", "--from", "10", "--to", "5"], 64, "--to"),
+        (["replay", "--from", "0", "--to", "5", "--topics", "labels"], 64, "--topics"),
+        (["replay", "--from", "0", "--to", "5", "--slack", "soon"], 64, "--slack"),
         (["demo", "--duration", "5000"], 64, "--duration"),
     ])
     func badFlagsFailFastNamingTheFlag(arguments: [String], status: Int32, mention: String) async throws {
