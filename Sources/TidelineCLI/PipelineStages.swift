@@ -24,6 +24,59 @@ struct StageFailure: Error, @unchecked Sendable, CustomStringConvertible {
     }
 }
 
+extension PipelineStage {
+    /// The topics (base names) the stage reads or writes.
+    var topics: [String] {
+        switch self {
+        case .join: ["predictions", "labels", "labeled-examples", "dead-letter"]
+        case .monitor: ["predictions", "labeled-examples", "alerts", "dead-letter"]
+        case .train: ["labeled-examples", "alerts", "model-commands", "model-updates", "dead-letter"]
+        }
+    }
+}
+
+/// What `tideline run` checks before it starts a stage, so that a wrong broker address, a missing topic or
+/// predictions and labels with different partition counts are reported at once with what to fix, instead of a
+/// stage retrying in the background.
+enum StartupCheck {
+    /// Kafka answers within `timeout` (else exit 1), every topic the stages use exists and, for the join,
+    /// predictions and labels are co-partitioned (else exit 78). Prints each problem.
+    static func verify(_ config: TidelineConfiguration, stages: Set<PipelineStage>, timeout: Duration) async throws {
+        var quiet = Logger(label: "tideline.startup")
+        quiet.logLevel = .critical  // librdkafka's connection retries are summarized below
+        let admin = try KafkaAdmin(configuration: config.kafkaClient, logger: quiet)
+        let metadata: ClusterMetadata
+        do { metadata = try await admin.describe(timeout: timeout) } catch {
+            printError("start-up check: cannot reach Kafka at \(config.kafka.brokers.joined(separator: ",")) within \(timeout): \(error); " +
+                       "check kafka.brokers (or --brokers) and that the brokers are up")
+            throw ExitCodes.runtimeFailure
+        }
+        var problems: [String] = []
+        var users: [String: [String]] = [:]
+        for stage in stages.sorted(by: { $0.rawValue < $1.rawValue }) {
+            for base in stage.topics { users[base, default: []].append(stage.rawValue) }
+        }
+        for (base, stageNames) in users.sorted(by: { $0.key < $1.key }) {
+            let name = config.topic(base)
+            if let t = metadata.topic(name), t.error == nil, !t.partitions.isEmpty { continue }
+            let apply = "tideline topics apply" + (config.kafka.topicPrefix.isEmpty ? "" : " --topic-prefix \(config.kafka.topicPrefix)")
+            problems.append("topic \(name) does not exist (used by \(stageNames.joined(separator: ", "))); create the topics with `\(apply)` or check kafka.topic_prefix")
+        }
+        if problems.isEmpty && stages.contains(.join) {
+            do {
+                if let problem = try await admin.coPartitioningProblem([config.topic("predictions"), config.topic("labels")], timeout: timeout) {
+                    problems.append(problem)
+                }
+            } catch {
+                problems.append("cannot check that predictions and labels are co-partitioned: \(error)")
+            }
+        }
+        guard !problems.isEmpty else { return }
+        for p in problems { printError("start-up check: \(p)") }
+        throw ExitCodes.configError
+    }
+}
+
 extension TidelineConfiguration {
     /// Builds `stages` (each once, in name order) from this configuration. A stage that cannot be built (a bad
     /// reference snapshot, no model with a train section, an unreadable state file) prints why and exits 78.

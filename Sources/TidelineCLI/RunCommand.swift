@@ -34,9 +34,14 @@ struct RunCommand: AsyncParsableCommand {
     var group: String?
     @Option(name: .long, help: "Serve Prometheus metrics on this port (0: any free port). Overrides metrics.port.")
     var metricsPort: Int?
+    @Option(name: .long, help: "How long the start-up checks wait for Kafka to answer (a duration).")
+    var startupTimeout: String = "15s"
 
     func validate() throws {
         if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port: must be between 0 and 65535") }
+        guard let t = DurationText.milliseconds(startupTimeout), t > 0 else {
+            throw ValidationError("--startup-timeout: \"\(startupTimeout)\" is not a positive duration such as 15s")
+        }
         if stages.isEmpty { throw ValidationError("--stages: name at least one stage (join, monitor, train)") }
         if group != nil && Set(stages).count > 1 { throw ValidationError("--group: applies to one stage; set join.group, monitor.group and train.group in the config to run several") }
     }
@@ -51,13 +56,15 @@ struct RunCommand: AsyncParsableCommand {
         }
         let logger = connection.logger("tideline.run")
         MetricsSystem.bootstrap()
+        // Start-up checks, in order: the configuration (building the stages validates it), then Kafka and the topics.
+        var out = StandardOutput()
+        let runners = try config.stageRunners(Set(stages), logger: logger,
+                                              configName: connection.config ?? "the configuration (--config)") { out.line($0) }
+        try await StartupCheck.verify(config, stages: Set(stages), timeout: .milliseconds(DurationText.milliseconds(startupTimeout)!))
         var metrics: MetricsServer?
         if config.metrics.enabled || metricsPort != nil {
             metrics = try await MetricsServer(host: config.metrics.host, port: metricsPort ?? config.metrics.port)
         }
-        var out = StandardOutput()
-        let runners = try config.stageRunners(Set(stages), logger: logger,
-                                              configName: connection.config ?? "the configuration (--config)") { out.line($0) }
         if let metrics { out.line("metrics=http://\(metrics.host):\(metrics.port)/metrics") }
         out.flush()
         let work = Task { [runners] in try await runners.runTogether() }

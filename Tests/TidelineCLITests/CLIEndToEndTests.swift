@@ -88,6 +88,7 @@ import TidelineTestKit
         (["bench", "consume", "--existing"], 64, "--existing"),
         (["run", "--stages", "training"], 64, "--stages"),
         (["run", "--metrics-port", "70000"], 64, "--metrics-port"),
+        (["run", "--startup-timeout", "soon"], 64, "--startup-timeout"),
         (["models", "list", "--catalog", "/nonexistent/catalog.sqlite"], 78, "--catalog"),
         (["models", "rollback", "ctr", "--to", ""], 64, "--to"),
         (["models", "show", "ctr", "--all", "--version", "v1"], 64, "--all"),
@@ -176,28 +177,49 @@ import TidelineTestKit
     }
 
     @Test(.timeLimit(.minutes(1)))
-    func runAgainstAnUnreachableBrokerStopsWithARuntimeFailure() async throws {
+    func runAgainstAnUnreachableBrokerFailsTheStartupCheckQuickly() async throws {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("tideline-\(UUID())/state.sqlite").path
+        let started = ContinuousClock.now
         let result = try await Subprocess.run(Self.tideline, ["run", "--stages", "join", "--brokers", "127.0.0.1:1", "--state", state,
-                                                              "--metrics-port", "0", "--log-level", "critical"], timeout: .seconds(50))
+                                                              "--metrics-port", "0", "--startup-timeout", "2s"], timeout: .seconds(50))
         #expect(result.status == 1)
-        #expect(result.stderr.contains("join: cannot reach Kafka"), "\(result.stderr)")
+        #expect(result.stderr.contains("start-up check: cannot reach Kafka at 127.0.0.1:1"), "\(result.stderr)")
+        #expect(result.stderr.contains("check kafka.brokers (or --brokers)"))
+        #expect(ContinuousClock.now - started < .seconds(20), "fails within the start-up timeout, not after a stage's retries")
     }
 
-    /// `make demo` runs this: it must finish, join every prediction into a labeled example, and route the
-    /// malformed events.
     @Test(.timeLimit(.minutes(1)))
-    func demoStreamsTheSampleAndReportsDeadLetters() async throws {
-        let result = try await Subprocess.run(Self.tideline, ["demo", "--events", "3000", "--seed", "11"], timeout: .seconds(50))
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("embedded Kafka cluster: 3 brokers"))
-        #expect(result.stdout.contains("published 3000 predictions"))
-        #expect(result.stdout.contains("(0 delivery failures)"))
-        #expect(result.stdout.contains("dead-letter: 3 records"))
-        let joined = result.stdout.split(separator: "\n").first { $0.hasPrefix("label join:") }
-        #expect(joined?.contains("label join: 3000 labeled examples") == true, "\(result.stdout)")
-        #expect(joined?.contains("corrections 0") == true)
+    func runWithMissingOrMismatchedTopicsSaysWhatToFix() async throws {
+        let cluster = SharedBroker.cluster
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("tideline-\(UUID())/state.sqlite").path
+        // No topics at all under this prefix.
+        let missing = TestNames.unique("startup-missing") + "."
+        let none = try await Subprocess.run(Self.tideline, ["run", "--stages", "join", "monitor", "train", "--brokers", cluster.bootstrapServers,
+                                                            "--topic-prefix", missing, "--state", state, "--metrics-port", "0",
+                                                            "--config", Self.trainConfig()], timeout: .seconds(50))
+        #expect(none.status == 78, "\(none.stderr)")
+        #expect(none.stderr.contains("start-up check: topic \(missing)predictions does not exist (used by join, monitor)"), "\(none.stderr)")
+        #expect(none.stderr.contains("`tideline topics apply --topic-prefix \(missing)`"))
+        #expect(none.stderr.contains("\(missing)model-updates does not exist (used by train)"))
+        // Predictions and labels with different partition counts cannot be joined.
+        let skewed = TestNames.unique("startup-skewed") + "."
+        try cluster.createTopic(skewed + "predictions", partitions: 4)
+        try cluster.createTopic(skewed + "labels", partitions: 2)
+        try cluster.createTopic(skewed + "labeled-examples", partitions: 2)
+        try cluster.createTopic(skewed + "dead-letter", partitions: 1)
+        let result = try await Subprocess.run(Self.tideline, ["run", "--stages", "join", "--brokers", cluster.bootstrapServers,
+                                                              "--topic-prefix", skewed, "--state", state, "--metrics-port", "0"], timeout: .seconds(50))
+        #expect(result.status == 78, "\(result.stderr)")
+        #expect(result.stderr.contains("start-up check:") && result.stderr.contains("partition"), "\(result.stderr)")
     }
+
+    /// A configuration with a trained model (for `run --stages train`).
+    static func trainConfig() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("train-\(UUID()).yaml").path
+        try "models:\n  ctr:\n    train: {batch_size: 256}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
 
     @Test func unreachableBrokerIsARuntimeFailure() async throws {
         let result = try await Subprocess.run(Self.tideline, ["topics", "list", "--brokers", "127.0.0.1:1"], timeout: .seconds(30))
