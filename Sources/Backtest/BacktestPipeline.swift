@@ -13,6 +13,8 @@ public struct BacktestSetup: Sendable {
     public var tasks: [String: LearningTask]
     /// Run the monitor (its alerts are the drift trigger of the trainers).
     public var monitoring: Bool
+    /// Keep every labeled example the join emits in `BacktestResult.labeledExamples` (for publishing a replay).
+    public var keepExamples = false
 
     public init(join: JoinConfiguration, monitor: MonitorConfiguration = MonitorConfiguration(), references: [String: PredictionWindow] = [:],
                 trainers: [String: TrainerConfiguration] = [:], tasks: [String: LearningTask] = [:], monitoring: Bool = true) {
@@ -40,6 +42,8 @@ public struct BacktestResult: Sendable {
     /// Predictions still inside their attribution window when the input ended (no example yet).
     public var pendingAtEnd = 0
     public var examples = 0
+    /// The labeled examples in the order the join emitted them, when `BacktestSetup.keepExamples` is set.
+    public var labeledExamples: [LabeledExample] = []
     public var alerts: [AlertEvent] = []
     public var updates: [ModelUpdateEvent] = []
     /// Per model, in event order.
@@ -99,6 +103,7 @@ public struct BacktestPipeline: Sendable {
             let examples: [LabeledExample]
             do { examples = try joinOutput.examples() } catch { throw .undecodableExample(error.description) }
             joinOutput.removeAll()
+            if setup.keepExamples { result.labeledExamples.append(contentsOf: examples) }
             for example in examples {
                 let number = Int64(result.examples)
                 result.examples += 1

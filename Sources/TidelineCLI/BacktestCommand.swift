@@ -89,9 +89,12 @@ struct BacktestRunOptions: ParsableArguments {
         return resolved
     }
 
-    /// Runs every configuration over `contents` and writes the report.
+    /// Runs every configuration over `contents`, writes the report and returns each configuration's result
+    /// (with its labeled examples when `keepExamples`).
+    @discardableResult
     func execute(_ contents: EventLogFile.Contents, input: BacktestReport.Input,
-                 configurations resolved: [(BacktestSweep.Configuration, TidelineConfiguration)]) throws {
+                 configurations resolved: [(BacktestSweep.Configuration, TidelineConfiguration)], keepExamples: Bool = false) throws -> [BacktestResult] {
+        var results: [BacktestResult] = []
         for m in contents.malformed.prefix(5) { printError("\(m.file):\(m.line): skipped: \(m.error)") }
         if contents.malformed.count > 5 { printError("… \(contents.malformed.count - 5) more malformed lines (listed in report.json)") }
 
@@ -112,8 +115,9 @@ struct BacktestRunOptions: ParsableArguments {
             }
             var tasks: [String: LearningTask] = [:]
             for m in config.models { tasks[m.name] = m.task == .regression ? .regression : .binaryClassification }
-            let setup = BacktestSetup(join: config.joinConfiguration, monitor: config.monitorConfiguration, references: references,
+            var setup = BacktestSetup(join: config.joinConfiguration, monitor: config.monitorConfiguration, references: references,
                                       trainers: config.trainConfigurations, tasks: tasks, monitoring: !noMonitor)
+            setup.keepExamples = keepExamples
             let label = "[\(index + 1)/\(resolved.count)] \(sweep.name)"
             let result: BacktestResult
             do {
@@ -129,6 +133,7 @@ struct BacktestRunOptions: ParsableArguments {
             }
             if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
             report.add(result, name: sweep.name, overrides: sweep.assignments)
+            results.append(result)
             var out = StandardOutput()
             for m in report.configurations.last!.models {
                 let served = m.served.map { String(format: "%.4f", $0) } ?? "-", champion = m.champion.map { String(format: "%.4f", $0) } ?? "-"
@@ -147,5 +152,6 @@ struct BacktestRunOptions: ParsableArguments {
         var out = StandardOutput()
         out.line("report: \(output)/report.json \(output)/report.html")
         out.flush()
+        return results
     }
 }

@@ -17,7 +17,7 @@ struct ReplayCommand: AsyncParsableCommand {
             timestamps), fixed when the replay starts. Predictions with event time in [FROM, TO) and the labels that \
             can attribute to them are kept and run in event-time order, exactly as `tideline backtest` runs files, so \
             two replays of the same range give byte-identical reports, and a replay equals a backtest of the same \
-            events exported to files. Nothing is written to Kafka; no consumer group is used.
+            events exported to files. No consumer group is used. With --output-prefix P (one configuration only) the             replay's labeled examples, alerts and model updates are also published to P+labeled-examples, P+alerts             and P+model-updates (created when missing), byte-identical for two replays of the same range.
             """
     )
 
@@ -32,6 +32,8 @@ struct ReplayCommand: AsyncParsableCommand {
     var slack: String = "5m"
     @Option(name: .long, help: "Give up when a topic's range is not read within this long (a duration).")
     var readTimeout: String = "60s"
+    @Option(name: .long, help: "Also publish the labeled examples, alerts and model updates to topics with this prefix (one configuration only).")
+    var outputPrefix: String?
     @OptionGroup var options: BacktestRunOptions
 
     static func time(_ text: String) -> Int64? {
@@ -52,11 +54,40 @@ struct ReplayCommand: AsyncParsableCommand {
         guard names.contains("predictions") else { throw ValidationError("--topics: must include predictions") }
         guard DurationText.milliseconds(slack) != nil else { throw ValidationError("--slack: \"\(slack)\" is not a duration such as 30s or 5m") }
         guard let t = DurationText.milliseconds(readTimeout), t > 0 else { throw ValidationError("--read-timeout: \"\(readTimeout)\" is not a positive duration") }
+        if let outputPrefix {
+            guard !outputPrefix.isEmpty else { throw ValidationError("--output-prefix: must not be empty (the replay would write into the live topics)") }
+            guard outputPrefix != (connection.topicPrefix ?? "") else {
+                throw ValidationError("--output-prefix: must differ from --topic-prefix (the replay would write into the topics it reads)")
+            }
+        }
     }
 
     func run() async throws {
         let config = try connection.resolve()
         let resolved = try options.resolve(configPath: connection.config)
+        if let outputPrefix {
+            guard resolved.count == 1 else {
+                printError("--output-prefix: publishes one configuration's output; this sweep has \(resolved.count)")
+                throw ExitCode.validationFailure
+            }
+            guard outputPrefix != config.kafka.topicPrefix else {
+                printError("--output-prefix: must differ from kafka.topic_prefix (\"\(config.kafka.topicPrefix)\"): the replay would write into the topics it reads")
+                throw ExitCode.validationFailure
+            }
+            // Checked before the (possibly long) read, like `tideline run`'s start-up checks.
+            var quiet = Logger(label: "tideline.replay")
+            quiet.logLevel = .critical
+            let metadata: ClusterMetadata
+            do { metadata = try await KafkaAdmin(configuration: config.kafkaClient, logger: quiet).describe(timeout: .seconds(15)) } catch {
+                printError("replay: cannot reach Kafka at \(config.kafka.brokers.joined(separator: ",")): \(error)")
+                throw ExitCodes.runtimeFailure
+            }
+            let missing = Self.outputTopics.map { outputPrefix + $0 }.filter { metadata.topic($0)?.partitions.isEmpty ?? true }
+            if !missing.isEmpty {
+                printError("replay: \(missing.joined(separator: ", ")) \(missing.count == 1 ? "does" : "do") not exist; create the replay's topics with `tideline topics apply --topic-prefix \(outputPrefix)`")
+                throw ExitCodes.configError
+            }
+        }
         let start = Self.time(from)!, end = Self.time(to)!
         let slackMs = DurationText.milliseconds(slack)!
         // Labels may precede their prediction by the backward window and follow it by the window and grace.
@@ -101,7 +132,33 @@ struct ReplayCommand: AsyncParsableCommand {
             printError("replay: no prediction or label with event time in [\(input.from!), \(input.to!)) on \(input.sources.joined(separator: ", "))")
             throw ExitCodes.dataError
         }
-        try options.execute(contents, input: input, configurations: resolved)
+        let results = try options.execute(contents, input: input, configurations: resolved, keepExamples: outputPrefix != nil)
+        if let outputPrefix, let result = results.first {
+            do { try await publish(result, prefix: outputPrefix, config: config) } catch {
+                printError("replay: cannot publish to \(outputPrefix)*: \(error)")
+                throw ExitCodes.runtimeFailure
+            }
+        }
+    }
+
+    static let outputTopics = ["labeled-examples", "alerts", "model-updates"]
+
+    /// Publishes a replay's output to `prefix` + labeled-examples, alerts and model-updates, keyed by model as
+    /// the stages key them.
+    func publish(_ result: BacktestResult, prefix: String, config: TidelineConfiguration) async throws {
+        let logger = connection.logger("tideline.replay")
+        var messages: [KafkaOutgoingMessage] = []
+        messages.reserveCapacity(result.labeledExamples.count + result.alerts.count + result.updates.count)
+        for e in result.labeledExamples { messages.append(KafkaOutgoingMessage(topic: prefix + "labeled-examples", key: Array(e.partitionKey.utf8), value: e.encoded())) }
+        for a in result.alerts { messages.append(KafkaOutgoingMessage(topic: prefix + "alerts", key: Array(a.partitionKey.utf8), value: a.encoded())) }
+        for u in result.updates { messages.append(KafkaOutgoingMessage(topic: prefix + "model-updates", key: Array(u.partitionKey.utf8), value: u.encoded())) }
+        let producer = try KafkaProducer(configuration: .init(client: config.kafkaClient), logger: logger)
+        do { try await producer.sendAll(messages) } catch {
+            try? await producer.close()
+            throw error
+        }
+        try await producer.close()
+        print("published \(result.labeledExamples.count) labeled examples, \(result.alerts.count) alerts and \(result.updates.count) model updates to \(prefix)labeled-examples, \(prefix)alerts, \(prefix)model-updates")
     }
 }
 

@@ -119,6 +119,7 @@ import TidelineTestKit
         (["replay", "--from", "10", "--to", "5"], 64, "--to"),
         (["replay", "--from", "0", "--to", "5", "--topics", "labels"], 64, "--topics"),
         (["replay", "--from", "0", "--to", "5", "--slack", "soon"], 64, "--slack"),
+        (["replay", "--from", "0", "--to", "5", "--topic-prefix", "x.", "--output-prefix", "x."], 64, "--output-prefix"),
         (["demo", "--duration", "5000"], 64, "--duration"),
     ])
     func badFlagsFailFastNamingTheFlag(arguments: [String], status: Int32, mention: String) async throws {

@@ -69,17 +69,44 @@ import TidelineTestKit
         ], timeout: .seconds(120))
         #expect(files.status == 0, "\(files.stderr)")
         var replayed: [Data] = []
+        var published: [[String]] = []
         for run in ["a", "b"] {
+            let outputPrefix = prefix + "replay-\(run)."
+            if run == "b" {
+                // The output topics must exist: the replay says how to create them before reading anything.
+                let refused = try await Subprocess.run(Self.tideline, [
+                    "replay", "--brokers", cluster.bootstrapServers, "--topic-prefix", prefix, "--from", "\(start)", "--to", "\(start + 400_000)",
+                    "--output", dir.appendingPathComponent("refused").path, "--output-prefix", outputPrefix,
+                ], timeout: .seconds(60))
+                #expect(refused.status == 78, "\(refused.stderr)")
+                #expect(refused.stderr.contains("tideline topics apply --topic-prefix \(outputPrefix)"), "\(refused.stderr)")
+            }
+            for base in ["labeled-examples", "alerts", "model-updates"] { try cluster.createTopic(outputPrefix + base, partitions: 1) }
             let result = try await Subprocess.run(Self.tideline, [
                 "replay", "--brokers", cluster.bootstrapServers, "--topic-prefix", prefix, "--config", configFile.path,
                 "--from", EventTime(milliseconds: start).rfc3339, "--to", "\(start + 400_000)",
-                "--output", dir.appendingPathComponent(run).path, "--quiet",
+                "--output", dir.appendingPathComponent(run).path, "--quiet", "--output-prefix", outputPrefix,
             ], timeout: .seconds(120))
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stderr.contains("skipped"), "the malformed record is reported: \(result.stderr)")
             replayed.append(try Data(contentsOf: dir.appendingPathComponent(run).appendingPathComponent("report.json")))
+            // What it published to the prefixed topics, in topic and offset order.
+            let line = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("published ") }, "\(result.stdout)")
+            let counts = line.split(separator: " ").compactMap { Int($0) }
+            #expect(counts.count == 3 && counts[0] > 3_000 && counts[2] > 0, "\(line)")
+            let reader = try KafkaConsumer(configuration: .init(client: SharedBroker.client()), logger: quietLogger())
+            try reader.assign(["labeled-examples", "alerts", "model-updates"].map {
+                TopicPartitionOffset(topic: outputPrefix + $0, partition: 0, offset: KafkaOffset.beginning)
+            })
+            let messages = await ConsumerDrain.messages(from: reader, count: counts.reduce(0, +), timeout: .seconds(60))
+            await reader.close()
+            #expect(messages.count == counts.reduce(0, +))
+            published.append(messages.sorted { ($0.topic.split(separator: ".").last!, $0.offset) < ($1.topic.split(separator: ".").last!, $1.offset) }
+                .map { "\($0.topic.split(separator: ".").last!)@\($0.offset) " + String(decoding: $0.value, as: UTF8.self) })
         }
         #expect(replayed[0] == replayed[1], "two replays of one range are byte-identical")
+        #expect(published[0] == published[1], "and publish byte-identical topics")
+        #expect(published[0].contains { $0.hasPrefix("model-updates@0 ") })
 
         let fromFiles = try JSONValue.parse(String(decoding: Data(contentsOf: dir.appendingPathComponent("files/report.json")), as: UTF8.self))
         let fromBroker = try JSONValue.parse(String(decoding: replayed[0], as: UTF8.self))
