@@ -3,6 +3,7 @@ import Foundation
 import Kafka
 import Logging
 import Pipeline
+import ServiceLifecycle
 import TidelineConfig
 
 /// A pipeline stage `tideline run` (and `tideline demo`) can start.
@@ -149,20 +150,29 @@ extension TidelineConfiguration {
     }
 }
 
-extension [StageRunner] {
-    /// Runs every stage until all return or one fails; a failure cancels the others (each checkpoints and stops)
-    /// and is rethrown as a `StageFailure`. Cancelling the calling task stops every stage the same way.
-    func runTogether() async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for runner in self {
-                group.addTask {
-                    do { try await runner.run() } catch {
-                        throw StageFailure(stage: runner.name, error: error)
-                    }
-                }
-            }
-            defer { group.cancelAll() }
-            try await group.waitForAll()
+/// A stage as a swift-service-lifecycle service: a graceful shutdown of its group cancels the stage's run, which
+/// stops consuming, finishes in-flight output, checkpoints and leaves its consumer group.
+struct StageService: Service, CustomStringConvertible {
+    let runner: StageRunner
+    var description: String { runner.name }
+
+    func run() async throws {
+        do { try await cancelWhenGracefulShutdown { try await runner.run() } } catch {
+            throw StageFailure(stage: runner.name, error: error)
         }
+    }
+}
+
+extension [StageRunner] {
+    /// One service group holding every stage. `run()` returns once all stages have stopped after
+    /// `triggerGracefulShutdown()`; when one stage fails the others are shut down gracefully and its
+    /// `StageFailure` is rethrown.
+    func serviceGroup(logger: Logger) -> ServiceGroup {
+        ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: map {
+                .init(service: StageService(runner: $0), successTerminationBehavior: .gracefullyShutdownGroup,
+                      failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: $0.name)
+            },
+            logger: logger))
     }
 }

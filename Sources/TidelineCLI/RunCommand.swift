@@ -67,11 +67,13 @@ struct RunCommand: AsyncParsableCommand {
         }
         if let metrics { out.line("metrics=http://\(metrics.host):\(metrics.port)/metrics") }
         out.flush()
-        let work = Task { [runners] in try await runners.runTogether() }
+        // The stages run as one swift-service-lifecycle group; SIGINT or SIGTERM shuts it down gracefully.
+        let group = runners.serviceGroup(logger: logger)
+        let work = Task { try await group.run() }
         let signals = Task {
             let sig = await TerminationSignal.wait()
             printError("received signal \(sig), checkpointing and stopping")
-            work.cancel()
+            await group.triggerGracefulShutdown()
         }
         defer { signals.cancel() }
         do {

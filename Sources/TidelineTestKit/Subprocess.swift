@@ -55,17 +55,36 @@ public enum Subprocess {
         try process.run()
         if let stdin { input.fileHandleForWriting.write(stdin) }
         try input.fileHandleForWriting.close()
-        let collector = Task.detached { () -> (Data, Data) in
-            async let o = out.fileHandleForReading.readToEnd() ?? Data()
-            async let e = err.fileHandleForReading.readToEnd() ?? Data()
-            return (try await o, try await e)
-        }
+        // Reading a pipe to its end blocks for as long as the child runs: on dispatch threads, never on Swift's
+        // cooperative pool (2 threads on a 2-core machine: two long subprocesses would stall every other test).
+        let pipes = Unchecked((out, err))
+        async let o = offThePool { (try? pipes.value.0.fileHandleForReading.readToEnd()) ?? Data() }
+        async let e = offThePool { (try? pipes.value.1.fileHandleForReading.readToEnd()) ?? Data() }
         let deadline = ContinuousClock.now + timeout
         while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        let (o, e) = try await collector.value
-        return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        await waitForExit(process)
+        let (stdout, stderr) = await (o, e)
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// Waits for `process` to exit without holding a cooperative thread.
+    public static func waitForExit(_ process: Process) async {
+        let box = Unchecked(process)
+        await offThePool { box.value.waitUntilExit() }
+    }
+
+    private static let blockingQueue = DispatchQueue(label: "tideline.testkit.subprocess", attributes: .concurrent)
+
+    /// Runs a blocking call on a dispatch thread and awaits its result.
+    static func offThePool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in blockingQueue.async { continuation.resume(returning: body()) } }
+    }
+
+    /// Foundation's `Process` and `Pipe` are not `Sendable`; each is used by one blocking call at a time here.
+    struct Unchecked<Value>: @unchecked Sendable {
+        let value: Value
+        init(_ value: Value) { self.value = value }
     }
 }
 

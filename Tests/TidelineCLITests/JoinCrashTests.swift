@@ -144,7 +144,7 @@ import TidelineTestKit
             try await Task.sleep(for: .milliseconds(Int(rng.next() % 2_500)))
             #expect(stage.isRunning, "the stage exited by itself; see \(logURL.path)")
             kill(stage.processIdentifier, SIGKILL)
-            stage.waitUntilExit()
+            await Subprocess.waitForExit(stage)
             kills += 1
             if log.unique >= expected.count { break }
         }
@@ -154,7 +154,7 @@ import TidelineTestKit
         while log.unique < expected.count && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
         try await Task.sleep(for: .seconds(1))
         final.terminate()
-        final.waitUntilExit()
+        await Subprocess.waitForExit(final)
         watching.cancel()
         await watcher.close()
 

@@ -119,7 +119,7 @@ import TidelineTestKit
         while examples.count < 2_000 && ContinuousClock.now < deadline && first.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         #expect(first.isRunning, "the run exited by itself: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
         kill(first.processIdentifier, SIGTERM)
-        first.waitUntilExit()
+        await Subprocess.waitForExit(first)
         let firstLog = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         #expect(first.terminationStatus == 0, "SIGTERM is a clean stop: \(firstLog)")
         #expect(firstLog.contains("received signal \(SIGTERM), checkpointing and stopping"))
@@ -136,7 +136,7 @@ import TidelineTestKit
         while realExamples() < total && ContinuousClock.now < deadline && second.isRunning { try await Task.sleep(for: .milliseconds(50)) }
         try await Task.sleep(for: .seconds(2))
         kill(second.processIdentifier, SIGTERM)
-        second.waitUntilExit()
+        await Subprocess.waitForExit(second)
         watching.cancel()
         await watcher.close()
         let fullLog = (try? String(contentsOf: log, encoding: .utf8)) ?? ""

@@ -117,7 +117,7 @@ import Training
             try await Task.sleep(for: .milliseconds(Int(rng.next() % 1_500)))
             #expect(stage.isRunning, "the stage exited by itself; see \(logURL.path)")
             kill(stage.processIdentifier, SIGKILL)
-            stage.waitUntilExit()
+            await Subprocess.waitForExit(stage)
             kills += 1
         }
         // The last run goes to the end.
@@ -126,7 +126,7 @@ import Training
         while log.versions.count < expected.count && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
         try await Task.sleep(for: .seconds(1))
         final.terminate()
-        final.waitUntilExit()
+        await Subprocess.waitForExit(final)
         watching.cancel()
         await watcher.close()
 

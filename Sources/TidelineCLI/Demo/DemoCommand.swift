@@ -115,8 +115,9 @@ struct DemoCommand: AsyncParsableCommand {
         fflush(nil)  // the live view writes to the file descriptor directly
 
         let stageError = ErrorSlot()
-        let stages = Task { [runners] in
-            do { try await runners.runTogether() } catch { stageError.set(error) }
+        let group = runners.serviceGroup(logger: logger)
+        let stages = Task {
+            do { try await group.run() } catch { stageError.set(error) }
         }
         let service = SimulatedPredictionService(
             client: config.kafkaClient, predictionsTopic: config.topic("predictions"), labelsTopic: config.topic("labels"),
@@ -195,7 +196,7 @@ struct DemoCommand: AsyncParsableCommand {
 
         serving.cancel()
         let serviceResult: Result<Void, any Error> = await serving.result
-        stages.cancel()
+        await group.triggerGracefulShutdown()
         await stages.value
         await updatesReader.close()
         await following.value
