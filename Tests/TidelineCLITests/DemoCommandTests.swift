@@ -12,7 +12,7 @@ import TidelineTestKit
         let summaryFile = FileManager.default.temporaryDirectory.appendingPathComponent("tideline-demo-summary-\(UUID()).json")
         defer { try? FileManager.default.removeItem(at: summaryFile) }
         let result = try await Subprocess.run(Subprocess.tidelineBinary, [
-            "demo", "--duration", "40", "--drift-at", "15", "--rate", "500", "--seed", "7", "--summary-json", summaryFile.path,
+            "demo", "--duration", "45", "--drift-at", "15", "--rate", "400", "--seed", "7", "--summary-json", summaryFile.path,
         ], timeout: .seconds(200))
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let summary = try JSONDecoder().decode(DemoSummary.self, from: Data(contentsOf: summaryFile))
@@ -30,8 +30,9 @@ import TidelineTestKit
         #expect(during < before - 0.2, "the drift must hurt the served model: \(during) vs \(before)")
         #expect(after >= before - 0.05)
         #expect(summary.accuracyAfterRecovery.total >= 1_000)
+        // (Debug build beside the other tests: 400 predictions/s keeps the trainer up with the traffic.)
         // Every prediction was joined into a labeled example (observed or implicit).
-        #expect(summary.examples == 20_000)
+        #expect(summary.examples == 18_000)
         // The live view said what happened, and the summary says the loop closed.
         #expect(result.stdout.contains("DRIFT"))
         #expect(result.stdout.contains("ALERT"))

@@ -78,7 +78,7 @@ struct DemoCommand: AsyncParsableCommand {
               batch_size: 512
               mode: stateful
               triggers: {examples: 2048, on_drift: true}
-              gate: {metric: log_loss, margin: 0.01}
+              gate: {metric: log_loss, margin: 0.01, bootstrap_samples: 400}
 
         """
 
