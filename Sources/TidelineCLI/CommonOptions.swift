@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Kafka
 import Logging
+import Telemetry
 import TidelineConfig
 
 /// Options every command that talks to Kafka accepts.
@@ -18,9 +19,15 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "warning"
 
+    @Option(name: .long, help: "Log format on standard error: text, or json (one object per line, metadata as keys).")
+    var logFormat: String = "text"
+
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level: \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        guard ["text", "json"].contains(logFormat) else {
+            throw ValidationError("--log-format: \"\(logFormat)\" is not one of text, json")
         }
         if let brokers {
             for b in brokers.split(separator: ",") where !b.contains(":") {
@@ -43,8 +50,9 @@ struct ConnectionOptions: ParsableArguments {
         return configuration
     }
 
+    /// A logger at `--log-level` in `--log-format`, writing to standard error.
     func logger(_ label: String) -> Logger {
-        var logger = Logger(label: label)
+        var logger = logFormat == "json" ? Logger(label: label) { JSONLogHandler(label: $0) } : Logger(label: label)
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
         return logger
     }

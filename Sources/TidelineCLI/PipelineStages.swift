@@ -86,6 +86,8 @@ extension TidelineConfiguration {
                       announce: (String) -> Void) throws -> [StageRunner] {
         var runners: [StageRunner] = []
         for stage in stages.sorted(by: { $0.rawValue < $1.rawValue }) {
+            var logger = logger
+            logger[metadataKey: "stage"] = "\(stage.rawValue)"
             switch stage {
             case .join:
                 let options = JoinStageOptions(

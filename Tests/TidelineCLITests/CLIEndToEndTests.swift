@@ -83,6 +83,7 @@ import TidelineTestKit
         (["produce", "--topic", "predictions", "--file", "/nonexistent.jsonl"], 64, "--file"),
         (["broker", "--brokers", "0"], 64, "--brokers"),
         (["consume", "--topic", "predictions", "--log-level", "loud"], 64, "--log-level"),
+        (["consume", "--topic", "predictions", "--log-format", "xml"], 64, "--log-format"),
         (["topics", "list", "--brokers", "nohostport"], 64, "--brokers"),
         (["bench", "decode", "--count", "x"], 64, "--count"),
         (["bench", "consume", "--existing"], 64, "--existing"),

@@ -1,0 +1,63 @@
+import Events
+import Foundation
+import Testing
+import TidelineTestKit
+
+/// Security properties pass through to librdkafka untouched, secrets never reach the logs, and `--log-format
+/// json` writes one JSON object per line.
+@Suite struct SecurityAndLogsTests {
+    static let tideline = Subprocess.tidelineBinary
+
+    static func config(_ yaml: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("security-\(UUID()).yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func saslReachesLibrdkafkaAndThePasswordNeverReachesTheLogs() async throws {
+        let path = try Self.config("""
+            kafka:
+              properties:
+                security.protocol: SASL_PLAINTEXT
+                sasl.mechanism: SCRAM-SHA-512
+                sasl.username: tideline
+                sasl.password: hunter2-s3cret
+                debug: conf,security,broker
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // No broker answers on port 1: the client starts, logs everything at debug level, and gives up.
+        let result = try await Subprocess.run(Self.tideline, ["consume", "--topic", "predictions", "--brokers", "127.0.0.1:1", "--config", path,
+                                                              "--timeout", "2", "--log-level", "debug", "--log-format", "json"], timeout: .seconds(45))
+        #expect(!result.stdout.contains("hunter2") && !result.stderr.contains("hunter2"), "a secret reached the output")
+        // The properties reached librdkafka: the mechanism was selected, the protocol used, the password redacted.
+        #expect(result.stderr.contains("Selected provider SCRAM (builtin) for SASL mechanism SCRAM-SHA-512"), "\(result.stderr.prefix(2000))")
+        #expect(result.stderr.contains("sasl_plaintext://127.0.0.1:1"))
+        #expect(result.stderr.contains("sasl.password = [redacted]"))
+        // Every log line is a JSON object with the fixed keys; librdkafka's facility is metadata.
+        let lines = result.stderr.split(separator: "\n").filter { $0.hasPrefix("{") }
+        #expect(lines.count >= 10)
+        for line in lines {
+            let value = try JSONValue.parse(String(line))
+            #expect(value["level"] != nil && value["logger"] == .string("tideline.consume") && value["message"] != nil && value["ts"] != nil, "\(line)")
+        }
+        #expect(lines.contains { $0.contains("\"librdkafka.facility\":\"CONF\"") })
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func tlsPropertiesReachLibrdkafkaAndTheKeyPasswordStaysOut() async throws {
+        let path = try Self.config("""
+            kafka:
+              properties:
+                security.protocol: SSL
+                ssl.ca.location: /nonexistent/ca.pem
+                ssl.key.password: topsecret-42
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try await Subprocess.run(Self.tideline, ["consume", "--topic", "predictions", "--brokers", "127.0.0.1:1", "--config", path,
+                                                              "--timeout", "2", "--log-level", "debug"], timeout: .seconds(45))
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("ssl.ca.location failed"), "librdkafka loaded the CA setting: \(result.stderr)")
+        #expect(!result.stderr.contains("topsecret-42") && !result.stdout.contains("topsecret-42"))
+    }
+}
