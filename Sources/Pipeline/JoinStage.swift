@@ -82,6 +82,8 @@ public typealias JoinStageError = StageError
 /// ## Threading
 /// `run()` is one task: it owns the operators; Kafka I/O happens on the clients' own threads.
 public final class JoinStage: @unchecked Sendable {
+    /// Ready for `/readyz`: partitions assigned and their state restored.
+    public let readiness = StageReadiness()
     public let options: JoinStageOptions
     private let logger: Logger
     private let store: CheckpointStore
@@ -142,6 +144,7 @@ public final class JoinStage: @unchecked Sendable {
 
     /// Runs until the task is cancelled (then checkpoints and leaves the group) or a fatal error.
     public func run() async throws {
+        defer { readiness.stop() }
         var quiet = logger
         quiet.logLevel = .warning
         let admin = try KafkaAdmin(configuration: options.client, logger: quiet)
@@ -169,8 +172,12 @@ public final class JoinStage: @unchecked Sendable {
             for await event in consumer.events {
                 if Task.isCancelled { break }
                 switch event {
-                case .partitionsAssigned(let partitions): try assign(partitions)
-                case .partitionsRevoked(let partitions): try await revoke(partitions)
+                case .partitionsAssigned(let partitions):
+                    try assign(partitions)
+                    readiness.assigned(partitions)
+                case .partitionsRevoked(let partitions):
+                    readiness.revoked(partitions)
+                    try await revoke(partitions)
                 case .messages(let batch): try await handle(batch)
                 case .error(let error):
                     if error.classification == .fatal { throw error }

@@ -50,6 +50,8 @@ public struct MonitorStageOptions: Sendable {
 /// ## Threading
 /// `run()` is one task that owns the operator; Kafka I/O happens on the clients' own threads.
 public final class MonitorStage: @unchecked Sendable {
+    /// Ready for `/readyz`: partitions assigned and their state restored.
+    public let readiness = StageReadiness()
     public let options: MonitorStageOptions
     private let logger: Logger
     private let store: CheckpointStore
@@ -104,6 +106,7 @@ public final class MonitorStage: @unchecked Sendable {
 
     /// Runs until the task is cancelled (then checkpoints and leaves the group) or a fatal error.
     public func run() async throws {
+        defer { readiness.stop() }
         let positions = next, predictions = options.predictionsTopic
         consumer.startingOffsets = { partitions in
             var result: [TopicPartition: Int64] = [:]
@@ -126,7 +129,9 @@ public final class MonitorStage: @unchecked Sendable {
                         // An assigned partition that never delivers becomes idle after the timeout like any other.
                         for p in ps where lastActivity[positionKey(topic, p)] == nil { lastActivity[positionKey(topic, p)] = ContinuousClock.now }
                     }
+                    readiness.assigned(partitions)
                 case .partitionsRevoked(let partitions):
+                    readiness.revoked(partitions)
                     for (topic, input) in [(options.predictionsTopic, MonitorOperator.Input.predictions), (options.examplesTopic, .examples)] {
                         op.unassign(input, partitions: partitions.filter { $0.topic == topic }.map(\.partition), into: &output)
                     }

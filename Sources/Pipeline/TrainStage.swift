@@ -59,6 +59,8 @@ public struct TrainStageOptions: Sendable {
 /// ## Threading
 /// `run()` is one task that owns the trainers; Kafka I/O happens on the clients' own threads.
 public final class TrainStage: @unchecked Sendable {
+    /// Ready for `/readyz`: partitions assigned and their state restored.
+    public let readiness = StageReadiness()
     public let options: TrainStageOptions
     private let logger: Logger
     private let state: CheckpointStore
@@ -142,6 +144,7 @@ public final class TrainStage: @unchecked Sendable {
 
     /// Runs until the task is cancelled (then checkpoints and leaves the group) or a fatal error.
     public func run() async throws {
+        defer { readiness.stop() }
         let positions = read
         let inputs = [options.examplesTopic: "examples", options.alertsTopic: "alerts", options.commandsTopic: "commands"]
         consumer.startingOffsets = { partitions in
@@ -161,7 +164,9 @@ public final class TrainStage: @unchecked Sendable {
                     if end.topic == options.examplesTopic { merge.markExhausted(end.partition) }
                 case .partitionsAssigned(let partitions):
                     merge.assign(partitions.filter { $0.topic == options.examplesTopic }.map(\.partition))
+                    readiness.assigned(partitions)
                 case .partitionsRevoked(let partitions):
+                    readiness.revoked(partitions)
                     try await train()
                     try await checkpoint()
                     merge.unassign(partitions.filter { $0.topic == options.examplesTopic }.map(\.partition))

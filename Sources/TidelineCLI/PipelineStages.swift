@@ -14,6 +14,8 @@ struct StageRunner: Sendable {
     var name: String
     var run: @Sendable () async throws -> Void
     var stopped: @Sendable () -> String
+    /// Partitions assigned and state restored (`/readyz`).
+    var isReady: @Sendable () -> Bool
 }
 
 /// A stage that stopped with an error, and which stage it was.
@@ -104,7 +106,7 @@ extension TidelineConfiguration {
                 runners.append(StageRunner(name: "join", run: { try await stage.run() }, stopped: {
                     let s = stage.statistics
                     return "join stopped: \(s.observed) observed, \(s.implicit) implicit, \(s.corrections) corrections in held partitions"
-                }))
+                }, isReady: { stage.readiness.isReady }))
             case .monitor:
                 var options = MonitorStageOptions(
                     client: kafkaClient, predictionsTopic: topic("predictions"), examplesTopic: topic("labeled-examples"),
@@ -123,7 +125,7 @@ extension TidelineConfiguration {
                 announce("monitor: group=\(options.group) \(options.predictionsTopic)+\(options.examplesTopic) -> \(options.alertsTopic) state=\(options.statePath)")
                 runners.append(StageRunner(name: "monitor", run: { try await stage.run() }, stopped: {
                     "monitor stopped: \(stage.alertsPublished) alerts published, \(stage.summaries.count) windows closed"
-                }))
+                }, isReady: { stage.readiness.isReady }))
             case .train:
                 let trained = trainConfigurations
                 guard !trained.isEmpty else {
@@ -145,7 +147,7 @@ extension TidelineConfiguration {
                 runners.append(StageRunner(name: "train", run: { try await stage.run() }, stopped: {
                     let updates = stage.updatesPublished
                     return "train stopped: \(updates.count) model updates published (\(updates.filter { $0.decision == .promoted }.count) promoted)"
-                }))
+                }, isReady: { stage.readiness.isReady }))
             }
         }
         return runners

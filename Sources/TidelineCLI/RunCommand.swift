@@ -63,7 +63,9 @@ struct RunCommand: AsyncParsableCommand {
         try await StartupCheck.verify(config, stages: Set(stages), timeout: .milliseconds(DurationText.milliseconds(startupTimeout)!))
         var metrics: MetricsServer?
         if config.metrics.enabled || metricsPort != nil {
-            metrics = try await MetricsServer(host: config.metrics.host, port: metricsPort ?? config.metrics.port)
+            // /readyz: the start-up checks passed (Kafka reachable, topics fine) and every stage holds its partitions with state restored.
+            metrics = try await MetricsServer(host: config.metrics.host, port: metricsPort ?? config.metrics.port,
+                                              readiness: { [runners] in runners.allSatisfy { $0.isReady() } })
         }
         if let metrics { out.line("metrics=http://\(metrics.host):\(metrics.port)/metrics") }
         out.flush()

@@ -1,5 +1,8 @@
 import Events
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Kafka
 import Pipeline
 import Testing
@@ -111,13 +114,34 @@ import TidelineTestKit
             }
         }
         let arguments = ["run", "--stages", "join", "monitor", "train", "--config", config.path, "--brokers", cluster.bootstrapServers,
-                         "--topic-prefix", prefix, "--log-level", "error"]
+                         "--topic-prefix", prefix, "--log-level", "error", "--metrics-port", "0"]
 
         // First run: SIGTERM once it is well into the first half.
         let first = try Subprocess.startTideline(arguments, appendingOutputTo: log)
         var deadline = ContinuousClock.now + .seconds(60)
         while examples.count < 2_000 && ContinuousClock.now < deadline && first.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         #expect(first.isRunning, "the run exited by itself: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        // While it runs: alive, ready (every stage holds its partitions with state restored), and its metrics.
+        let logText = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        let address = try #require(logText.split(separator: "\n").first { $0.hasPrefix("metrics=") }.map { String($0.dropFirst("metrics=".count).dropLast("/metrics".count)) },
+                                   "\(logText)")
+        func get(_ path: String) async throws -> (Int, String) {
+            let (data, response) = try await URLSession.shared.data(from: URL(string: address + path)!)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        }
+        #expect(try await get("/healthz").0 == 200)
+        var ready = try await get("/readyz")
+        deadline = ContinuousClock.now + .seconds(30)
+        while ready.0 != 200 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            ready = try await get("/readyz")
+        }
+        #expect(ready.0 == 200, "ready once every stage holds its partitions: \(ready)")
+        let metrics = try await get("/metrics")
+        #expect(metrics.0 == 200)
+        for name in ["tideline_join_examples_total", "tideline_kafka_consumed_messages_total", "tideline_train_examples_total"] {
+            #expect(metrics.1.contains(name), "\(name) in /metrics")
+        }
         kill(first.processIdentifier, SIGTERM)
         await Subprocess.waitForExit(first)
         let firstLog = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
