@@ -123,7 +123,9 @@ let package = Package(
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", .product(name: "Metrics", package: "swift-metrics")], swiftSettings: strict),
         .testTarget(
             name: "TidelineCLITests",
-            dependencies: ["TidelineCLI", "TidelineTestKit", "Kafka", "Events", "LabelJoin", "Pipeline", "TidelineConfig", "Statistics", "Training"],
+            dependencies: ["TidelineCLI", "TidelineTestKit", "Kafka", "Events", "LabelJoin", "Pipeline", "TidelineConfig", "Statistics", "Training",
+                           .product(name: "Yams", package: "Yams"),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
     ]
