@@ -140,4 +140,9 @@ public struct ClusterMetadata: Sendable {
     public var topics: [Topic]
 
     public func topic(_ name: String) -> Topic? { topics.first { $0.name == name } }
+
+    /// The topic when it exists: known to the brokers, without error, with at least one partition.
+    public func existingTopic(_ name: String) -> Topic? {
+        topic(name).flatMap { $0.error == nil && !$0.partitions.isEmpty ? $0 : nil }
+    }
 }

@@ -1,4 +1,5 @@
 public import Events
+import Foundation
 
 /// What `tideline demo` has seen of its own loop, read back from the topics: labeled examples, alerts and model
 /// updates. Feeds the live view and the closing summary.
@@ -182,10 +183,6 @@ public struct DemoSummary: Sendable, Hashable, Codable {
 
     /// `0.757`, or `n/a`.
     public static func format(_ x: Double?) -> String {
-        guard let x else { return "n/a" }
-        let r = (x * 1000).rounded() / 1000
-        var s = String(r)
-        while s.split(separator: ".").last.map({ $0.count < 3 }) ?? false { s += "0" }
-        return s
+        x.map { String(format: "%.3f", $0) } ?? "n/a"
     }
 }

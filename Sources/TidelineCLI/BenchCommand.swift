@@ -1,6 +1,7 @@
 import ArgumentParser
 import Events
 import Foundation
+import Logging
 import Kafka
 import Pipeline
 
@@ -245,8 +246,3 @@ struct CodablePrediction: Decodable {
     var prediction: Double
 }
 
-import Logging
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

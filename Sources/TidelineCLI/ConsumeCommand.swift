@@ -65,7 +65,7 @@ struct ConsumeCommand: AsyncParsableCommand {
             printError("cannot reach Kafka: \(error)")
             throw ExitCodes.runtimeFailure
         }
-        guard let t = meta.topic(name), t.error == nil, !t.partitions.isEmpty else {
+        guard let t = meta.existingTopic(name) else {
             printError("--topic: \(name) does not exist (run `tideline topics apply`)")
             throw ExitCodes.runtimeFailure
         }

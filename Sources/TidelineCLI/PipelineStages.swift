@@ -45,15 +45,7 @@ enum StartupCheck {
     /// Kafka answers within `timeout` (else exit 1), every topic the stages use exists and, for the join,
     /// predictions and labels are co-partitioned (else exit 78). Prints each problem.
     static func verify(_ config: TidelineConfiguration, stages: Set<PipelineStage>, timeout: Duration) async throws {
-        var quiet = Logger(label: "tideline.startup")
-        quiet.logLevel = .critical  // librdkafka's connection retries are summarized below
-        let admin = try KafkaAdmin(configuration: config.kafkaClient, logger: quiet)
-        let metadata: ClusterMetadata
-        do { metadata = try await admin.describe(timeout: timeout) } catch {
-            printError("start-up check: cannot reach Kafka at \(config.kafka.brokers.joined(separator: ",")) within \(timeout): \(error); " +
-                       "check kafka.brokers (or --brokers) and that the brokers are up")
-            throw ExitCodes.runtimeFailure
-        }
+        let (admin, metadata) = try await describeOrExit(config, timeout: timeout, context: "start-up check")
         var problems: [String] = []
         var users: [String: [String]] = [:]
         for stage in stages.sorted(by: { $0.rawValue < $1.rawValue }) {
@@ -61,7 +53,7 @@ enum StartupCheck {
         }
         for (base, stageNames) in users.sorted(by: { $0.key < $1.key }) {
             let name = config.topic(base)
-            if let t = metadata.topic(name), t.error == nil, !t.partitions.isEmpty { continue }
+            if metadata.existingTopic(name) != nil { continue }
             let apply = "tideline topics apply" + (config.kafka.topicPrefix.isEmpty ? "" : " --topic-prefix \(config.kafka.topicPrefix)")
             problems.append("topic \(name) does not exist (used by \(stageNames.joined(separator: ", "))); create the topics with `\(apply)` or check kafka.topic_prefix")
         }

@@ -75,14 +75,8 @@ struct ReplayCommand: AsyncParsableCommand {
                 throw ExitCode.validationFailure
             }
             // Checked before the (possibly long) read, like `tideline run`'s start-up checks.
-            var quiet = Logger(label: "tideline.replay")
-            quiet.logLevel = .critical
-            let metadata: ClusterMetadata
-            do { metadata = try await KafkaAdmin(configuration: config.kafkaClient, logger: quiet).describe(timeout: .seconds(15)) } catch {
-                printError("replay: cannot reach Kafka at \(config.kafka.brokers.joined(separator: ",")): \(error)")
-                throw ExitCodes.runtimeFailure
-            }
-            let missing = Self.outputTopics.map { outputPrefix + $0 }.filter { metadata.topic($0)?.partitions.isEmpty ?? true }
+            let (_, metadata) = try await describeOrExit(config, timeout: .seconds(15), context: "replay")
+            let missing = Self.outputTopics.map { outputPrefix + $0 }.filter { metadata.existingTopic($0) == nil }
             if !missing.isEmpty {
                 printError("replay: \(missing.joined(separator: ", ")) \(missing.count == 1 ? "does" : "do") not exist; create the replay's topics with `tideline topics apply --topic-prefix \(outputPrefix)`")
                 throw ExitCodes.configError
@@ -183,7 +177,7 @@ struct TopicRangeReader {
     func read(topic: String, fromTime: Int64, toTime: Int64) async throws -> [Record] {
         let consumer = try KafkaConsumer(configuration: .init(client: client), logger: logger)
         do {
-            let partitions = try await consumer.metadata(topic: topic).topics.first { $0.name == topic }?.partitions.count ?? 0
+            let partitions = try await consumer.metadata(topic: topic).existingTopic(topic)?.partitions.count ?? 0
             guard partitions > 0 else { throw ReplayError(description: "topic \(topic) does not exist") }
             let all = (0 ..< Int32(partitions)).map { TopicPartition(topic: topic, partition: $0) }
             let starts = try await consumer.offsets(forTimes: Dictionary(uniqueKeysWithValues: all.map { ($0, fromTime) }))

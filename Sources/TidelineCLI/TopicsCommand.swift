@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Kafka
+import Logging
 import TidelineConfig
 
 /// `tideline topics apply|list|check`.
@@ -23,14 +24,13 @@ struct TopicsCommand: AsyncParsableCommand {
         func run() async throws {
             let config = try connection.resolve()
             let catalog = try topics.load()
-            let admin = try KafkaAdmin(configuration: config.kafkaClient, logger: connection.logger("tideline.topics"))
-            let meta = try await describeOrExit(admin)
+            let (admin, meta) = try await describeOrExit(config, context: "topics apply")
             let cap = maxReplication ?? meta.brokers.count
             let specs = catalog.topics.map { $0.spec(prefix: config.kafka.topicPrefix, maxReplication: cap) }
             // Idempotent: only topics the cluster does not have are sent to CreateTopics.
             var result: [String: KafkaTopicCreation] = [:]
             for spec in specs {
-                if let t = meta.topic(spec.name), t.error == nil, !t.partitions.isEmpty { result[spec.name] = .alreadyExists }
+                if meta.existingTopic(spec.name) != nil { result[spec.name] = .alreadyExists }
             }
             let missing = specs.filter { result[$0.name] == nil }
             if !missing.isEmpty {
@@ -65,8 +65,7 @@ struct TopicsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try connection.resolve()
-            let admin = try KafkaAdmin(configuration: config.kafkaClient, logger: connection.logger("tideline.topics"))
-            let meta = try await describeOrExit(admin)
+            let (_, meta) = try await describeOrExit(config, context: "topics list")
             var out = StandardOutput()
             for t in meta.topics.sorted(by: { $0.name < $1.name }) where !t.name.hasPrefix("__") {
                 out.line("\(t.name)\tpartitions=\(t.partitions.count)\treplicas=\(t.partitions.first?.replicas ?? 0)")
@@ -85,13 +84,12 @@ struct TopicsCommand: AsyncParsableCommand {
         func run() async throws {
             let config = try connection.resolve()
             let catalog = try topics.load()
-            let admin = try KafkaAdmin(configuration: config.kafkaClient, logger: connection.logger("tideline.topics"))
-            let meta = try await describeOrExit(admin)
+            let (admin, meta) = try await describeOrExit(config, context: "topics check")
             var problems: [String] = []
             var out = StandardOutput()
             for def in catalog.topics {
                 let name = config.topic(def.name)
-                guard let t = meta.topic(name), t.error == nil, !t.partitions.isEmpty else {
+                guard let t = meta.existingTopic(name) else {
                     problems.append("\(name) does not exist; run `tideline topics apply`")
                     continue
                 }
@@ -111,9 +109,15 @@ struct TopicsCommand: AsyncParsableCommand {
     }
 }
 
-func describeOrExit(_ admin: KafkaAdmin) async throws -> ClusterMetadata {
-    do { return try await admin.describe(timeout: .seconds(10)) } catch {
-        printError("cannot reach Kafka: \(error)")
+/// An admin client for the configured cluster and the cluster's metadata; exits 1 saying what to check when Kafka
+/// does not answer within `timeout`. librdkafka's connection retries are not logged: the error sums them up.
+func describeOrExit(_ config: TidelineConfiguration, timeout: Duration = .seconds(10), context: String) async throws -> (KafkaAdmin, ClusterMetadata) {
+    var quiet = Logger(label: "tideline.admin")
+    quiet.logLevel = .critical
+    let admin = try KafkaAdmin(configuration: config.kafkaClient, logger: quiet)
+    do { return (admin, try await admin.describe(timeout: timeout)) } catch {
+        printError("\(context): cannot reach Kafka at \(config.kafka.brokers.joined(separator: ",")) within \(timeout): \(error); " +
+                   "check kafka.brokers (or --brokers) and that the brokers are up")
         throw ExitCodes.runtimeFailure
     }
 }

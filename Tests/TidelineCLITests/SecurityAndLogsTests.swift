@@ -8,15 +8,19 @@ import TidelineTestKit
 @Suite struct SecurityAndLogsTests {
     static let tideline = Subprocess.tidelineBinary
 
-    static func config(_ yaml: String) throws -> String {
+    /// `tideline consume` with `yaml` as its configuration against a port where no broker answers: the client
+    /// starts, logs at debug level, and gives up.
+    static func consume(config yaml: String, _ extra: [String]) async throws -> Subprocess.Result {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("security-\(UUID()).yaml").path
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try await Subprocess.run(tideline, ["consume", "--topic", "predictions", "--brokers", "127.0.0.1:1", "--config", path,
+                                                   "--timeout", "2", "--log-level", "debug"] + extra, timeout: .seconds(45))
     }
 
     @Test(.timeLimit(.minutes(1)))
     func saslReachesLibrdkafkaAndThePasswordNeverReachesTheLogs() async throws {
-        let path = try Self.config("""
+        let result = try await Self.consume(config: """
             kafka:
               properties:
                 security.protocol: SASL_PLAINTEXT
@@ -24,11 +28,7 @@ import TidelineTestKit
                 sasl.username: tideline
                 sasl.password: hunter2-s3cret
                 debug: conf,security,broker
-            """)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        // No broker answers on port 1: the client starts, logs everything at debug level, and gives up.
-        let result = try await Subprocess.run(Self.tideline, ["consume", "--topic", "predictions", "--brokers", "127.0.0.1:1", "--config", path,
-                                                              "--timeout", "2", "--log-level", "debug", "--log-format", "json"], timeout: .seconds(45))
+            """, ["--log-format", "json"])
         #expect(!result.stdout.contains("hunter2") && !result.stderr.contains("hunter2"), "a secret reached the output")
         // The properties reached librdkafka: the mechanism was selected, the protocol used, the password redacted.
         #expect(result.stderr.contains("Selected provider SCRAM (builtin) for SASL mechanism SCRAM-SHA-512"), "\(result.stderr.prefix(2000))")
@@ -46,16 +46,13 @@ import TidelineTestKit
 
     @Test(.timeLimit(.minutes(1)))
     func tlsPropertiesReachLibrdkafkaAndTheKeyPasswordStaysOut() async throws {
-        let path = try Self.config("""
+        let result = try await Self.consume(config: """
             kafka:
               properties:
                 security.protocol: SSL
                 ssl.ca.location: /nonexistent/ca.pem
                 ssl.key.password: topsecret-42
-            """)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let result = try await Subprocess.run(Self.tideline, ["consume", "--topic", "predictions", "--brokers", "127.0.0.1:1", "--config", path,
-                                                              "--timeout", "2", "--log-level", "debug"], timeout: .seconds(45))
+            """, [])
         #expect(result.status == 1)
         #expect(result.stderr.contains("ssl.ca.location failed"), "librdkafka loaded the CA setting: \(result.stderr)")
         #expect(!result.stderr.contains("topsecret-42") && !result.stdout.contains("topsecret-42"))

@@ -114,16 +114,16 @@ struct DemoCommand: AsyncParsableCommand {
         print("")
         fflush(nil)  // the live view writes to the file descriptor directly
 
-        let stageError = ErrorSlot()
+        let stageError = Locked<(any Error)?>(nil)
         let group = runners.serviceGroup(logger: logger)
         let stages = Task {
-            do { try await group.run() } catch { stageError.set(error) }
+            do { try await group.run() } catch { stageError.withLock { $0 = $0 ?? error } }
         }
         let service = SimulatedPredictionService(
             client: config.kafkaClient, predictionsTopic: config.topic("predictions"), labelsTopic: config.topic("labels"),
             model: "ctr", seed: seed, rate: rate, duration: Int64(duration) * 1_000, driftAt: Int64(driftAt) * 1_000)
-        let slot = ServedModelSlot()
-        let progress = ServiceProgress()
+        let slot = Locked<ServedModel?>(nil)
+        let progress = Locked(ServiceProgress())
         let view = DemoView()
 
         func reader(_ names: [String]) throws -> KafkaConsumer {
@@ -140,21 +140,21 @@ struct DemoCommand: AsyncParsableCommand {
 
         let clock = ContinuousClock.now
         let start = EventTime(milliseconds: Int64(Date().timeIntervalSince1970 * 1000))
-        let board = ScoreboardBox(DemoScoreboard(start: start, driftAt: Int64(driftAt) * 1_000))
+        let board = Locked(DemoScoreboard(start: start, driftAt: Int64(driftAt) * 1_000))
         let observer = try reader(["labeled-examples", "alerts", "model-updates"])
         let observing = Task {
             for await event in observer.events {
                 guard case .messages(let batch) = event else { continue }
-                let at = SimulatedPredictionService.milliseconds(ContinuousClock.now - clock)
+                let at = (ContinuousClock.now - clock).milliseconds
                 for m in batch {
                     if m.topic == config.topic("labeled-examples") {
-                        if let e = try? LabeledExample.decode(m.value) { board.update { $0.record(e) } }
+                        if let e = try? LabeledExample.decode(m.value) { board.withLock { $0.record(e) } }
                     } else if m.topic == config.topic("alerts") {
                         guard let a = try? AlertEvent.decode(m.value) else { continue }
-                        board.update { $0.record(a, at: at) }
+                        board.withLock { $0.record(a, at: at) }
                         view.event(at: at, Self.describe(a))
                     } else if let u = try? ModelUpdateEvent.decode(m.value) {
-                        board.update { $0.record(u, at: at) }
+                        board.withLock { $0.record(u, at: at) }
                         view.event(at: at, Self.describe(u))
                     }
                 }
@@ -167,25 +167,26 @@ struct DemoCommand: AsyncParsableCommand {
         var drainStarted: ContinuousClock.Instant?
         var last = (at: clock, predictions: 0)
         var throughput = 0.0
-        while stageError.error == nil {
+        while stageError.value == nil {
             let now = ContinuousClock.now
-            let elapsed = SimulatedPredictionService.milliseconds(now - clock)
-            if progress.hasDrifted && !driftShown {
+            let elapsed = (now - clock).milliseconds
+            let traffic = progress.value
+            if traffic.hasDrifted && !driftShown {
                 driftShown = true
-                view.event(at: Int64(driftAt) * 1_000, "DRIFT  x0 shifts by +1.5 and the click weights flip; the service keeps serving \(slot.current?.version ?? "its built-in model")")
+                view.event(at: Int64(driftAt) * 1_000, "DRIFT  x0 shifts by +1.5 and the click weights flip; the service keeps serving \(slot.value?.version ?? "its built-in model")")
             }
-            let sent = progress.predictions
+            let sent = traffic.predictions
             if (now - last.at) >= .seconds(1) {
                 throughput = Double(sent - last.predictions) / (now - last.at).seconds
                 last = (now, sent)
             }
-            let snapshot = board.read { $0 }
+            let snapshot = board.value
             let trafficSeconds = min(Double(elapsed) / 1000, Double(duration))
             view.update(status: "[\(DemoView.clock(elapsed))] \(DemoView.bar(trafficSeconds / Double(duration))) \(Int(trafficSeconds))/\(duration) s" +
                         String(format: " · %.0f predictions/s", throughput) +
                         " · \(snapshot.examples) examples · accuracy \(DemoSummary.format(snapshot.currentAccuracy))" +
                         " · \(snapshot.openIncidents.count) open incidents · model \(snapshot.servedVersion ?? "builtin")")
-            if progress.isFinished {
+            if traffic.trafficSent {
                 let began = drainStarted ?? now
                 drainStarted = began
                 if snapshot.examples >= sent || now - began > .seconds(20) { break }
@@ -203,7 +204,7 @@ struct DemoCommand: AsyncParsableCommand {
         await observer.close()
         await observing.value
 
-        if let error = stageError.error {
+        if let error = stageError.value {
             printError("demo: a stage stopped: \(error)")
             throw ExitCodes.runtimeFailure
         }
@@ -211,10 +212,11 @@ struct DemoCommand: AsyncParsableCommand {
             printError("demo: the prediction service stopped: \(error)")
             throw ExitCodes.runtimeFailure
         }
-        let summary = board.read { $0.summary() }
+        let summary = board.withLock { $0.summary() }
         print("")
-        for line in Self.summaryLines(summary, predictions: progress.predictions, labels: progress.labels,
-                                      failures: progress.deliveryFailures) {
+        let traffic = progress.value
+        for line in Self.summaryLines(summary, predictions: traffic.predictions, labels: traffic.labels,
+                                      failures: traffic.deliveryFailures) {
             print(line)
         }
         if let summaryJson {
@@ -268,21 +270,4 @@ struct DemoCommand: AsyncParsableCommand {
         }
         return out
     }
-}
-
-/// The scoreboard behind a lock: written by the observer task, read by the view.
-final class ScoreboardBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var board: DemoScoreboard
-    init(_ board: DemoScoreboard) { self.board = board }
-    func update(_ body: (inout DemoScoreboard) -> Void) { lock.withLock { body(&board) } }
-    func read<T>(_ body: (DemoScoreboard) -> T) -> T { lock.withLock { body(board) } }
-}
-
-/// The first error a background task reports.
-final class ErrorSlot: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: (any Error)?
-    var error: (any Error)? { lock.withLock { stored } }
-    func set(_ e: any Error) { lock.withLock { if stored == nil { stored = e } } }
 }

@@ -5,40 +5,21 @@ import Logging
 import Pipeline
 import Training
 
-/// The model the simulated service serves: the latest promoted version read from `model-updates`, or the
-/// built-in one until the first promotion. Written by the updates reader, read by the request loop.
-final class ServedModelSlot: @unchecked Sendable {
-    private let lock = NSLock()
-    private var model: (version: String, scorer: ModelScorer)?
-
-    var current: (version: String, scorer: ModelScorer)? { lock.withLock { model } }
-
-    func serve(version: String, scorer: ModelScorer) { lock.withLock { model = (version, scorer) } }
+/// The model the simulated service serves: the latest promoted version read from `model-updates`; until the
+/// first promotion the slot (a `Locked<ServedModel?>`) is empty and the built-in model serves.
+struct ServedModel {
+    var version: String
+    var scorer: ModelScorer
 }
 
 /// How far the simulated service has come; read by the live view.
-final class ServiceProgress: @unchecked Sendable {
-    private let lock = NSLock()
-    private var counts = (predictions: 0, labels: 0, failures: 0)
-    private var driftInjected = false
-    private var finished = false
-
-    var predictions: Int { lock.withLock { counts.predictions } }
-    var labels: Int { lock.withLock { counts.labels } }
-    var deliveryFailures: Int { lock.withLock { counts.failures } }
-    var hasDrifted: Bool { lock.withLock { driftInjected } }
-    var isFinished: Bool { lock.withLock { finished } }
-
-    func add(predictions: Int, labels: Int, failures: Int, drifted: Bool) {
-        lock.withLock {
-            counts.predictions += predictions
-            counts.labels += labels
-            counts.failures += failures
-            driftInjected = driftInjected || drifted
-        }
-    }
-
-    func finish() { lock.withLock { finished = true } }
+struct ServiceProgress {
+    var predictions = 0
+    var labels = 0
+    var deliveryFailures = 0
+    var hasDrifted = false
+    /// Every prediction is sent (labels still due keep flowing until the service is cancelled).
+    var trafficSent = false
 }
 
 /// The demo's prediction service: synthetic requests (6 numeric and 2 categorical features) at `rate` per second of
@@ -64,7 +45,7 @@ struct SimulatedPredictionService: Sendable {
 
     /// Sends the traffic, then the labels still due, until done or cancelled. `start` is the event time of the
     /// first prediction and `clock` the instant it corresponds to.
-    func run(start: EventTime, clock: ContinuousClock.Instant, slot: ServedModelSlot, progress: ServiceProgress, logger: Logger) async throws {
+    func run(start: EventTime, clock: ContinuousClock.Instant, slot: Locked<ServedModel?>, progress: Locked<ServiceProgress>, logger: Logger) async throws {
         let producer = try KafkaProducer(configuration: .init(client: client), logger: logger)
         var traffic = SyntheticTraffic(seed: seed, model: model, modelVersion: "builtin", start: start,
                                        intervalMilliseconds: 1_000 / Double(rate), missingLabelRate: missingLabelRate,
@@ -75,10 +56,10 @@ struct SimulatedPredictionService: Sendable {
         var sent = 0
         var pending: [LabelEvent] = []
         while !Task.isCancelled && (sent < total || !pending.isEmpty) {
-            let elapsed = Self.milliseconds(ContinuousClock.now - clock)
+            let elapsed = (ContinuousClock.now - clock).milliseconds
             let due = min(total, Int(elapsed * Int64(rate) / 1_000) + 1)
             var batch: [KafkaOutgoingMessage] = []
-            let served = slot.current.map { m in (version: m.version, score: { (f: FeatureVector) in m.scorer.score(f) }) }
+            let served = slot.value.map { m in (version: m.version, score: { (f: FeatureVector) in m.scorer.score(f) }) }
             let first = sent
             while sent < due {
                 let (p, l) = traffic.next(servedBy: served)
@@ -93,30 +74,30 @@ struct SimulatedPredictionService: Sendable {
             pending.removeFirst(ready.count)
             if !batch.isEmpty {
                 let reports = await producer.send(batch)
-                progress.add(predictions: sent - first, labels: ready.count, failures: reports.count { !$0.isDelivered },
-                             drifted: sent > driftIndex)
+                progress.withLock {
+                    $0.predictions += sent - first
+                    $0.labels += ready.count
+                    $0.deliveryFailures += reports.count { !$0.isDelivered }
+                    $0.hasDrifted = $0.hasDrifted || sent > driftIndex
+                    $0.trafficSent = sent >= total
+                }
             }
-            if sent >= total && first < total { progress.finish() }
             try? await Task.sleep(for: .milliseconds(20))
         }
-        progress.finish()
+        progress.withLock { $0.trafficSent = true }
         try? await producer.close()
     }
 
     /// Serves every promoted version of `model` with inline parameters that `consumer` delivers (it reads
     /// `model-updates`), until the consumer is closed.
-    func followPromotions(from consumer: KafkaConsumer, into slot: ServedModelSlot) async {
+    func followPromotions(from consumer: KafkaConsumer, into slot: Locked<ServedModel?>) async {
         for await event in consumer.events {
             guard case .messages(let batch) = event else { continue }
             for m in batch {
                 guard let update = try? ModelUpdateEvent.decode(m.value), update.model == model, update.decision == .promoted,
                       let parameters = update.parameters, let scorer = try? ModelScorer(parameters: parameters) else { continue }
-                slot.serve(version: update.version, scorer: scorer)
+                slot.withLock { $0 = ServedModel(version: update.version, scorer: scorer) }
             }
         }
-    }
-
-    static func milliseconds(_ d: Duration) -> Int64 {
-        d.components.seconds * 1_000 + d.components.attoseconds / 1_000_000_000_000_000
     }
 }
