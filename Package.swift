@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // The C boundary: Debian's librdkafka through pkg-config, and a shim for what Swift cannot call.
@@ -62,9 +63,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Dashboard",
+            dependencies: [
+                "Telemetry", "Pipeline", "Events",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -90,7 +100,7 @@ let package = Package(
         .target(
             name: "TidelineCLI",
             dependencies: [
-                "Kafka", "Events", "Pipeline", "Telemetry", "TidelineConfig", "LabelJoin", "Statistics", "Drift", "Monitoring", "Alerts", "Training", "ModelStore",
+                "Kafka", "Events", "Pipeline", "Telemetry", "Dashboard", "TidelineConfig", "LabelJoin", "Statistics", "Drift", "Monitoring", "Alerts", "Training", "ModelStore",
                 "Backtest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -121,6 +131,7 @@ let package = Package(
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore"], swiftSettings: strict),
         .testTarget(name: "TidelineConfigTests", dependencies: ["TidelineConfig", "Kafka", "Training"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", .product(name: "Metrics", package: "swift-metrics")], swiftSettings: strict),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Telemetry", "Pipeline", "Events", .product(name: "Metrics", package: "swift-metrics")], swiftSettings: strict),
         .testTarget(
             name: "TidelineCLITests",
             dependencies: ["TidelineCLI", "TidelineTestKit", "Kafka", "Events", "LabelJoin", "Pipeline", "TidelineConfig", "Statistics", "Training",

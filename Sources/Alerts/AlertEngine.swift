@@ -50,6 +50,13 @@ public struct AlertEngine: Sendable, Codable {
     /// Incidents open now.
     public var openIncidents: Int { subjects.values.filter { $0.open != nil }.count }
 
+    /// Incidents open now, per model (models without an open incident are left out).
+    public var openIncidentsByModel: [String: Int] {
+        var out: [String: Int] = [:]
+        for (key, state) in subjects where state.open != nil { out[key.model, default: 0] += 1 }
+        return out
+    }
+
     /// Feeds one signal; appends the alerts it causes (zero, one, or a summary and an alert) to `out`.
     public mutating func process(_ signal: AlertSignal, into out: inout [AlertEvent]) {
         let policy = configuration.policy(signal.kind)

@@ -60,6 +60,11 @@ public final class KafkaConsumer: @unchecked Sendable {
     private let consumerErrors: Counter
     private let rebalances: Counter
     private let bufferedEvents: Gauge
+    /// Consumer lag per partition (poll thread only): the last offset handed out, and when the gauges were last set.
+    private var lastConsumed: [TopicPartition: Int64] = [:]
+    private var lagGauges: [TopicPartition: Gauge] = [:]
+    private var lagReportedAt = ContinuousClock.now - .seconds(10)
+    private let lagDimensions: [(String, String)]
 
     public init(configuration: KafkaConsumerConfiguration, logger: Logger = Logger(label: "tideline.kafka.consumer")) throws(KafkaError) {
         self.configuration = configuration
@@ -76,6 +81,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         consumerErrors = Counter(label: "tideline_kafka_consumer_errors_total", dimensions: dims)
         rebalances = Counter(label: "tideline_kafka_rebalances_total", dimensions: dims)
         bufferedEvents = Gauge(label: "tideline_kafka_consumer_buffered_events", dimensions: dims)
+        lagDimensions = [("client", configuration.client.clientID), ("group", configuration.groupID ?? "")]
         client.context.onRebalance = { [weak self] rk, err, list in self?.handleRebalance(rk, err, list) }
         let maxBatch = configuration.maxBatchSize
         // The thread holds the consumer only for one iteration at a time, so a consumer dropped without
@@ -293,10 +299,33 @@ public final class KafkaConsumer: @unchecked Sendable {
         let first = rd_kafka_consume_batch_queue(queue, idleAfter ?? 1000, buffer, 1)
         if first <= 0 {
             if idleAfter != nil && first == 0 && !channel.isFinished { _ = channel.send(.idle) }
+            reportLag()
             return
         }
         let rest = maxBatch > 1 ? rd_kafka_consume_batch_queue(queue, 0, buffer + 1, maxBatch - 1) : 0
         deliver(buffer, count: 1 + Swift.max(0, rest), topicNames: &topicNames)
+        reportLag()
+    }
+
+    /// Sets `tideline_kafka_consumer_lag_messages{client, group, topic, partition}` at most once a second: the
+    /// partition's high watermark (librdkafka's cached value from the last fetch, no broker round trip) minus the
+    /// next offset this consumer hands out. Poll thread only.
+    private func reportLag() {
+        let now = ContinuousClock.now
+        guard now - lagReportedAt >= .seconds(1), !lastConsumed.isEmpty else { return }
+        lagReportedAt = now
+        for (tp, offset) in lastConsumed {
+            var low: Int64 = -1, high: Int64 = -1
+            guard rd_kafka_get_watermark_offsets(client.pointer, tp.topic, tp.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
+                  high >= 0 else { continue }
+            let gauge = lagGauges[tp] ?? {
+                let g = Gauge(label: "tideline_kafka_consumer_lag_messages",
+                              dimensions: lagDimensions + [("topic", tp.topic), ("partition", String(tp.partition))])
+                lagGauges[tp] = g
+                return g
+            }()
+            gauge.record(Swift.max(0, high - (offset + 1)))
+        }
     }
 
     /// Leaves the group (on the poll thread, where librdkafka serves the final revocation).
@@ -384,6 +413,7 @@ public final class KafkaConsumer: @unchecked Sendable {
                 timestamp: tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? -1 : ts,
                 keyStart: Int32(keyStart), keyLength: keyLength, valueStart: Int32(valueStart),
                 valueLength: Int32(bytes.count - valueStart), headersIndex: headersIndex))
+            lastConsumed[TopicPartition(topic: name, partition: m.partition)] = m.offset
         }
         for error in errors {
             consumerErrors.increment()
@@ -422,6 +452,10 @@ public final class KafkaConsumer: @unchecked Sendable {
             channel.send(.partitionsAssigned(partitions))
         } else {
             logger.info("partitions revoked: \(partitions.map(\.description).joined(separator: ","))")
+            for tp in partitions {
+                lastConsumed[tp] = nil
+                lagGauges[tp]?.record(0)  // another member reports it now
+            }
             stateLock.lock()
             let isClosing = closing
             stateLock.unlock()

@@ -9,6 +9,8 @@ public struct JoinOutput: Sendable {
         public var length: Int
         public var model: String
         public var kind: LabelKind
+        /// Milliseconds from the prediction to its (latest) label; -1 for an implicit example.
+        public var labelDelayMilliseconds: Int64 = -1
     }
 
     public private(set) var records: [Record] = []
@@ -45,7 +47,7 @@ public struct JoinOutput: Sendable {
         writer.removeAll()
     }
 
-    mutating func append(start: Int, model: String, kind: LabelKind) {
-        records.append(Record(start: start, length: writer.bytes.count - start, model: model, kind: kind))
+    mutating func append(start: Int, model: String, kind: LabelKind, labelDelayMilliseconds: Int64 = -1) {
+        records.append(Record(start: start, length: writer.bytes.count - start, model: model, kind: kind, labelDelayMilliseconds: labelDelayMilliseconds))
     }
 }

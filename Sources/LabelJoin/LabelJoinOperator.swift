@@ -559,7 +559,7 @@ public struct LabelJoinOperator: Sendable {
             if defaultLabel == nil { output.writer.int(Int64(entry.aggregateDelay)) }
             output.writer.withBytes { $0.append(UInt8(ascii: "}")) }
         }
-        output.append(start: start, model: slot.name, kind: kind)
+        output.append(start: start, model: slot.name, kind: kind, labelDelayMilliseconds: defaultLabel == nil ? Int64(entry.aggregateDelay) : -1)
     }
 
     private static func appendEventID(to w: inout [UInt8], modelSeed: UInt64, rid: UnsafeRawBufferPointer, time: Int64, sequence: Int) {

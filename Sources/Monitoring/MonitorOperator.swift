@@ -18,6 +18,8 @@ import Statistics
 public struct MonitorOperator: Sendable, Codable {
     public let configuration: MonitorConfiguration
     public private(set) var statistics = MonitorStatistics()
+    /// Alert incidents open now, per model (models without one are left out).
+    public var openIncidents: [String: Int] { engine.openIncidentsByModel }
     private var models: [String: ModelState] = [:]
     private var predictionClocks: [Int32: Int64] = [:]
     private var exampleClocks: [Int32: Int64] = [:]
@@ -318,6 +320,8 @@ public struct MonitorOperator: Sendable, Codable {
         let report = DriftComparison.compare(reference: reference.features, current: w.features, predictionReference: modelReference.features.predictions,
                                              includePrediction: !newVersion, policy: policy.drift)
         for row in report.rows {
+            summary.drift.append(DriftMeasurement(subject: row.subject, test: row.test, statistic: row.effect, pValue: row.adjustedPValue,
+                                                  threshold: row.effectThreshold, verdict: row.verdict.rawValue))
             let kind: AlertEvent.Kind = row.subject == "prediction" ? .predictionDrift : .featureDrift
             let level: AlertSignal.Level
             switch row.verdict {
@@ -406,6 +410,8 @@ public struct MonitorOperator: Sendable, Codable {
         var signals: [AlertSignal] = []
         let window = w.alertWindow, referenceWindow = reference.alertWindow
         if let row = DriftComparison.compare(subject: "label", reference: reference.labels, current: w.labels, policy: policy.drift) {
+            summary.drift.append(DriftMeasurement(subject: row.subject, test: row.test, statistic: row.effect, pValue: row.pValue,
+                                                  threshold: row.effectThreshold, verdict: row.verdict.rawValue))
             let level: AlertSignal.Level = switch row.verdict {
             case .insufficient: .between
             case .drift: .breach

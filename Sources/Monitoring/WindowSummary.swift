@@ -22,11 +22,34 @@ public struct WindowSummary: Sendable, Hashable, Codable {
     /// Metrics: accuracy, log_loss, auc, precision, recall, f1, mae, rmse, estimated_accuracy, item_entropy,
     /// item_gini, item_distinct, and per version/variant accuracy as "accuracy[version/variant]".
     public var metrics: [String: Double]
+    /// The drift tests of an evaluated window, one per feature, the prediction (predictions input) or the label
+    /// (examples input): what `/metrics` and the dashboard show against their thresholds.
+    public var drift: [DriftMeasurement] = []
 
     public init(model: String, input: Input, start: Int64, end: Int64, count: Int, outcome: Outcome, modelVersion: String?,
-                breaches: [String], metrics: [String: Double]) {
+                breaches: [String], metrics: [String: Double], drift: [DriftMeasurement] = []) {
         self.model = model; self.input = input; self.start = start; self.end = end; self.count = count
-        self.outcome = outcome; self.modelVersion = modelVersion; self.breaches = breaches; self.metrics = metrics
+        self.outcome = outcome; self.modelVersion = modelVersion; self.breaches = breaches; self.metrics = metrics; self.drift = drift
+    }
+}
+
+/// One drift test of a window against its reference.
+public struct DriftMeasurement: Sendable, Hashable, Codable {
+    /// Feature name, `prediction` or `label`.
+    public var subject: String
+    /// `ks` (numeric) or `chi2` (categorical).
+    public var test: String
+    /// The effect size judged against `threshold`: KS D, or the Jensen–Shannon distance (dimensionless, 0…1).
+    public var statistic: Double
+    /// The test's p-value after the policy's multiple-testing correction.
+    public var pValue: Double
+    /// The minimum effect that counts as drift.
+    public var threshold: Double
+    /// `drift`, `stable` or `insufficient`.
+    public var verdict: String
+
+    public init(subject: String, test: String, statistic: Double, pValue: Double, threshold: Double, verdict: String) {
+        self.subject = subject; self.test = test; self.statistic = statistic; self.pValue = pValue; self.threshold = threshold; self.verdict = verdict
     }
 }
 

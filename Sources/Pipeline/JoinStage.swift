@@ -98,6 +98,7 @@ public final class JoinStage: @unchecked Sendable {
     /// Same names and dimensions as `EventDecoder`'s, per event: decoded records and dead letters.
     private let decodedCounters: [Counter]
     private let deadLetterCounters: [Counter]
+    private var stageMetrics = StageMetrics(stage: "join")
     private let progressLock = NSLock()
     private var _firstRecordAt: ContinuousClock.Instant?
 
@@ -178,7 +179,10 @@ public final class JoinStage: @unchecked Sendable {
                 case .partitionsRevoked(let partitions):
                     readiness.revoked(partitions)
                     try await revoke(partitions)
-                case .messages(let batch): try await handle(batch)
+                case .messages(let batch):
+                    let started = ContinuousClock.now
+                    try await handle(batch)
+                    stageMetrics.processed(batch, startedAt: started)
                 case .error(let error):
                     if error.classification == .fatal { throw error }
                     logger.warning("kafka: \(error)")
@@ -316,6 +320,7 @@ public final class JoinStage: @unchecked Sendable {
             if deadCounts[i] > 0 { deadLetterCounters[i].increment(by: Int64(deadCounts[i])) }
         }
         if !deadLetterMessages.isEmpty {
+            stageMetrics.published(deadLetterMessages.count, to: options.deadLetterTopic)
             inFlight.append(Task { [producer] in await producer.send(deadLetterMessages) })
         }
     }
@@ -367,6 +372,7 @@ public final class JoinStage: @unchecked Sendable {
                                                  value: Array(bytes[r.start ..< r.start + r.length])))
         }
         metrics.emitted(output.records)
+        stageMetrics.published(messages.count, to: options.outputTopic)
         output.removeAll()
         inFlight.append(Task { [producer] in await producer.send(messages) })
         if inFlight.count > 64 { try await awaitDeliveries(keep: 32) }
@@ -485,6 +491,8 @@ struct JoinStageMetrics {
     let oldestPendingAge = Gauge(label: "tideline_join_oldest_pending_age_ms")
     let counts: [(String, Gauge)]
     let completeness: [(Int64, Gauge)]
+    /// Delay from prediction to label of every example with an observed label or a correction (seconds).
+    let labelDelay = Timer(label: "tideline_join_label_delay_seconds")
 
     init() {
         var e: [LabelKind: Counter] = [:]
@@ -499,7 +507,10 @@ struct JoinStageMetrics {
 
     func emitted(_ records: [JoinOutput.Record]) {
         var byKind: [LabelKind: Int64] = [:]
-        for r in records { byKind[r.kind, default: 0] += 1 }
+        for r in records {
+            byKind[r.kind, default: 0] += 1
+            if r.labelDelayMilliseconds >= 0 { labelDelay.recordMilliseconds(r.labelDelayMilliseconds) }
+        }
         for (kind, n) in byKind { examples[kind]?.increment(by: n) }
     }
 

@@ -24,6 +24,8 @@ public struct MonitorStageOptions: Sendable {
     public var limits: EventLimits
     /// Stored reference windows for models with `reference: snapshot` (used when no checkpoint exists yet).
     public var references: [String: PredictionWindow] = [:]
+    /// Told about every alert this stage publishes (the dashboard's incident list).
+    public var onPublished: PublishedEventHandler?
 
     public init(client: KafkaClientConfiguration, predictionsTopic: String = "predictions", examplesTopic: String = "labeled-examples",
                 alertsTopic: String = "alerts", deadLetterTopic: String = "dead-letter", group: String = "tideline-monitor",
@@ -68,6 +70,9 @@ public final class MonitorStage: @unchecked Sendable {
     private let alertsCounter = Counter(label: "tideline_monitor_alerts_total")
     private let windowsCounter = Counter(label: "tideline_monitor_windows_total")
     private let lateCounter = Counter(label: "tideline_monitor_late_events_total")
+    private var stageMetrics = StageMetrics(stage: "monitor")
+    /// Models that had an open incident at the last report, so that their gauge returns to 0.
+    private var incidentModels: Set<String> = []
     private let decoded = [Counter(label: "tideline_events_decoded_total", dimensions: [("stage", "monitor"), ("event", PredictionEvent.eventName)]),
                            Counter(label: "tideline_events_decoded_total", dimensions: [("stage", "monitor"), ("event", LabeledExample.eventName)])]
     private let deadLetters = [Counter(label: "tideline_dead_letters_total", dimensions: [("stage", "monitor"), ("event", PredictionEvent.eventName)]),
@@ -117,11 +122,15 @@ public final class MonitorStage: @unchecked Sendable {
             return result
         }
         try consumer.subscribe(topics: [options.predictionsTopic, options.examplesTopic])
+        publishOpenIncidents()
         do {
             for await event in consumer.events {
                 if Task.isCancelled { break }
                 switch event {
-                case .messages(let batch): handle(batch)
+                case .messages(let batch):
+                    let started = ContinuousClock.now
+                    handle(batch)
+                    stageMetrics.processed(batch, startedAt: started)
                 case .partitionsAssigned(let partitions):
                     for (topic, input) in [(options.predictionsTopic, MonitorOperator.Input.predictions), (options.examplesTopic, .examples)] {
                         let ps = partitions.filter { $0.topic == topic }.map(\.partition)
@@ -183,7 +192,10 @@ public final class MonitorStage: @unchecked Sendable {
         }
         let late = (op.statistics.latePredictions - before.latePredictions) + (op.statistics.lateExamples - before.lateExamples)
         if late > 0 { lateCounter.increment(by: Int64(late)) }
-        if !deadLetterMessages.isEmpty { inFlight.append(Task { [producer] in await producer.send(deadLetterMessages) }) }
+        if !deadLetterMessages.isEmpty {
+            stageMetrics.published(deadLetterMessages.count, to: options.deadLetterTopic)
+            inFlight.append(Task { [producer] in await producer.send(deadLetterMessages) })
+        }
     }
 
     private func markIdlePartitions() {
@@ -213,7 +225,10 @@ public final class MonitorStage: @unchecked Sendable {
             }
             for a in output.alerts { logger.notice("alert \(a.status.rawValue): \(a.kind.rawValue) \(a.model)/\(a.subject) [\(a.alertID)]") }
             alertsCounter.increment(by: Int64(messages.count))
+            stageMetrics.published(messages.count, to: options.alertsTopic)
             inFlight.append(Task { [producer] in await producer.send(messages) })
+            options.onPublished?(output.alerts.map { .alert($0) })
+            publishOpenIncidents()
         }
         output.removeAll()
         if inFlight.count > 16 { try await awaitDeliveries(keep: 8) }
@@ -223,10 +238,27 @@ public final class MonitorStage: @unchecked Sendable {
         for g in Self.gauges(for: summary) { Gauge(label: g.label, dimensions: g.dimensions).record(g.value) }
     }
 
-    /// A closed window's metrics as gauges: `tideline_monitor_metric{model, input, metric}`, and realized
-    /// accuracy per model version and variant as `tideline_monitor_accuracy{model, version, variant}`.
+    /// `tideline_monitor_open_incidents{model}`: incidents firing now, per model.
+    private func publishOpenIncidents() {
+        let open = op.openIncidents
+        for model in incidentModels.union(open.keys) {
+            Gauge(label: "tideline_monitor_open_incidents", dimensions: [("model", model)]).record(open[model] ?? 0)
+        }
+        incidentModels.formUnion(open.keys)
+    }
+
+    /// A closed window's metrics as gauges: `tideline_monitor_metric{model, input, metric}`, realized accuracy per
+    /// model version and variant as `tideline_monitor_accuracy{model, version, variant}`, and each drift test as
+    /// `tideline_monitor_drift_statistic`, `tideline_monitor_drift_p_value` and `tideline_monitor_drift_threshold`
+    /// labelled `{model, feature, test}` (feature: a feature name, `prediction` or `label`).
     public static func gauges(for summary: WindowSummary) -> [(label: String, dimensions: [(String, String)], value: Double)] {
         var out: [(label: String, dimensions: [(String, String)], value: Double)] = []
+        for d in summary.drift {
+            let dims = [("model", summary.model), ("feature", d.subject), ("test", d.test)]
+            out.append(("tideline_monitor_drift_statistic", dims, d.statistic))
+            out.append(("tideline_monitor_drift_p_value", dims, d.pValue))
+            out.append(("tideline_monitor_drift_threshold", dims, d.threshold))
+        }
         for (name, value) in summary.metrics.sorted(by: { $0.key < $1.key }) {
             if name.hasPrefix("accuracy["), name.hasSuffix("]") {
                 let group = name.dropFirst("accuracy[".count).dropLast().split(separator: "/", maxSplits: 1).map(String.init)

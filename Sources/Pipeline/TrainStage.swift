@@ -26,6 +26,8 @@ public struct TrainStageOptions: Sendable {
     /// The SQLite catalog of model versions (`tideline models` reads it).
     public var catalogPath: String
     public var limits: EventLimits
+    /// Told about every model update this stage publishes (the dashboard's version timeline).
+    public var onPublished: PublishedEventHandler?
 
     public init(client: KafkaClientConfiguration, examplesTopic: String = "labeled-examples", alertsTopic: String = "alerts",
                 commandsTopic: String = "model-commands", updatesTopic: String = "model-updates", deadLetterTopic: String = "dead-letter",
@@ -78,6 +80,11 @@ public final class TrainStage: @unchecked Sendable {
     private let examplesCounter = Counter(label: "tideline_train_examples_total")
     private let decoded = Counter(label: "tideline_events_decoded_total", dimensions: [("stage", "train"), ("event", LabeledExample.eventName)])
     private let deadLetters = Counter(label: "tideline_dead_letters_total", dimensions: [("stage", "train")])
+    private var stageMetrics = StageMetrics(stage: "train")
+    private let trainMetrics = TrainStageMetrics()
+    /// Per model: the trainer's `trained` count at its last published update, and the champion's `created_at` (ms).
+    private var trainedAtLastUpdate: [String: Int64] = [:]
+    private var championCreatedAt: [String: Int64] = [:]
     private let lock = NSLock()
     private var _updates: [ModelUpdateEvent] = []
     private var _statistics: [String: TrainerStatistics] = [:]
@@ -120,6 +127,11 @@ public final class TrainStage: @unchecked Sendable {
         var producerConfig = KafkaProducerConfiguration(client: options.client)
         producerConfig.messageTimeoutMilliseconds = 0
         producer = try KafkaProducer(configuration: producerConfig, logger: logger)
+        for (name, trainer) in trainers {
+            for decision in ModelUpdateEvent.Decision.allCases { trainMetrics.decided(model: name, decision: decision, count: 0) }
+            trainedAtLastUpdate[name] = trainer.statistics.trained
+            if let champion = try? catalog.champion(model: name) { championCreatedAt[name] = champion.createdAt.milliseconds }
+        }
         publishStatistics()
     }
 
@@ -159,7 +171,10 @@ public final class TrainStage: @unchecked Sendable {
             for await event in consumer.events {
                 if Task.isCancelled { break }
                 switch event {
-                case .messages(let batch): try await handle(batch)
+                case .messages(let batch):
+                    let started = ContinuousClock.now
+                    try await handle(batch)
+                    stageMetrics.processed(batch, startedAt: started)
                 case .endOfPartition(let end):
                     if end.topic == options.examplesTopic { merge.markExhausted(end.partition) }
                 case .partitionsAssigned(let partitions):
@@ -173,7 +188,7 @@ public final class TrainStage: @unchecked Sendable {
                 case .error(let error):
                     if error.classification == .fatal { throw error }
                     logger.warning("kafka: \(error)")
-                case .idle: break
+                case .idle: publishStatistics()  // the champion's age grows while nothing arrives
                 }
                 try await train()
                 if ContinuousClock.now - lastCheckpoint >= .milliseconds(options.checkpointInterval) { try await checkpoint() }
@@ -234,6 +249,7 @@ public final class TrainStage: @unchecked Sendable {
             }
         }
         if !letters.isEmpty {
+            stageMetrics.published(letters.count, to: options.deadLetterTopic)
             let reports = await producer.send(letters)
             if let failed = reports.first(where: { !$0.isDelivered }) {
                 throw StageError("could not publish to \(failed.topic): \(failed.error.map { "\($0)" } ?? "unknown error")")
@@ -267,10 +283,17 @@ public final class TrainStage: @unchecked Sendable {
         merge.popReady(into: &released)
         guard !released.isEmpty else { return }
         var output = TrainerOutput()
+        let started = ContinuousClock.now
+        let before = trainers.mapValues(\.statistics)
         for entry in released {
             guard var trainer = trainers[entry.element.model] else { continue }
             trainer.process(entry.element, source: .init(topic: options.examplesTopic, partition: entry.partition, offset: entry.offset), into: &output)
             trainers[entry.element.model] = trainer
+        }
+        let elapsed = ContinuousClock.now - started
+        for (name, trainer) in trainers {
+            guard let b = before[name] else { continue }
+            trainMetrics.trained(model: name, rows: trainer.statistics.trained - b.trained, batches: trainer.statistics.batches - b.batches, in: elapsed)
         }
         examplesCounter.increment(by: Int64(released.count))
         released.removeAll(keepingCapacity: true)
@@ -296,12 +319,24 @@ public final class TrainStage: @unchecked Sendable {
             logger.notice("model-update \(u.model) \(u.version) \(u.kind.rawValue) \(u.decision.rawValue) (\(u.trigger.kind)): \(u.reason ?? "")")
         }
         updatesCounter.increment(by: Int64(output.updates.count))
+        stageMetrics.published(output.updates.count, to: options.updatesTopic)
+        for u in output.updates {
+            trainMetrics.decided(model: u.model, decision: u.decision)
+            trainedAtLastUpdate[u.model] = trainers[u.model]?.statistics.trained ?? 0
+            if u.decision == .promoted { championCreatedAt[u.model] = u.createdAt.milliseconds }
+        }
         lock.withLock { _updates += output.updates }
+        options.onPublished?(output.updates.map { .modelUpdate($0) })
     }
 
     private func publishStatistics() {
         let snapshot = trainers.mapValues(\.statistics)
         lock.withLock { _statistics = snapshot }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        for (name, statistics) in snapshot {
+            trainMetrics.progress(model: name, examplesSinceUpdate: statistics.trained - (trainedAtLastUpdate[name] ?? 0),
+                                  championAgeMilliseconds: championCreatedAt[name].map { now - $0 })
+        }
     }
 
     /// Saves every trainer with the offsets to resume from: for examples, the oldest record still waiting in the
@@ -325,6 +360,36 @@ public final class TrainStage: @unchecked Sendable {
             try await consumer.commit(commits)
         } catch {
             logger.warning("offset commit failed (checkpoint is saved; only lag reporting is affected): \(error)")
+        }
+    }
+}
+
+/// The train stage's Prometheus metrics, labelled `model`:
+///
+/// - `tideline_train_rows_per_second`: training speed of the last processing pass that ran a micro-batch (rows
+///   trained divided by the wall time of the pass, which includes evaluation and checkpoint files);
+/// - `tideline_train_micro_batch_duration_seconds`: histogram of the average micro-batch time of each such pass;
+/// - `tideline_train_examples_since_update`: examples trained since the model's last published update;
+/// - `tideline_train_champion_age_seconds`: wall-clock time since the champion's `created_at` (the event time of the
+///   newest example it trained on), i.e. how old the serving model's knowledge is;
+/// - `tideline_train_gate_decisions_total{model, decision}`: published updates by decision (promoted, rejected).
+struct TrainStageMetrics {
+    func trained(model: String, rows: Int64, batches: Int64, in elapsed: Duration) {
+        guard batches > 0, rows > 0 else { return }
+        let nanoseconds = StageMetrics.nanoseconds(elapsed)
+        guard nanoseconds > 0 else { return }
+        Gauge(label: "tideline_train_rows_per_second", dimensions: [("model", model)]).record(Double(rows) * 1e9 / Double(nanoseconds))
+        Timer(label: "tideline_train_micro_batch_duration_seconds", dimensions: [("model", model)]).recordNanoseconds(nanoseconds / batches)
+    }
+
+    func decided(model: String, decision: ModelUpdateEvent.Decision, count: Int64 = 1) {
+        Counter(label: "tideline_train_gate_decisions_total", dimensions: [("model", model), ("decision", decision.rawValue)]).increment(by: count)
+    }
+
+    func progress(model: String, examplesSinceUpdate: Int64, championAgeMilliseconds: Int64?) {
+        Gauge(label: "tideline_train_examples_since_update", dimensions: [("model", model)]).record(examplesSinceUpdate)
+        if let age = championAgeMilliseconds {
+            Gauge(label: "tideline_train_champion_age_seconds", dimensions: [("model", model)]).record(Double(max(0, age)) / 1000)
         }
     }
 }

@@ -22,6 +22,15 @@ public enum MetricsSystem {
             .microseconds(100), .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(50),
             .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5),
         ]
+        // Label delays run from sub-second clicks to day-long purchases; record ages from milliseconds to hours.
+        factory.durationHistogramBuckets["tideline_join_label_delay_seconds"] = [
+            .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
+            .seconds(300), .seconds(900), .seconds(1800), .seconds(3600), .seconds(21_600), .seconds(86_400),
+        ]
+        factory.durationHistogramBuckets["tideline_stage_record_age_seconds"] = [
+            .milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5), .seconds(10),
+            .seconds(30), .seconds(60), .seconds(300), .seconds(900), .seconds(3600),
+        ]
         MetricsSystemBootstrap.install(factory)
         bootstrapped = registry
         return registry

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dashboard
 import Foundation
 import Kafka
 import Telemetry
@@ -61,8 +62,8 @@ struct BrokerCommand: AsyncParsableCommand {
             }
             bootstrap = "127.0.0.1:\(port)"
         }
-        var metrics: MetricsServer?
-        if let metricsPort { metrics = try await MetricsServer(port: metricsPort) }
+        var metrics: OperationsServer?
+        if let metricsPort { metrics = try await OperationsServer(port: metricsPort, title: "tideline broker") }
         var out = StandardOutput()
         out.line("bootstrap.servers=\(bootstrap)")
         out.line("brokers=\(cluster.bootstrapServers)")

@@ -73,10 +73,24 @@ enum StartupCheck {
 }
 
 extension TidelineConfiguration {
+    /// The consumer group of each of `stages`, by stage name (the dashboard sums consumer lag per stage).
+    func consumerGroups(_ stages: Set<PipelineStage>) -> [String: String] {
+        var out: [String: String] = [:]
+        for stage in stages {
+            switch stage {
+            case .join: out["join"] = join.group
+            case .monitor: out["monitor"] = monitor.group
+            case .train: out["train"] = train.group
+            }
+        }
+        return out
+    }
+
     /// Builds `stages` (each once, in name order) from this configuration. A stage that cannot be built (a bad
     /// reference snapshot, no model with a train section, an unreadable state file) prints why and exits 78.
-    /// `announce` receives one line per stage saying what it reads and writes.
-    func stageRunners(_ stages: Set<PipelineStage>, logger: Logger, configName: String,
+    /// `announce` receives one line per stage saying what it reads and writes; `onPublished` is told about every
+    /// alert and model update the stages publish (the dashboard's journal).
+    func stageRunners(_ stages: Set<PipelineStage>, logger: Logger, configName: String, onPublished: PublishedEventHandler? = nil,
                       announce: (String) -> Void) throws -> [StageRunner] {
         var runners: [StageRunner] = []
         for stage in stages.sorted(by: { $0.rawValue < $1.rawValue }) {
@@ -105,6 +119,7 @@ extension TidelineConfiguration {
                     alertsTopic: topic("alerts"), deadLetterTopic: topic("dead-letter"), group: monitor.group,
                     monitor: monitorConfiguration, idleTimeout: monitor.idleTimeout,
                     checkpointInterval: monitor.checkpointInterval, statePath: state.path, limits: eventLimits)
+                options.onPublished = onPublished
                 do { options.references = try monitorConfiguration.loadReferences(models: models.map(\.name)) } catch {
                     printError("monitor: reference snapshot: \(error)")
                     throw ExitCodes.configError
@@ -124,12 +139,13 @@ extension TidelineConfiguration {
                     printError("train: no model has a train section; add models.<name>.train to \(configName)")
                     throw ExitCodes.configError
                 }
-                let options = TrainStageOptions(
+                var options = TrainStageOptions(
                     client: kafkaClient, examplesTopic: topic("labeled-examples"), alertsTopic: topic("alerts"),
                     commandsTopic: topic("model-commands"), updatesTopic: topic("model-updates"),
                     deadLetterTopic: topic("dead-letter"), group: train.group, models: trained,
                     checkpointInterval: train.checkpointInterval, statePath: state.path,
                     catalogPath: train.catalogPath, limits: eventLimits)
+                options.onPublished = onPublished
                 let stage: TrainStage
                 do { stage = try TrainStage(options: options, logger: logger) } catch {
                     printError("train: \(error)")

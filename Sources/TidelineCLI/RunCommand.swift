@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dashboard
 import Events
 import Foundation
 import Kafka
@@ -58,16 +59,27 @@ struct RunCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap()
         // Start-up checks, in order: the configuration (building the stages validates it), then Kafka and the topics.
         var out = StandardOutput()
-        let runners = try config.stageRunners(Set(stages), logger: logger,
-                                              configName: connection.config ?? "the configuration (--config)") { out.line($0) }
+        let journal = DashboardJournal()
+        let runners = try config.stageRunners(Set(stages), logger: logger, configName: connection.config ?? "the configuration (--config)",
+                                              onPublished: journal.handler) { out.line($0) }
         try await StartupCheck.verify(config, stages: Set(stages), timeout: .milliseconds(DurationText.milliseconds(startupTimeout)!))
-        var metrics: MetricsServer?
+        var metrics: OperationsServer?
         if config.metrics.enabled || metricsPort != nil {
             // /readyz: the start-up checks passed (Kafka reachable, topics fine) and every stage holds its partitions with state restored.
-            metrics = try await MetricsServer(host: config.metrics.host, port: metricsPort ?? config.metrics.port,
-                                              readiness: { [runners] in runners.allSatisfy { $0.isReady() } })
+            do {
+                metrics = try await OperationsServer(host: config.metrics.host, port: metricsPort ?? config.metrics.port,
+                                                     readiness: { [runners] in runners.allSatisfy { $0.isReady() } }, journal: journal,
+                                                     title: "tideline run: " + runners.map(\.name).joined(separator: ", "),
+                                                     stageGroups: config.consumerGroups(Set(stages)), logger: logger)
+            } catch {
+                printError("metrics.port: \(error)")
+                throw ExitCodes.configError
+            }
         }
-        if let metrics { out.line("metrics=http://\(metrics.host):\(metrics.port)/metrics") }
+        if let metrics {
+            out.line("metrics=http://\(metrics.host):\(metrics.port)/metrics")
+            out.line("dashboard=http://\(metrics.host):\(metrics.port)/")
+        }
         out.flush()
         // The stages run as one swift-service-lifecycle group; SIGINT or SIGTERM shuts it down gracefully.
         let group = runners.serviceGroup(logger: logger)
