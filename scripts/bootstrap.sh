@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what Tideline needs from Debian when it is missing: librdkafka-dev and libsqlite3-dev (build) and
-# kcat (tests).
+# Installs what Tideline needs from Debian when it is missing: librdkafka-dev and libsqlite3-dev (build), and
+# kcat and chromium (tests: the dashboard is checked in headless Chromium).
 # Safe to run repeatedly; does nothing when everything is present.
 set -euo pipefail
 
@@ -9,6 +9,7 @@ pkg-config --exists rdkafka 2>/dev/null || need+=(librdkafka-dev)
 pkg-config --exists sqlite3 2>/dev/null || [ -f /usr/include/sqlite3.h ] || need+=(libsqlite3-dev)
 if [ "${1:-}" = "--test" ]; then
   command -v kcat >/dev/null 2>&1 || need+=(kcat)
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 

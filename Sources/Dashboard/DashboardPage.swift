@@ -148,7 +148,7 @@ function sumSeries(list) {
 function lastOf(values) { for (let i = values.length - 1; i >= 0; i--) if (values[i] !== null) return values[i]; return null; }
 function fmt(v, digits) {
   if (v === null || v === undefined || !isFinite(v)) return "–";
-  const d = digits === undefined ? 3 : digits;
+  const d = Math.abs(v) >= 100 ? 0 : digits === undefined ? 3 : digits;
   if (Math.abs(v) >= 1e6) return (v / 1e6).toFixed(2) + "M";
   if (Math.abs(v) >= 1e4) return (v / 1e3).toFixed(1) + "k";
   return Number(v).toFixed(d);
@@ -186,10 +186,15 @@ function chart(lines, opts) {
     const t = t0 + (t1 - t0) * i / 4;
     svg += '<text x="' + x(t) + '" y="' + (H - 6) + '" text-anchor="middle">' + clock(t) + "</text>";
   }
-  for (const m of (o.markers || [])) {
+  const placed = [];
+  for (const m of (o.markers || []).slice().sort((a, b) => a.t - b.t)) {
     if (m.t < t0 || m.t > t1) continue;
-    svg += '<line x1="' + x(m.t) + '" x2="' + x(m.t) + '" y1="' + T + '" y2="' + (H - B) + '" stroke="' + m.color + '" stroke-dasharray="3,3"/>';
-    svg += '<text x="' + (x(m.t) + 3) + '" y="' + (T + 9) + '" style="fill:' + m.color + '">' + esc(m.label) + "</text>";
+    const mx = x(m.t), width = 6 * m.label.length + 6;
+    let row = 0;
+    while (placed.some(p => p.row === row && mx < p.end)) row++;
+    placed.push({ row: row, end: mx + width });
+    svg += '<line x1="' + mx + '" x2="' + mx + '" y1="' + T + '" y2="' + (H - B) + '" stroke="' + m.color + '" stroke-dasharray="3,3"/>';
+    svg += '<text x="' + (mx + 3) + '" y="' + (T + 9 + 11 * row) + '" style="fill:' + m.color + '">' + esc(m.label) + "</text>";
   }
   for (const l of lines) {
     let d = "", pen = false;
@@ -217,15 +222,19 @@ function renderModels() {
     for (const s of overall) lines.push({ label: "accuracy (labeled windows)", values: s.values, color: COLORS[c++ % COLORS.length] });
     const est = find("tideline_monitor_metric", { model: model, input: "predictions", metric: "estimated_accuracy" });
     for (const s of est) lines.push({ label: "estimated accuracy (before labels)", values: s.values, color: "#8a96a8", dashed: true });
-    const byVersion = find("tideline_monitor_accuracy", { model: model })
-      .map(s => ({ s: s, last: lastIndex(s) })).sort((a, b) => b.last - a.last).slice(0, 4);
-    for (const v of byVersion) lines.push({ label: "accuracy " + v.s.labels.version + "/" + v.s.labels.variant, values: v.s.values, color: COLORS[c++ % COLORS.length] });
     const markers = [];
     for (const v of store.events.versions) if (v.model === model && v.decision === "promoted") markers.push({ t: v.createdAt, label: v.version, color: "#58a6ff" });
     for (const i of store.events.incidents) if (i.model === model) markers.push({ t: i.firstSeen, label: i.kind + ":" + i.subject, color: "#f85149" });
     const other = find("tideline_monitor_metric", { model: model, input: "examples" }).filter(s => ["auc", "log_loss", "f1"].includes(s.labels.metric));
     html += "<h3>" + esc(model) + "</h3>" + chart(lines, { min: 0, max: 1, markers: markers });
-    if (other.length) html += '<div class="legend">' + other.map(s => "<span>" + esc(s.labels.metric) + " " + fmt(latest(s)) + "</span>").join("") + "</div>";
+    // Per version and variant: the accuracy of the last window in which each served traffic (a gauge keeps its
+    // last value, so these are listed rather than drawn as lines that would look flat after a version retires).
+    const byVersion = find("tideline_monitor_accuracy", { model: model }).map(s => ({ s: s, last: lastIndex(s) }))
+      .filter(v => v.last >= 0).sort((a, b) => b.last - a.last).slice(0, 6);
+    const legend = other.map(s => "<span>" + esc(s.labels.metric) + " " + fmt(latest(s)) + "</span>")
+      .concat(byVersion.map(v => "<span>accuracy of " + esc(v.s.labels.version) + (v.s.labels.variant && v.s.labels.variant !== "-" ? "/" + esc(v.s.labels.variant) : "") +
+        " (last window it served) " + fmt(latest(v.s)) + "</span>"));
+    if (legend.length) html += '<div class="legend">' + legend.join("") + "</div>";
   }
   document.getElementById("model-charts").innerHTML = html;
 }
@@ -285,7 +294,8 @@ function renderVersions() {
   if (!list.length) return;
   let html = '<table><thead><tr><th>created (event time)</th><th>model</th><th>version</th><th>from</th><th>kind</th><th>trigger</th><th>decision</th><th>candidate vs champion</th><th class="num">examples</th><th>reason</th></tr></thead><tbody>';
   for (const v of list.slice().reverse().slice(0, 40)) {
-    const names = Object.keys(v.candidate || {}).sort().slice(0, 3);
+    const shared = Object.keys(v.candidate || {}).filter(n => (v.champion || {})[n] !== undefined);
+    const names = (shared.length ? shared : Object.keys(v.candidate || {})).sort().slice(0, 3);
     const metrics = names.map(n => esc(n) + " " + fmt(v.candidate[n]) + " vs " + fmt((v.champion || {})[n])).join("<br>");
     html += '<tr data-model="' + esc(v.model) + '" data-version="' + esc(v.version) + '" data-decision="' + esc(v.decision) + '"><td>' + clock(v.createdAt) + "</td><td>" + esc(v.model) +
       "</td><td><b>" + esc(v.version) + "</b></td><td>" + esc(v.parentVersion || "–") + "</td><td>" + esc(v.kind) + "</td><td>" + esc(v.trigger) +

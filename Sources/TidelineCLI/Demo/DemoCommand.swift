@@ -1,9 +1,11 @@
 import ArgumentParser
+import Dashboard
 import Events
 import Foundation
 import Kafka
 import Logging
 import Pipeline
+import Telemetry
 import TidelineConfig
 
 /// `tideline demo`: the whole loop on the embedded broker, in one process.
@@ -40,6 +42,12 @@ struct DemoCommand: AsyncParsableCommand {
     var printConfig = false
     @Option(name: .long, help: "Log level of the stages: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "critical"
+    @Option(name: .long, help: "Serve the live dashboard, /metrics, /healthz and /readyz on this localhost port (0: any free port; if the port is taken, any free port is used).")
+    var dashboardPort: Int = 9464
+    @Flag(name: .long, help: "Do not serve the dashboard and metrics.")
+    var noDashboard = false
+    @Option(name: .long, help: "Seconds to keep the stages and the dashboard running after the summary (until then, or SIGINT/SIGTERM).")
+    var linger: Int = 0
     @OptionGroup var topics: TopicsDirectoryOption
 
     func validate() throws {
@@ -48,6 +56,8 @@ struct DemoCommand: AsyncParsableCommand {
         guard driftAt >= 5 && driftAt < duration - 5 else {
             throw ValidationError("--drift-at: must be at least 5 and at most --duration − 5 seconds (\(duration - 5)), so there is traffic before and after it")
         }
+        guard (0...65535).contains(dashboardPort) else { throw ValidationError("--dashboard-port: must be between 0 and 65535") }
+        guard (0...86_400).contains(linger) else { throw ValidationError("--linger: must be between 0 and 86400 seconds") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level: \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
         }
@@ -87,6 +97,7 @@ struct DemoCommand: AsyncParsableCommand {
             print(Self.configurationYAML, terminator: "")
             return
         }
+        MetricsSystem.bootstrap()  // before the stages create their metrics
         var logger = Logger(label: "tideline.demo")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .critical
         let catalog = try topics.load()
@@ -107,7 +118,11 @@ struct DemoCommand: AsyncParsableCommand {
         }
         print("Tideline demo: \(duration) s of traffic at \(rate) predictions/s, a drift at \(driftAt) s (seed \(seed))")
         print("  embedded Kafka: 3 brokers at \(cluster.bootstrapServers); topics \(catalog.topics.map(\.name).joined(separator: ", "))")
-        let runners = try config.stageRunners(Set(PipelineStage.allCases), logger: logger, configName: "the demo configuration") { print("  " + $0) }
+        let journal = DashboardJournal()
+        let runners = try config.stageRunners(Set(PipelineStage.allCases), logger: logger, configName: "the demo configuration",
+                                              onPublished: journal.handler) { print("  " + $0) }
+        let dashboard = noDashboard ? nil : try await serveDashboard(runners: runners, journal: journal, groups: config.consumerGroups(Set(PipelineStage.allCases)), logger: logger)
+        if let dashboard { print("  dashboard: http://\(dashboard.host):\(dashboard.port)/ (metrics: http://\(dashboard.host):\(dashboard.port)/metrics)") }
         print("  service: scores each request with the latest model promoted on model-updates (built-in model until then); " +
               "labels follow after ~1 s, 5% never (implicit negatives after the 5 s window)")
         print("  at \(driftAt) s: feature x0 shifts by +1.5 and the true click weights flip sign; the served model does not know")
@@ -197,18 +212,22 @@ struct DemoCommand: AsyncParsableCommand {
 
         serving.cancel()
         let serviceResult: Result<Void, any Error> = await serving.result
-        await group.triggerGracefulShutdown()
-        await stages.value
-        await updatesReader.close()
-        await following.value
-        await observer.close()
-        await observing.value
-
+        func stopEverything() async {
+            await group.triggerGracefulShutdown()
+            await stages.value
+            await updatesReader.close()
+            await following.value
+            await observer.close()
+            await observing.value
+            await dashboard?.stop()
+        }
         if let error = stageError.value {
+            await stopEverything()
             printError("demo: a stage stopped: \(error)")
             throw ExitCodes.runtimeFailure
         }
         if case .failure(let error) = serviceResult {
+            await stopEverything()
             printError("demo: the prediction service stopped: \(error)")
             throw ExitCodes.runtimeFailure
         }
@@ -224,10 +243,46 @@ struct DemoCommand: AsyncParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             do { try encoder.encode(summary).write(to: URL(fileURLWithPath: summaryJson)) } catch {
                 printError("demo: cannot write \(summaryJson): \(error)")
+                await stopEverything()
                 throw ExitCodes.runtimeFailure
             }
         }
+        if linger > 0, let dashboard {
+            print("")
+            print("The stages keep running for \(linger) s so the dashboard stays live: http://\(dashboard.host):\(dashboard.port)/ (Ctrl-C to stop now)")
+            fflush(nil)
+            await Self.waitForSignal(orSeconds: linger)
+        }
+        await stopEverything()
         if !summary.loopClosed { throw ExitCodes.runtimeFailure }
+    }
+
+    /// The dashboard on `--dashboard-port`, or on any free port when that one is taken.
+    func serveDashboard(runners: [StageRunner], journal: DashboardJournal, groups: [String: String], logger: Logger) async throws -> OperationsServer {
+        let ready: @Sendable () -> Bool = { runners.allSatisfy { $0.isReady() } }
+        do {
+            return try await OperationsServer(port: dashboardPort, readiness: ready, journal: journal, title: "tideline demo", stageGroups: groups, logger: logger)
+        } catch {
+            guard dashboardPort != 0 else { throw error }
+            printError("demo: port \(dashboardPort) is taken; serving the dashboard on a free port instead")
+            return try await OperationsServer(port: 0, readiness: ready, journal: journal, title: "tideline demo", stageGroups: groups, logger: logger)
+        }
+    }
+
+    /// Returns after `seconds` or at SIGINT/SIGTERM, whichever comes first.
+    static func waitForSignal(orSeconds seconds: Int) async {
+        let (stream, continuation) = AsyncStream<Void>.makeStream()
+        let signal = Task {
+            _ = await TerminationSignal.wait()
+            continuation.yield()
+        }
+        let timer = Task {
+            try? await Task.sleep(for: .seconds(seconds))
+            continuation.yield()
+        }
+        for await _ in stream { break }
+        timer.cancel()
+        _ = signal  // stays parked on the signal handler until the process exits
     }
 
     // MARK: Text
