@@ -283,6 +283,7 @@ public final class JoinStage: @unchecked Sendable {
         let now = ContinuousClock.now
         if _firstRecordAt == nil { progressLock.withLock { _firstRecordAt = now } }
         let decoded = decode(batch)
+        let tracing = logger.isTracing
         var decodedCounts = [0, 0], deadCounts = [0, 0]
         for (index, message) in batch.enumerated() {
             guard let task = tasks[message.partition] else { continue }
@@ -299,12 +300,15 @@ public final class JoinStage: @unchecked Sendable {
             let record = message.timestampMilliseconds
             switch decoded[index] {
             case .prediction(let event):
+                if tracing { logger.traceEvent("prediction read", requestID: event.requestID, model: event.model, message: message) }
                 task.op.process(event, recordTimestamp: record, into: &output)
                 decodedCounts[s] += 1
             case .label(let event):
+                if tracing { logger.traceEvent("label read", requestID: event.requestID, model: nil, message: message) }
                 task.op.process(event, recordTimestamp: record, into: &output)
                 decodedCounts[s] += 1
             case .invalid(_, let error):
+                logger.deadLetter(message, kind: error.kind.rawValue, field: error.field, reason: error.description)
                 deadCounts[s] += 1
                 deadLetterMessages.append(DeadLetter.record(
                     for: message, reason: error.description, kind: error.kind.rawValue, field: error.field, stage: "join",
@@ -367,9 +371,15 @@ public final class JoinStage: @unchecked Sendable {
         var messages: [KafkaOutgoingMessage] = []
         messages.reserveCapacity(output.count)
         let bytes = output.bytes
+        let tracing = logger.isTracing
         for r in output.records {
             messages.append(KafkaOutgoingMessage(topic: options.outputTopic, key: Array(r.model.utf8),
                                                  value: Array(bytes[r.start ..< r.start + r.length])))
+            if tracing, let example = try? LabeledExample.decode(bytes[r.start ..< r.start + r.length]) {
+                logger.trace("labeled example published", metadata: [
+                    "request_id": "\(example.requestID)", "model": "\(example.model)", "kind": "\(r.kind.rawValue)",
+                    "event_id": "\(example.eventID)", "topic": "\(options.outputTopic)"])
+            }
         }
         metrics.emitted(output.records)
         stageMetrics.published(messages.count, to: options.outputTopic)

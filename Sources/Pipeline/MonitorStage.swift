@@ -181,6 +181,7 @@ public final class MonitorStage: @unchecked Sendable {
                 }
                 decoded[i].increment()
             } catch {
+                logger.deadLetter(message, kind: error.kind.rawValue, field: error.field, reason: error.description)
                 deadLetters[i].increment()
                 deadLetterMessages.append(DeadLetter.record(for: message, reason: error.description, kind: error.kind.rawValue, field: error.field,
                                                             stage: "monitor", deadLetterTopic: options.deadLetterTopic))
@@ -223,7 +224,10 @@ public final class MonitorStage: @unchecked Sendable {
             let messages = output.alerts.map {
                 KafkaOutgoingMessage(topic: options.alertsTopic, key: Array($0.model.utf8), value: $0.encoded())
             }
-            for a in output.alerts { logger.notice("alert \(a.status.rawValue): \(a.kind.rawValue) \(a.model)/\(a.subject) [\(a.alertID)]") }
+            for a in output.alerts {
+                logger.notice("alert \(a.status.rawValue): \(a.kind.rawValue) \(a.model)/\(a.subject) [\(a.alertID)]",
+                              metadata: ["model": "\(a.model)", "alert_id": "\(a.alertID)", "status": "\(a.status.rawValue)"])
+            }
             alertsCounter.increment(by: Int64(messages.count))
             stageMetrics.published(messages.count, to: options.alertsTopic)
             inFlight.append(Task { [producer] in await producer.send(messages) })

@@ -206,7 +206,9 @@ public final class TrainStage: @unchecked Sendable {
 
     private func handle(_ batch: KafkaMessageBatch) async throws {
         var letters: [KafkaOutgoingMessage] = []
+        let tracing = logger.isTracing
         func reject(_ message: KafkaMessage, _ reason: String, kind: String, field: String?) {
+            logger.deadLetter(message, kind: kind, field: field, reason: reason)
             deadLetters.increment()
             letters.append(DeadLetter.record(for: message, reason: reason, kind: kind, field: field, stage: "train", deadLetterTopic: options.deadLetterTopic))
         }
@@ -219,6 +221,7 @@ public final class TrainStage: @unchecked Sendable {
             case .examples:
                 do {
                     let example = try LabeledExample.decode(message.value, limits: options.limits)
+                    if tracing { logger.traceEvent("labeled example read", requestID: example.requestID, model: example.model, message: message) }
                     decoded.increment()
                     merge.push(example, time: (example.labelTime ?? example.predictionTime).milliseconds, partition: message.partition, offset: message.offset)
                 } catch {
@@ -316,7 +319,8 @@ public final class TrainStage: @unchecked Sendable {
             throw StageError("could not publish to \(failed.topic): \(failed.error.map { "\($0)" } ?? "unknown error"); stopping so that a restart resumes from the last checkpoint")
         }
         for u in output.updates {
-            logger.notice("model-update \(u.model) \(u.version) \(u.kind.rawValue) \(u.decision.rawValue) (\(u.trigger.kind)): \(u.reason ?? "")")
+            logger.notice("model-update \(u.model) \(u.version) \(u.kind.rawValue) \(u.decision.rawValue) (\(u.trigger.kind)): \(u.reason ?? "")",
+                          metadata: ["model": "\(u.model)", "version": "\(u.version)", "decision": "\(u.decision.rawValue)"])
         }
         updatesCounter.increment(by: Int64(output.updates.count))
         stageMetrics.published(output.updates.count, to: options.updatesTopic)

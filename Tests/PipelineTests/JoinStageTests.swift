@@ -148,7 +148,11 @@ import TidelineTestKit
         let options = topics.options(group: TestNames.unique("join-dlq"), state: Self.statePath())
         let collector = try Collector(topic: topics.output, partitions: 4)
         let dead = try Collector(topic: topics.deadLetter, partitions: 1)
-        let stage = try JoinStage(options: options, logger: quietLogger())
+        // At trace level the stage logs every event with its request id (and dead letters at debug).
+        let lines = CapturedLog.Lines()
+        var logger = Logger(label: "test.join") { _ in CapturedLog(lines: lines) }
+        logger.logLevel = .trace
+        let stage = try JoinStage(options: options, logger: logger)
         let run = Task { try await stage.run() }
 
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: SharedBroker.client()), logger: quietLogger())
@@ -181,6 +185,18 @@ import TidelineTestKit
         }
         #expect(Set(letters.map { String(decoding: $0.value, as: UTF8.self) }).contains("not json"), "the original bytes are kept")
         #expect(collector.count >= 1_000, "valid events after the bad ones were joined")
+
+        // One request followed end to end in the logs: prediction read, label read, labeled example published.
+        let logged = lines.entries
+        let deadLine = try #require(logged.first { $0.message.hasPrefix("dead letter:") && $0.metadata["key"] == "r-bad-1" }, "\(logged.filter { $0.message.hasPrefix("dead") }.map { "\($0.message) \($0.metadata)" })")
+        #expect(deadLine.level == .debug)
+        #expect(deadLine.metadata["topic"] == topics.predictions && deadLine.metadata["offset"] != nil && deadLine.metadata["error_kind"] != nil)
+        let published = try #require(logged.first { $0.message == "labeled example published" && $0.metadata["kind"] == "observed" })
+        let request = try #require(published.metadata["request_id"])
+        let trail = logged.filter { $0.metadata["request_id"] == request }.map(\.message)
+        #expect(trail.contains("prediction read") && trail.contains("label read") && trail.contains("labeled example published"), "\(trail)")
+        let read = try #require(logged.first { $0.message == "prediction read" && $0.metadata["request_id"] == request })
+        #expect(read.level == .trace && read.metadata["partition"] != nil && read.metadata["offset"] != nil && read.metadata["model"] != nil)
     }
 
     @Test func refusesTopicsThatAreNotCoPartitioned() async throws {
@@ -191,5 +207,29 @@ import TidelineTestKit
             #expect(error.message.contains("not co-partitioned"))
             #expect(error.message.contains("4") && error.message.contains("3"))
         }
+    }
+}
+
+/// A log handler that keeps every line (level, message, metadata as strings) in a shared `Lines` box, for tests of
+/// what a stage logs. A value type, as swift-log expects: copies of a logger set their own level.
+struct CapturedLog: LogHandler {
+    struct Entry: Sendable { var level: Logger.Level; var message: String; var metadata: [String: String] }
+    final class Lines: @unchecked Sendable {
+        private let lock = NSLock()
+        private var _entries: [Entry] = []
+        var entries: [Entry] { lock.withLock { _entries } }
+        func append(_ e: Entry) { lock.withLock { _entries.append(e) } }
+    }
+    let lines: Lines
+    var logLevel: Logger.Level = .trace
+    var metadata: Logger.Metadata = [:]
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        var all = metadata
+        if let explicit { all.merge(explicit) { _, new in new } }
+        lines.append(Entry(level: level, message: message.description, metadata: all.mapValues(\.description)))
     }
 }
