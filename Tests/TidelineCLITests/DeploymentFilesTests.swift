@@ -87,7 +87,12 @@ import Yams
             for target in panel["targets"] as? [[String: Any]] ?? [] {
                 let expr = try #require(target["expr"] as? String)
                 for match in expr.matches(of: metric) {
-                    #expect(sources.contains("\"\(expr[match.range])\""), "\(panel["title"] ?? "?"): \(expr[match.range]) is not a metric Tideline exports")
+                    // A histogram's series are its name plus _bucket, _sum or _count.
+                    var name = String(expr[match.range])
+                    for suffix in ["_bucket", "_sum", "_count"] where name.hasSuffix(suffix) && !sources.contains("\"\(name)\"") {
+                        name = String(name.dropLast(suffix.count))
+                    }
+                    #expect(sources.contains("\"\(name)\""), "\(panel["title"] ?? "?"): \(name) is not a metric Tideline exports")
                 }
             }
         }
