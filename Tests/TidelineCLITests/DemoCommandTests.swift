@@ -48,7 +48,10 @@ import TidelineTestKit
             #expect((value("tideline_stage_batch_duration_seconds_count{stage=\"\(stage)\"}") ?? 0) > 0, "latency of \(stage)")
             #expect((value("tideline_stage_record_age_seconds_count{stage=\"\(stage)\"}") ?? 0) > 0, "record age of \(stage)")
         }
-        #expect(value("tideline_stage_output_records_total{stage=\"join\",topic=\"labeled-examples\"}") == 18_000)
+        // One example per prediction, plus one correction per label that came after its window closed (more of
+        // them on a loaded machine); the stages keep running, so a correction may land after the summary was taken.
+        let joined = try #require(value("tideline_stage_output_records_total{stage=\"join\",topic=\"labeled-examples\"}"))
+        #expect(joined >= Double(18_000 + summary.corrections) && joined <= 18_000 + 17_100, "\(joined) labeled-examples records")
         #expect((value("tideline_stage_output_records_total{stage=\"train\",topic=\"model-updates\"}") ?? 0) >= 1)
         #expect((value("tideline_stage_output_records_total{stage=\"monitor\",topic=\"alerts\"}") ?? 0) >= 1)
         let lags = values("tideline_kafka_consumer_lag_messages")
@@ -78,7 +81,7 @@ import TidelineTestKit
         #expect((value("tideline_train_micro_batch_duration_seconds_count{model=\"ctr\"}") ?? 0) > 0)
         #expect(value("tideline_train_examples_since_update{model=\"ctr\"}") != nil)
         let age = try #require(value("tideline_train_champion_age_seconds{model=\"ctr\"}"))
-        #expect(age >= 0 && age < 120)
+        #expect(age >= 0 && age < 300, "the champion trained on this run's data: \(age) s")
         #expect(value("tideline_train_gate_decisions_total{model=\"ctr\",decision=\"promoted\"}") == Double(summary.promoted))
         #expect(value("tideline_train_gate_decisions_total{model=\"ctr\",decision=\"rejected\"}") == Double(summary.rejected))
 
