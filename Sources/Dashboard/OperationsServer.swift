@@ -44,7 +44,7 @@ public final class OperationsServer: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.group = group
         let router = Self.router(readiness: readiness, journal: journal, history: history, title: title, stageGroups: stageGroups,
-                                 sampleIntervalMilliseconds: Int(StageDuration.milliseconds(sampleInterval)))
+                                 sampleIntervalMilliseconds: Int(sampleInterval / .milliseconds(1)))
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .warning)
         let (bound, continuation) = AsyncThrowingStream<Int, any Error>.makeStream()
@@ -104,7 +104,11 @@ public final class OperationsServer: Sendable {
         router.get("/") { _, _ in Self.text(page, contentType: "text/html; charset=utf-8") }
         router.get("/dashboard") { _, _ in Self.text(page, contentType: "text/html; charset=utf-8") }
         router.get("/api/metrics") { request, _ in
-            let after = request.uri.queryParameters.get("after").flatMap { Int64($0) }
+            let parameter = request.uri.queryParameters.get("after")
+            guard let after = parameter.map({ Int64($0) }) else { return try Self.json(history.window()) }
+            guard let after else {
+                return Self.text("after: \"\(parameter ?? "")\" is not a Unix time in milliseconds\n", status: .badRequest)
+            }
             return try Self.json(history.window(after: after))
         }
         router.get("/api/events") { _, _ in try Self.json(journal.snapshot()) }
@@ -139,11 +143,4 @@ struct Status: Codable {
 public struct OperationsServerError: Error, CustomStringConvertible {
     public var message: String
     public var description: String { message }
-}
-
-enum StageDuration {
-    static func milliseconds(_ d: Duration) -> Int64 {
-        let (seconds, attoseconds) = d.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
 }

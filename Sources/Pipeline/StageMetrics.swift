@@ -38,7 +38,7 @@ struct StageMetrics {
         for message in batch { if let t = message.timestampMilliseconds, t > newest { newest = t } }
         if newest >= 0 {
             let ageMilliseconds = Int64(Date().timeIntervalSince1970 * 1000) - newest
-            recordAge.recordNanoseconds(max(0, ageMilliseconds) * 1_000_000)
+            recordAge.recordMilliseconds(max(0, ageMilliseconds))
         }
     }
 

@@ -66,6 +66,11 @@ import Testing
         let later = try JSONDecoder().decode(MetricsHistory.Window.self,
                                              from: Data(try await get(server.port, "/api/metrics?after=\(window.times.last!)").1.utf8))
         #expect(later.times.allSatisfy { $0 > window.times.last! })
+        // A malformed `after` is refused with what was wrong; the server keeps serving.
+        let (badStatus, badBody, _) = try await get(server.port, "/api/metrics?after=yesterday")
+        #expect(badStatus == 400)
+        #expect(badBody.contains("after: \"yesterday\" is not a Unix time in milliseconds"))
+        #expect(try await get(server.port, "/healthz").0 == 200)
         let events = try JSONDecoder().decode(DashboardJournal.Snapshot.self, from: Data(try await get(server.port, "/api/events").1.utf8))
         #expect(events.incidents.map(\.alertID) == ["a1"])
         let statusJSON = try await get(server.port, "/api/status").1

@@ -116,6 +116,8 @@ import TidelineTestKit
         (["generate", "--interval-ms", "0"], 64, "--interval-ms"),
         (["demo", "--duration", "60", "--drift-at", "58"], 64, "--drift-at"),
         (["demo", "--rate", "5"], 64, "--rate"),
+        (["demo", "--dashboard-port", "70000"], 64, "--dashboard-port"),
+        (["demo", "--linger", "-1"], 64, "--linger"),
         (["replay", "--from", "yesterday", "--to", "0"], 64, "--from"),
         (["replay", "--from", "10", "--to", "5"], 64, "--to"),
         (["replay", "--from", "0", "--to", "5", "--topics", "labels"], 64, "--topics"),
@@ -218,7 +220,9 @@ import TidelineTestKit
     /// A configuration with a trained model (for `run --stages train`).
     static func trainConfig() throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("train-\(UUID()).yaml").path
-        try "models:\n  ctr:\n    train: {batch_size: 256}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        // The model catalog goes to a temporary directory, not into the working directory of the test run.
+        let models = FileManager.default.temporaryDirectory.appendingPathComponent("train-models-\(UUID())").path
+        try "train: {model_directory: \(models)}\nmodels:\n  ctr:\n    train: {batch_size: 256}\n".write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
