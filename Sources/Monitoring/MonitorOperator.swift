@@ -52,6 +52,9 @@ public struct MonitorOperator: Sendable, Codable {
         /// Windows starting at or before this have closed.
         var predictionsClosedThrough = Int64.min
         var outcomesClosedThrough = Int64.min
+        /// Events counted so far under count-based windows (nil: none yet, or event-time windows).
+        var predictionsCounted: Int64?
+        var examplesCounted: Int64?
         /// The data's reference: features, schema, item diversity. Under `fixed`, the first evaluated window, kept
         /// across promotions (a new model does not change what the world sends).
         var reference: PredictionWindow?
@@ -109,22 +112,34 @@ public struct MonitorOperator: Sendable, Codable {
         var state = models.removeValue(forKey: p.model) ?? ModelState(adwin: try! ADWIN(delta: policy.adwinDelta))
         let hash = HyperLogLog.hash(p.requestID)
         var added = false
-        for start in Self.windowStarts(t, policy) {
-            let end = start + policy.windowMilliseconds
-            if start <= state.predictionsClosedThrough || (ownClock != Int64.min && ownClock >= end + policy.allowedLatenessMilliseconds) { continue }
-            var w = state.predictionWindows.removeValue(forKey: start)
-                ?? PredictionWindow(start: start, end: end, sampleCapacity: max(10_000, policy.drift.minimumSamples))
-            if w.count == 0 { nextPredictionClose = min(nextPredictionClose, end + policy.allowedLatenessMilliseconds) }
-            w.features.add(p.features, prediction: p.prediction, eventTime: t, hash: hash)
-            w.versions[p.modelVersion, default: 0] += 1
-            if let item = p.itemID { w.items.add(item) }
-            if case .score(let s) = p.prediction, s >= 0, s <= 1 {
-                w.scoredCount += 1
-                w.confidenceSum &+= UInt64((max(s, 1 - s) * 0x1p32).rounded())
+        if let size = policy.windowEvents {
+            let n = state.predictionsCounted ?? 0
+            state.predictionsCounted = n + 1
+            for start in Self.countWindowStarts(n, size: size, hop: policy.hopEvents ?? size) {
+                var w = state.predictionWindows.removeValue(forKey: start)
+                    ?? PredictionWindow(start: start, end: start + Int64(size), sampleCapacity: max(10_000, policy.drift.minimumSamples))
+                Self.add(p, hash: hash, to: &w)
+                if !policy.expectations.isEmpty { Self.check(p.features, policy, into: &state, start: start) }
+                if w.count >= size {
+                    state.predictionsClosedThrough = max(state.predictionsClosedThrough, start)
+                    evaluate(w.spanningItsEvents, key: start, model: p.model, policy: policy, state: &state, into: &out)
+                } else {
+                    state.predictionWindows[start] = w
+                }
             }
-            if !policy.expectations.isEmpty { Self.check(p.features, policy, into: &state, start: start) }
-            state.predictionWindows[start] = w
             added = true
+        } else {
+            for start in Self.windowStarts(t, policy) {
+                let end = start + policy.windowMilliseconds
+                if start <= state.predictionsClosedThrough || (ownClock != Int64.min && ownClock >= end + policy.allowedLatenessMilliseconds) { continue }
+                var w = state.predictionWindows.removeValue(forKey: start)
+                    ?? PredictionWindow(start: start, end: end, sampleCapacity: max(10_000, policy.drift.minimumSamples))
+                if w.count == 0 { nextPredictionClose = min(nextPredictionClose, end + policy.allowedLatenessMilliseconds) }
+                Self.add(p, hash: hash, to: &w)
+                if !policy.expectations.isEmpty { Self.check(p.features, policy, into: &state, start: start) }
+                state.predictionWindows[start] = w
+                added = true
+            }
         }
         if !added { statistics.latePredictions += 1 }
         models[p.model] = state
@@ -143,27 +158,62 @@ public struct MonitorOperator: Sendable, Codable {
             if state.adwin.driftDetected { state.adwinDetections.append(t) }
         }
         var added = false
-        for start in Self.windowStarts(t, policy) where e.labelKind != .correction {
-            let end = start + policy.windowMilliseconds
-            if start <= state.outcomesClosedThrough || (ownClock != Int64.min && ownClock >= end + policy.labelLatenessMilliseconds) { continue }
-            var w = state.outcomeWindows.removeValue(forKey: start) ?? OutcomeWindow(start: start, end: end, sampleCapacity: 10_000)
-            if w.count == 0 { nextExampleClose = min(nextExampleClose, end + policy.labelLatenessMilliseconds) }
-            w.count += 1
-            switch e.label {
-            case .number(let x): w.labels.addNumber(x, hash: HyperLogLog.hash(e.requestID))
-            case .bool(let b): w.labels.addCategory(b ? "true" : "false", isBoolean: true)
-            case .string(let s): w.labels.addCategory(s)
+        if e.labelKind == .correction {
+            // A correction supersedes an implicit example already counted: windows count each request once.
+        } else if let size = policy.windowEvents {
+            let n = state.examplesCounted ?? 0
+            state.examplesCounted = n + 1
+            for start in Self.countWindowStarts(n, size: size, hop: policy.hopEvents ?? size) {
+                var w = state.outcomeWindows.removeValue(forKey: start) ?? OutcomeWindow(start: start, end: start + Int64(size), sampleCapacity: 10_000)
+                Self.add(e, to: &w)
+                if w.count >= size {
+                    state.outcomesClosedThrough = max(state.outcomesClosedThrough, start)
+                    evaluate(w.spanningItsEvents, model: e.model, policy: policy, state: &state, into: &out)
+                } else {
+                    state.outcomeWindows[start] = w
+                }
             }
-            var group = w.byVersionAndVariant["\(e.modelVersion)/\(e.variant ?? "-")"] ?? PerformanceAccumulator()
-            Self.addPerformance(prediction: e.prediction, label: e.label, to: &w.performance)
-            Self.addPerformance(prediction: e.prediction, label: e.label, to: &group)
-            w.byVersionAndVariant["\(e.modelVersion)/\(e.variant ?? "-")"] = group
-            state.outcomeWindows[start] = w
             added = true
+        } else {
+            for start in Self.windowStarts(t, policy) {
+                let end = start + policy.windowMilliseconds
+                if start <= state.outcomesClosedThrough || (ownClock != Int64.min && ownClock >= end + policy.labelLatenessMilliseconds) { continue }
+                var w = state.outcomeWindows.removeValue(forKey: start) ?? OutcomeWindow(start: start, end: end, sampleCapacity: 10_000)
+                if w.count == 0 { nextExampleClose = min(nextExampleClose, end + policy.labelLatenessMilliseconds) }
+                Self.add(e, to: &w)
+                state.outcomeWindows[start] = w
+                added = true
+            }
         }
         if !added && e.labelKind != .correction { statistics.lateExamples += 1 }
         models[e.model] = state
         if t > ownClock, let w = watermark(.examples), w >= nextExampleClose { closeWindows(.examples, through: w, into: &out) }
+    }
+
+    /// Adds one prediction to one window.
+    private static func add(_ p: PredictionEvent, hash: UInt64, to w: inout PredictionWindow) {
+        w.features.add(p.features, prediction: p.prediction, eventTime: p.timestamp.milliseconds, hash: hash)
+        w.versions[p.modelVersion, default: 0] += 1
+        if let item = p.itemID { w.items.add(item) }
+        if case .score(let s) = p.prediction, s >= 0, s <= 1 {
+            w.scoredCount += 1
+            w.confidenceSum &+= UInt64((max(s, 1 - s) * 0x1p32).rounded())
+        }
+    }
+
+    /// Adds one labeled example (not a correction) to one window.
+    private static func add(_ e: LabeledExample, to w: inout OutcomeWindow) {
+        let t = e.predictionTime.milliseconds
+        w.count += 1
+        w.eventTimeRange = w.eventTimeRange.map { min($0.lowerBound, t)...max($0.upperBound, t) } ?? t...t
+        switch e.label {
+        case .number(let x): w.labels.addNumber(x, hash: HyperLogLog.hash(e.requestID))
+        case .bool(let b): w.labels.addCategory(b ? "true" : "false", isBoolean: true)
+        case .string(let s): w.labels.addCategory(s)
+        }
+        let group = "\(e.modelVersion)/\(e.variant ?? "-")"
+        addPerformance(prediction: e.prediction, label: e.label, to: &w.performance)
+        addPerformance(prediction: e.prediction, label: e.label, to: &w.byVersionAndVariant[group, default: PerformanceAccumulator()])
     }
 
     /// Declares the partitions of an input this operator is fed (the stage calls this on assignment): windows
@@ -230,6 +280,14 @@ public struct MonitorOperator: Sendable, Codable {
         return Swift.stride(from: first, through: last, by: Int(hop))
     }
 
+    /// The count-based windows (keyed by the index of their first event) that the model's `n`-th event (from 0)
+    /// falls in: every window is full, so none starts before event 0.
+    static func countWindowStarts(_ n: Int64, size: Int, hop: Int) -> StrideThrough<Int64> {
+        let last = n / Int64(hop) * Int64(hop)
+        let first = max(0, floorDiv(n - Int64(size), Int64(hop)) * Int64(hop) + Int64(hop))
+        return Swift.stride(from: first, through: last, by: hop)
+    }
+
     static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
 
     private func watermark(_ input: Input) -> Int64? {
@@ -253,6 +311,8 @@ public struct MonitorOperator: Sendable, Codable {
         var nextClose = Int64.max
         for model in models.keys.sorted() {
             let policy = configuration.policy(for: model)
+            // Count-based windows close when full; only the end of the input (flush) closes them early.
+            if policy.windowEvents != nil && watermark != .max { continue }
             var state = models.removeValue(forKey: model)!
             let lateness = input == .predictions ? policy.allowedLatenessMilliseconds : policy.labelLatenessMilliseconds
             let starts = (input == .predictions ? Array(state.predictionWindows.keys) : Array(state.outcomeWindows.keys)).sorted()
@@ -263,11 +323,13 @@ public struct MonitorOperator: Sendable, Codable {
                     break
                 }
                 if input == .predictions {
-                    let window = state.predictionWindows.removeValue(forKey: start)!
+                    var window = state.predictionWindows.removeValue(forKey: start)!
+                    if policy.windowEvents != nil { window = window.spanningItsEvents }
                     state.predictionsClosedThrough = max(state.predictionsClosedThrough, start)
-                    evaluate(window, model: model, policy: policy, state: &state, into: &out)
+                    evaluate(window, key: start, model: model, policy: policy, state: &state, into: &out)
                 } else {
-                    let window = state.outcomeWindows.removeValue(forKey: start)!
+                    var window = state.outcomeWindows.removeValue(forKey: start)!
+                    if policy.windowEvents != nil { window = window.spanningItsEvents }
                     state.outcomesClosedThrough = max(state.outcomesClosedThrough, start)
                     evaluate(window, model: model, policy: policy, state: &state, into: &out)
                 }
@@ -279,9 +341,10 @@ public struct MonitorOperator: Sendable, Codable {
 
     // MARK: Evaluation
 
-    private mutating func evaluate(_ w: PredictionWindow, model: String, policy: MonitorPolicy, state: inout ModelState, into out: inout Output) {
-        let violations = state.violations.removeValue(forKey: w.start) ?? [:]
-        let checked = state.expectationsChecked.removeValue(forKey: w.start) ?? [:]
+    /// `key`: the window's key while open (its start: event time, or the index of its first event when count-based).
+    private mutating func evaluate(_ w: PredictionWindow, key: Int64, model: String, policy: MonitorPolicy, state: inout ModelState, into out: inout Output) {
+        let violations = state.violations.removeValue(forKey: key) ?? [:]
+        let checked = state.expectationsChecked.removeValue(forKey: key) ?? [:]
         var summary = WindowSummary(model: model, input: .predictions, start: w.start, end: w.end, count: w.count, outcome: .skipped,
                                     modelVersion: w.dominantVersion, breaches: [], metrics: [:])
         if let e = w.estimatedAccuracy { summary.metrics["estimated_accuracy"] = e; state.estimates[w.start] = e }

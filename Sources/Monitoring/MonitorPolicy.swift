@@ -8,6 +8,15 @@ public struct MonitorPolicy: Sendable, Hashable, Codable {
     /// Event-time windows: `size` long, starting every `hop` (hop = size: tumbling; hop < size: sliding).
     public var windowMilliseconds: Int64 = 5 * 60_000
     public var hopMilliseconds: Int64 = 5 * 60_000
+    /// Count-based windows: when set, a window holds this many events of the model instead of an event-time span
+    /// (`windowMilliseconds`, `hopMilliseconds` and the lateness settings are then unused), and a new window starts
+    /// every `hopEvents` events (nil or equal: tumbling; smaller: sliding). A window closes as soon as it is full.
+    /// Events count in the order the operator receives them: for `labeled-examples` (one partition per model) that
+    /// is the topic's order, so windows are the same on every replay; for `predictions` spread over several
+    /// partitions the boundaries follow the interleaving the consumer saw (the statistics, not the windows, are what
+    /// a replay reproduces). A window's reported range is the event-time range of the events it holds.
+    public var windowEvents: Int?
+    public var hopEvents: Int?
     /// A window closes when every active input partition's clock is this far past its end; later events are
     /// counted as late and left out.
     public var allowedLatenessMilliseconds: Int64 = 60_000

@@ -20,6 +20,15 @@ public struct PredictionWindow: Sendable, Codable {
     }
 
     public var count: Int { features.count }
+
+    /// The window with `start`/`end` set to the event-time range of what it holds (`end` exclusive): how a
+    /// count-based window, keyed by event index while open, reports itself once closed.
+    public var spanningItsEvents: PredictionWindow {
+        guard count > 0 else { return self }
+        var w = self
+        w.start = features.firstEventTime; w.end = features.lastEventTime + 1
+        return w
+    }
     /// The version that served most predictions (ties: the greater name, for determinism).
     public var dominantVersion: String? { versions.max { $0.value != $1.value ? $0.value < $1.value : $0.key < $1.key }?.key }
     public var estimatedAccuracy: Double? { scoredCount > 0 ? Double(confidenceSum) * 0x1p-32 / Double(scoredCount) : nil }
@@ -38,10 +47,21 @@ public struct OutcomeWindow: Sendable, Codable {
     /// Keyed "version/variant".
     public var byVersionAndVariant: [String: PerformanceAccumulator] = [:]
     public var count = 0
+    /// Prediction times of the examples held (min...max), epoch milliseconds; nil while empty.
+    public var eventTimeRange: ClosedRange<Int64>?
 
     public init(start: Int64, end: Int64, sampleCapacity: Int) {
         self.start = start; self.end = end
         labels = FeatureStatistics(sampleCapacity: sampleCapacity)
+    }
+
+    /// The window with `start`/`end` set to the event-time range of what it holds (`end` exclusive): how a
+    /// count-based window, keyed by event index while open, reports itself once closed.
+    public var spanningItsEvents: OutcomeWindow {
+        guard let r = eventTimeRange else { return self }
+        var w = self
+        w.start = r.lowerBound; w.end = r.upperBound + 1
+        return w
     }
 
     public var alertWindow: AlertEvent.Window {

@@ -25,7 +25,7 @@ extension ConfigReader {
     }
 
     static let monitorPolicyKeys: Set<String> = [
-        "window", "hop", "allowed_lateness", "label_lateness", "min_window_events", "reference", "alpha", "correction",
+        "window", "hop", "window_events", "hop_events", "allowed_lateness", "label_lateness", "min_window_events", "reference", "alpha", "correction",
         "reference_path", "min_ks", "min_js", "min_samples", "resolve_ratio", "adwin_delta", "min_accuracy", "max_log_loss", "min_auc",
         "error_increase", "estimated_accuracy_drop", "max_entropy_drop", "max_violation_share", "features",
     ]
@@ -43,9 +43,31 @@ extension ConfigReader {
         guard p.hopMilliseconds >= 1_000 && p.hopMilliseconds <= p.windowMilliseconds && p.windowMilliseconds / p.hopMilliseconds <= 12 else {
             throw error(m["hop"] ?? node, "\(path).hop", "must be between 1s and the window, with at most 12 windows overlapping")
         }
+        if m["window"] != nil || m["hop"] != nil {
+            if let key = ["window_events", "hop_events"].first(where: { m[$0] != nil }) {
+                throw error(m[key]!, "\(path).\(key)", "a window is either event-time (window, hop) or count-based (window_events, hop_events), not both")
+            }
+            p.windowEvents = nil; p.hopEvents = nil
+        }
+        if let v = m["window_events"] {
+            p.windowEvents = try int(v, "\(path).window_events", range: 10...10_000_000)
+            if m["hop_events"] == nil { p.hopEvents = nil }
+            // A count window smaller than the evaluation minimum would never be evaluated.
+            if m["min_window_events"] == nil { p.minimumWindowEvents = min(p.minimumWindowEvents, p.windowEvents!) }
+        }
+        if let v = m["hop_events"] {
+            guard let size = p.windowEvents else { throw error(v, "\(path).hop_events", "needs window_events (the count-based window it hops)") }
+            let hop = try int(v, "\(path).hop_events", range: 1...size)
+            guard size / hop <= 12 else { throw error(v, "\(path).hop_events", "at most 12 windows may overlap (window_events / hop_events ≤ 12)") }
+            p.hopEvents = hop
+        }
         if let v = m["allowed_lateness"] { p.allowedLatenessMilliseconds = try duration(v, "\(path).allowed_lateness") }
         if let v = m["label_lateness"] { p.labelLatenessMilliseconds = try duration(v, "\(path).label_lateness") }
         if let v = m["min_window_events"] { p.minimumWindowEvents = try int(v, "\(path).min_window_events", range: 1...10_000_000) }
+        if let size = p.windowEvents, p.minimumWindowEvents > size {
+            throw error(m["min_window_events"] ?? m["window_events"] ?? node, "\(path).min_window_events",
+                        "\(p.minimumWindowEvents) is more than window_events (\(size)): no window would ever be evaluated")
+        }
         if let v = m["reference"] {
             let text = try string(v, "\(path).reference")
             guard let r = MonitorPolicy.Reference(rawValue: text) else {

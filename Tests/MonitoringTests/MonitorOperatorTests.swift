@@ -116,10 +116,10 @@ import TidelineTestKit
         #expect(subjects == ["age:range", "plan:allowed"])
     }
 
-    @Test func performanceDegradationFromLabeledExamples() {
-        var op = MonitorOperator()
-        var out = MonitorOperator.Output()
+    /// 12 windows of 600 labeled examples; the error rate rises from 0.1 to 0.45 in windows 5–7.
+    static func degradingExamples() -> [LabeledExample] {
         var rng = SplitMix64(seed: 4)
+        var out: [LabeledExample] = []
         for w in 0..<12 {
             let errorRate = (5..<8).contains(w) ? 0.45 : 0.1
             for i in 0..<600 {
@@ -127,19 +127,77 @@ import TidelineTestKit
                 let score = rng.unit()
                 let correct = rng.unit() >= errorRate
                 let label = (score >= 0.5) == correct
-                let e = LabeledExample(eventID: "e\(w)-\(i)", requestID: "r\(w)-\(i)", model: "m", modelVersion: "1", features: [],
-                                       prediction: .score(score), label: .bool(label), labelKind: .observed,
-                                       predictionTime: EventTime(milliseconds: t), labelTime: EventTime(milliseconds: t + 1_000))
-                op.process(e, partition: 0, into: &out)
+                out.append(LabeledExample(eventID: "e\(w)-\(i)", requestID: "r\(w)-\(i)", model: "m", modelVersion: "1", features: [],
+                                          prediction: .score(score), label: .bool(label), labelKind: .observed,
+                                          predictionTime: EventTime(milliseconds: t), labelTime: EventTime(milliseconds: t + 1_000)))
             }
         }
+        return out
+    }
+
+    @Test(arguments: [nil, 600]) func performanceDegradationFromLabeledExamples(windowEvents: Int?) {
+        var policy = MonitorPolicy()
+        policy.windowEvents = windowEvents
+        var op = MonitorOperator(configuration: MonitorConfiguration(defaultPolicy: policy))
+        var out = MonitorOperator.Output()
+        for e in Self.degradingExamples() { op.process(e, partition: 0, into: &out) }
         op.flush(into: &out)
         let perf = out.alerts.filter { $0.kind == .performance && $0.subject == "error_rate" }
         #expect(perf.map(\.status) == [.firing, .resolved])
         #expect(perf.first?.detector == "adwin")
         let evaluated = out.summaries.filter { $0.input == .examples && $0.outcome == .evaluated }
+        #expect(evaluated.count == 11)
         #expect(evaluated.allSatisfy { $0.metrics["accuracy"] != nil && $0.metrics["auc"] != nil && $0.metrics["log_loss"] != nil })
         #expect(out.alerts.filter { $0.kind == .labelDrift }.isEmpty)
+    }
+
+    /// Count-based windows: 1,000 predictions each, closed the moment the last one arrives (no watermark, no
+    /// lateness), reported with the event-time range of what they hold.
+    @Test func countBasedTumblingWindowsCloseWhenFull() {
+        var policy = MonitorPolicy()
+        policy.windowEvents = 1_000
+        var op = MonitorOperator(configuration: MonitorConfiguration(defaultPolicy: policy))
+        var out = MonitorOperator.Output()
+        for (partition, p) in MonitorScenario(windows: 24, ageShift: 8..<14).predictions() { op.process(p, partition: partition, into: &out) }
+        // Every window is closed and evaluated before the end of input is declared.
+        let summaries = out.summaries.filter { $0.input == .predictions }
+        #expect(summaries.count == 24 && summaries.allSatisfy { $0.count == 1_000 })
+        let step = MonitorScenario.windowMs / 1_000
+        #expect(summaries[3].start == MonitorScenario.start + 3 * MonitorScenario.windowMs)
+        #expect(summaries[3].end == MonitorScenario.start + 4 * MonitorScenario.windowMs - step + 1)
+        let age = out.alerts.filter { $0.kind == .featureDrift && $0.subject == "age" }
+        #expect(age.map(\.status) == [.firing, .resolved])
+        #expect(Set(age.map(\.alertID)).count == 1)
+        #expect(age.first?.window?.count == 1_000)
+        // Fired at the end of window 9 (two windows in a row); first seen one window length earlier: the end of window 8.
+        let firstSeen = age.first?.firstSeen.milliseconds ?? 0
+        #expect(abs(firstSeen - (MonitorScenario.start + 9 * MonitorScenario.windowMs)) <= step, "\(firstSeen)")
+        var end = MonitorOperator.Output()
+        op.flush(into: &end)
+        #expect(end.summaries.isEmpty)
+    }
+
+    @Test func countBasedSlidingWindowsOverlapByTheirHop() throws {
+        var policy = MonitorPolicy()
+        policy.windowEvents = 1_000
+        policy.hopEvents = 250
+        var op = MonitorOperator(configuration: MonitorConfiguration(defaultPolicy: policy))
+        var out = MonitorOperator.Output()
+        let events = MonitorScenario(windows: 10).predictions()
+        for (partition, p) in events.prefix(6_000) { op.process(p, partition: partition, into: &out) }
+        // A snapshot between windows restores the open windows and the event count.
+        op = try MonitorOperator.restore(from: op.snapshot())
+        for (partition, p) in events.dropFirst(6_000) { op.process(p, partition: partition, into: &out) }
+        // Windows start at events 0, 250, …, 9,000: 37 full ones.
+        let full = out.summaries.filter { $0.input == .predictions }
+        #expect(full.count == 37 && full.allSatisfy { $0.count == 1_000 })
+        #expect(zip(full, full.dropFirst()).allSatisfy { $1.start - $0.start == 250 * (MonitorScenario.windowMs / 1_000) })
+        #expect(out.alerts.isEmpty, "\(out.alerts.map { "\($0.kind.rawValue):\($0.subject)" })")
+        // The end of input closes the three partial windows (750, 500 and 250 events; the last is too small).
+        var end = MonitorOperator.Output()
+        op.flush(into: &end)
+        #expect(end.summaries.map(\.count) == [750, 500, 250])
+        #expect(end.summaries.map(\.outcome) == [.evaluated, .evaluated, .skipped])
     }
 
     @Test func storedSnapshotIsTheReferenceFromTheFirstWindow() throws {

@@ -110,6 +110,24 @@ import TidelineConfig
         #expect(drift.severity == .critical && drift.forWindows == 3 && drift.cooldownMilliseconds == 3_600_000 && drift.template == "{subject} moved")
     }
 
+    @Test func countBasedWindowsAreReadPerModel() throws {
+        let config = try TidelineConfiguration.parse("""
+            monitor:
+              defaults: {window_events: 5000, hop_events: 2500}
+            models:
+              ctr: {monitor: {window: 10m}}
+              eta: {monitor: {window_events: 200}}
+              cvr: {}
+            """)
+        let m = config.monitorConfiguration
+        let cvr = m.policy(for: "cvr"), ctr = m.policy(for: "ctr"), eta = m.policy(for: "eta")
+        #expect(cvr.windowEvents == 5000 && cvr.hopEvents == 2500 && cvr.minimumWindowEvents == 500)
+        // An event-time window for one model replaces the count-based default.
+        #expect(ctr.windowEvents == nil && ctr.hopEvents == nil && ctr.windowMilliseconds == 600_000)
+        // A smaller count window is tumbling unless it names its hop, and is evaluated when full.
+        #expect(eta.windowEvents == 200 && eta.hopEvents == nil && eta.minimumWindowEvents == 200)
+    }
+
     @Test(arguments: [
         ("monitor: {defaults: {window: 0}}", "monitor.defaults.window"),
         ("monitor: {defaults: {hop: 1h}}", "monitor.defaults.hop"),
@@ -121,6 +139,12 @@ import TidelineConfig
         ("monitor: {alerts: {flood: {}}}", "monitor.alerts.flood"),
         ("models: {ctr: {monitor: {features: {age: {min: 5, max: 1}}}}}", "models.ctr.monitor.features.age.min"),
         ("models: {ctr: {monitor: {features: {code: {pattern: \"[a-\"}}}}}", "models.ctr.monitor.features.code.pattern"),
+        ("monitor: {defaults: {window: 5m, window_events: 1000}}", "monitor.defaults.window_events"),
+        ("monitor: {defaults: {hop_events: 100}}", "monitor.defaults.hop_events"),
+        ("monitor: {defaults: {window_events: 1000, hop_events: 50}}", "monitor.defaults.hop_events"),
+        ("monitor: {defaults: {window_events: 1000, hop_events: 2000}}", "monitor.defaults.hop_events"),
+        ("monitor: {defaults: {window_events: 5}}", "monitor.defaults.window_events"),
+        ("models: {ctr: {monitor: {window_events: 1000, min_window_events: 2000}}}", "models.ctr.monitor.min_window_events"),
     ])
     func badMonitorSettingsNameTheField(yaml: String, field: String) {
         do {
