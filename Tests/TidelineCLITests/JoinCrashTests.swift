@@ -105,24 +105,24 @@ import TidelineTestKit
 
         let (predictions, labels) = Self.traffic(count: 200_000, seed: 7)
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: SharedBroker.client()), logger: quietLogger())
-        for chunk in stride(from: 0, to: predictions.count, by: 20_000) {
-            try await producer.sendAll(predictions[chunk ..< min(chunk + 20_000, predictions.count)].map {
+        // The input arrives in ten parts, one before each (re)start, as traffic would: every kill then falls while
+        // there is still input to come, however fast the stage runs on the machine at hand.
+        let parts = 10
+        var labelCursor = 0
+        func producePart(_ part: Int) async throws {
+            let range = part * predictions.count / parts ..< (part + 1) * predictions.count / parts
+            let until = part == parts - 1 ? Int64.max : predictions[range.upperBound].timestamp.milliseconds
+            var labelEnd = labelCursor
+            while labelEnd < labels.count && labels[labelEnd].timestamp.milliseconds < until { labelEnd += 1 }
+            if part == parts - 1 { labelEnd = labels.count }
+            try await producer.sendAll(predictions[range].map {
                 KafkaOutgoingMessage(topic: prefix + "predictions", key: Array($0.requestID.utf8), value: $0.encoded())
             })
-        }
-        for chunk in stride(from: 0, to: labels.count, by: 20_000) {
-            try await producer.sendAll(labels[chunk ..< min(chunk + 20_000, labels.count)].map {
+            try await producer.sendAll(labels[labelCursor ..< labelEnd].map {
                 KafkaOutgoingMessage(topic: prefix + "labels", key: Array($0.requestID.utf8), value: $0.encoded())
             })
+            labelCursor = labelEnd
         }
-        try await producer.close()
-
-        // The reference: the plain join of exactly what is in the input partitions.
-        let config = try TidelineConfiguration.parse(Self.yaml).joinConfiguration  // as `tideline run` reads it
-        let expected = try await ReferenceJoin.expected(config, predictions: prefix + "predictions", labels: prefix + "labels",
-                                                        partitions: partitions)
-        #expect(expected.count > 150_000)
-        #expect(Set(expected.values.map(\.labelKind)) == Set(LabelKind.allCases))
 
         // Watch the output the whole time (the embedded broker keeps only 5 MiB per partition).
         let log = OutputLog()
@@ -136,6 +136,7 @@ import TidelineTestKit
         var kills = 0
         let group = TestNames.unique("crash-join")
         while kills < 10 {
+            try await producePart(kills)
             let stage = try Self.startStage(config: configURL, brokers: cluster.bootstrapServers, state: state, group: group, prefix: prefix, log: logURL)
             // Kill at a random moment, once it has had time to join the group and do some work.
             let before = log.total
@@ -146,8 +147,17 @@ import TidelineTestKit
             kill(stage.processIdentifier, SIGKILL)
             await Subprocess.waitForExit(stage)
             kills += 1
-            if log.unique >= expected.count { break }
         }
+        try await producer.close()
+        #expect(labelCursor == labels.count)
+
+        // The reference: the plain join of exactly what is in the input partitions.
+        let config = try TidelineConfiguration.parse(Self.yaml).joinConfiguration  // as `tideline run` reads it
+        let expected = try await ReferenceJoin.expected(config, predictions: prefix + "predictions", labels: prefix + "labels",
+                                                        partitions: partitions)
+        #expect(expected.count > 150_000)
+        #expect(Set(expected.values.map(\.labelKind)) == Set(LabelKind.allCases))
+
         // The last run goes to the end.
         let final = try Self.startStage(config: configURL, brokers: cluster.bootstrapServers, state: state, group: group, prefix: prefix, log: logURL)
         let deadline = ContinuousClock.now + .seconds(300)
