@@ -34,21 +34,37 @@ public struct RunningScaler: Sendable, Hashable, Codable {
             mean.withUnsafeMutableBufferPointer { mean in
             m2.withUnsafeMutableBufferPointer { m2 in
                 let rows = batch.count
-                // Columns four at a time (a missing value is masked out of the count and the sums), then the rest.
+                // Columns four at a time. First a plain sum: when every lane is finite the group has no missing (or
+                // infinite) value, and the masked passes below would compute exactly the same numbers, so the
+                // unmasked ones do (most batches). Otherwise a missing value is masked out of the count and the sums.
                 var j = 0
+                let allRows = SIMD4<Double>(repeating: Double(rows))
                 while j + 4 <= w {
-                    var count = SIMD4<Double>(), sum = SIMD4<Double>()
-                    for i in 0 ..< rows {
-                        let v = UnsafeRawPointer(x.baseAddress! + i * w + j).loadUnaligned(as: SIMD4<Double>.self)
-                        let present = v .== v
-                        count += SIMD4<Double>(repeating: 0).replacing(with: 1, where: present)
-                        sum += SIMD4<Double>(repeating: 0).replacing(with: v, where: present)
-                    }
-                    let mu = SIMD4<Double>(repeating: 0).replacing(with: sum / count, where: count .> 0)
+                    var plain = SIMD4<Double>()
+                    for i in 0 ..< rows { plain += UnsafeRawPointer(x.baseAddress! + i * w + j).loadUnaligned(as: SIMD4<Double>.self) }
+                    let count: SIMD4<Double>, mu: SIMD4<Double>
                     var squares = SIMD4<Double>()
-                    for i in 0 ..< rows {
-                        let d = UnsafeRawPointer(x.baseAddress! + i * w + j).loadUnaligned(as: SIMD4<Double>.self) - mu
-                        squares += SIMD4<Double>(repeating: 0).replacing(with: d * d, where: d .== d)
+                    if all((plain - plain) .== SIMD4<Double>()) {
+                        count = allRows
+                        mu = plain / allRows
+                        for i in 0 ..< rows {
+                            let d = UnsafeRawPointer(x.baseAddress! + i * w + j).loadUnaligned(as: SIMD4<Double>.self) - mu
+                            squares += d * d
+                        }
+                    } else {
+                        var present = SIMD4<Double>(), sum = SIMD4<Double>()
+                        for i in 0 ..< rows {
+                            let v = UnsafeRawPointer(x.baseAddress! + i * w + j).loadUnaligned(as: SIMD4<Double>.self)
+                            let isPresent = v .== v
+                            present += SIMD4<Double>(repeating: 0).replacing(with: 1, where: isPresent)
+                            sum += SIMD4<Double>(repeating: 0).replacing(with: v, where: isPresent)
+                        }
+                        count = present
+                        mu = SIMD4<Double>(repeating: 0).replacing(with: sum / count, where: count .> 0)
+                        for i in 0 ..< rows {
+                            let d = UnsafeRawPointer(x.baseAddress! + i * w + j).loadUnaligned(as: SIMD4<Double>.self) - mu
+                            squares += SIMD4<Double>(repeating: 0).replacing(with: d * d, where: d .== d)
+                        }
                     }
                     for k in 0 ..< 4 { n[j + k] = count[k]; mean[j + k] = mu[k]; m2[j + k] = squares[k] }
                     j += 4
