@@ -54,7 +54,10 @@ let package = Package(
         .target(name: "Drift", dependencies: ["Statistics", "Events"], swiftSettings: strict),
         .target(name: "Alerts", dependencies: ["Events"], swiftSettings: strict),
         .target(name: "Monitoring", dependencies: ["Drift", "Alerts", "Statistics", "Events"], swiftSettings: strict),
-        .target(name: "Training", dependencies: ["Events", "Statistics", "Drift"], swiftSettings: strict + [.unsafeFlags(["-Xcc", "-fno-math-errno"])]),
+        // Numeric kernels at the CPU's full vector width, chosen at run time (the Swift targets build for baseline x86-64).
+        .target(name: "CNumericKernels"),
+        .target(name: "Training", dependencies: ["Events", "Statistics", "Drift", "CNumericKernels"],
+                swiftSettings: strict + [.unsafeFlags(["-Xcc", "-fno-math-errno"])]),
         .target(name: "ModelStore", dependencies: ["Training", "Events", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .target(name: "StateStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .target(

@@ -1,5 +1,5 @@
 public import Events
-public import Foundation
+import Foundation
 import GRDB
 import Glibc
 public import Training

@@ -1,5 +1,5 @@
 import Foundation
-public import Kafka
+import Kafka
 import Metrics
 
 /// The metrics every stage reports, labelled with the stage's name (`join`, `monitor`, `train`):

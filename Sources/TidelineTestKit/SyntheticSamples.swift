@@ -1,4 +1,4 @@
-public import Statistics
+import Statistics
 
 /// The deterministic samples and streams that `Benchmarks/peers/drift_reference.py` feeds to scipy and River:
 /// SplitMix64 and integer arithmetic only, so both sides see identical doubles and the fixtures need not store

@@ -1,9 +1,37 @@
+import CNumericKernels
 import Foundation
+import Statistics
 import Testing
 @testable import Training
 
 @Suite struct LinearModelTests {
     /// One SGD step against the closed form: w ← w − η (p − y) x for log loss, with the scaler's standardization.
+    /// The AVX AdaGrad kernel and the portable Swift loop give the same bits, row after row, at every width
+    /// (full vectors and tails), so a checkpoint trained on one CPU continues identically on another.
+    @Test(.enabled(if: tideline_kernels_have_avx(), "this CPU has no AVX: only the portable loop runs"))
+    func avxAdagradKernelMatchesThePortableLoopBitForBit() {
+        var rng = SplitMix64(seed: 11)
+        for width in 1 ... 23 {
+            var w1 = (0 ..< width).map { _ in rng.gaussian() * 0.1 }, g1 = (0 ..< width).map { _ in rng.unit() }
+            var w2 = w1, g2 = g1
+            for _ in 0 ..< 50 {
+                let x = (0 ..< width).map { _ in rng.gaussian() }
+                let g = rng.unit() - 0.5
+                x.withUnsafeBufferPointer { x in
+                    w1.withUnsafeMutableBufferPointer { w in g1.withUnsafeMutableBufferPointer { G in
+                        LinearModel.adagradDense(w.baseAddress!, G.baseAddress!, x.baseAddress!, width, g: g, l2: 1e-4, rate: 0.1, epsilon: 1e-8)
+                    }}
+                    w2.withUnsafeMutableBufferPointer { w in g2.withUnsafeMutableBufferPointer { G in
+                        tideline_adagrad_dense_avx(w.baseAddress!, G.baseAddress!, x.baseAddress!, width, g, 1e-4, 0.1, 1e-8)
+                    }}
+                }
+            }
+            #expect(w1.map(\.bitPattern) == w2.map(\.bitPattern), "weights at width \(width)")
+            #expect(g1.map(\.bitPattern) == g2.map(\.bitPattern), "accumulators at width \(width)")
+            #expect(w1.allSatisfy(\.isFinite) && w1.contains { $0 != 0 })
+        }
+    }
+
     @Test func sgdStepMatchesClosedForm() {
         var m = LinearModel(configuration: .init(objective: .logistic, optimizer: .sgd(learningRate: 0.5, power: 0)), width: 2, hashBits: 4)
         var b = ExampleBatch(width: 2)

@@ -1,4 +1,5 @@
-public import Events
+import Events
+import CNumericKernels
 import Foundation
 
 /// Logistic or linear regression over standardized dense features plus hashed sparse features, trained online
@@ -166,6 +167,7 @@ public struct LinearModel: Sendable, Hashable, Codable {
         let width = self.width, l1 = configuration.l1, l2 = configuration.l2
         let logistic = configuration.objective == .logistic, clip = configuration.clip
         var bias = self.bias, biasAcc = self.biasAccumulator, steps = self.steps
+        let avx = tideline_kernels_have_avx()
         x.withUnsafeBufferPointer { xs in
         batch.targets.withUnsafeBufferPointer { ys in
         batch.sparse.withUnsafeBufferPointer { slots in
@@ -185,24 +187,10 @@ public struct LinearModel: Sendable, Hashable, Codable {
                 let g = Self.gradient(p, ys[i], clip: clip)
                 steps += 1
                 if adaptive {
-                    var j = 0
-                    let gv = SIMD4<Double>(repeating: g), l2v = SIMD4<Double>(repeating: l2)
-                    let rv = SIMD4<Double>(repeating: rate), ev = SIMD4<Double>(repeating: epsilon)
-                    while j + 4 <= width {
-                        let x4 = UnsafeRawPointer(row + j).loadUnaligned(as: SIMD4<Double>.self)
-                        let w4 = UnsafeRawPointer(wp + j).loadUnaligned(as: SIMD4<Double>.self)
-                        let gj = gv * x4 + l2v * w4
-                        let acc = UnsafeRawPointer(gp + j).loadUnaligned(as: SIMD4<Double>.self) + gj * gj
-                        UnsafeMutableRawPointer(gp + j).storeBytes(of: acc, as: SIMD4<Double>.self)
-                        UnsafeMutableRawPointer(wp + j).storeBytes(of: w4 - rv * gj / (acc.squareRoot() + ev), as: SIMD4<Double>.self)
-                        j += 4
-                    }
-                    while j < width {
-                        let gj = g * row[j] + l2 * wp[j]
-                        let acc = gp[j] + gj * gj
-                        gp[j] = acc
-                        wp[j] -= rate * gj / (acc.squareRoot() + epsilon)
-                        j += 1
+                    if avx {
+                        tideline_adagrad_dense_avx(wp, gp, row, width, g, l2, rate, epsilon)
+                    } else {
+                        Self.adagradDense(wp, gp, row, width, g: g, l2: l2, rate: rate, epsilon: epsilon)
                     }
                     if l1 > 0 {
                         for j in 0 ..< width where row[j] != 0 {
@@ -247,6 +235,33 @@ public struct LinearModel: Sendable, Hashable, Codable {
             }
         }}}}}}}}
         self.bias = bias; self.biasAccumulator = biasAcc; self.steps = steps
+    }
+
+    /// One AdaGrad step over the dense weights for a row with gradient factor `g`: gⱼ = g·xⱼ + l2·wⱼ,
+    /// Gⱼ += gⱼ², wⱼ −= rate·gⱼ / (√Gⱼ + ε). The portable form of `tideline_adagrad_dense_avx` (same operations in
+    /// the same order, so both give the same bits; a test holds them to it).
+    @inline(__always)
+    static func adagradDense(_ wp: UnsafeMutablePointer<Double>, _ gp: UnsafeMutablePointer<Double>, _ row: UnsafePointer<Double>, _ width: Int,
+                             g: Double, l2: Double, rate: Double, epsilon: Double) {
+        var j = 0
+        let gv = SIMD4<Double>(repeating: g), l2v = SIMD4<Double>(repeating: l2)
+        let rv = SIMD4<Double>(repeating: rate), ev = SIMD4<Double>(repeating: epsilon)
+        while j + 4 <= width {
+            let x4 = UnsafeRawPointer(row + j).loadUnaligned(as: SIMD4<Double>.self)
+            let w4 = UnsafeRawPointer(wp + j).loadUnaligned(as: SIMD4<Double>.self)
+            let gj = gv * x4 + l2v * w4
+            let acc = UnsafeRawPointer(gp + j).loadUnaligned(as: SIMD4<Double>.self) + gj * gj
+            UnsafeMutableRawPointer(gp + j).storeBytes(of: acc, as: SIMD4<Double>.self)
+            UnsafeMutableRawPointer(wp + j).storeBytes(of: w4 - rv * gj / (acc.squareRoot() + ev), as: SIMD4<Double>.self)
+            j += 4
+        }
+        while j < width {
+            let gj = g * row[j] + l2 * wp[j]
+            let acc = gp[j] + gj * gj
+            gp[j] = acc
+            wp[j] -= rate * gj / (acc.squareRoot() + epsilon)
+            j += 1
+        }
     }
 
     private mutating func learnFTRL(_ batch: ExampleBatch, _ x: [Double], alpha: Double, beta: Double, _ progressive: inout [Double]) {

@@ -1,4 +1,4 @@
-public import Events
+import Events
 
 /// What a trainer learns: the task its targets follow.
 public enum LearningTask: String, Sendable, Hashable, Codable {
