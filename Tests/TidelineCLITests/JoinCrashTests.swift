@@ -57,29 +57,41 @@ import TidelineTestKit
             heartbeat.interval.ms: "300"
         """
 
+    /// The output as it arrives. The consumer's task only copies bytes (the embedded broker keeps the last 5 MiB of
+    /// a partition, and a partition here holds up to four models' examples: the reader must never fall behind);
+    /// decoding and deduplication happen on the test's side, on demand.
     final class OutputLog: @unchecked Sendable {
         private let lock = NSLock()
+        private var arrived: [(offset: Int64, value: [UInt8])] = []
+        private let digestLock = NSLock()
+        private var digested = 0
         private var byID: [String: [UInt8]] = [:]
-        private(set) var conflicts: [String] = []
-        var received = 0
+        private var conflicts: [String] = []
         func add(_ batch: KafkaMessageBatch) {
-            lock.withLock {
-                for m in batch {
-                    received += 1
-                    guard let example = try? LabeledExample.decode(m.value) else {
-                        conflicts.append("undecodable output at offset \(m.offset)")
+            var copies: [(offset: Int64, value: [UInt8])] = []
+            copies.reserveCapacity(batch.count)
+            for m in batch { copies.append((m.offset, Array(m.value))) }
+            lock.withLock { arrived.append(contentsOf: copies) }
+        }
+        /// Decodes what arrived since the last call.
+        private func digest() {
+            digestLock.withLock {
+                let fresh = lock.withLock { arrived[digested...] }
+                for (offset, value) in fresh {
+                    guard let example = try? LabeledExample.decode(value) else {
+                        conflicts.append("undecodable output at offset \(offset)")
                         continue
                     }
-                    let value = Array(m.value)
                     if let previous = byID[example.eventID], previous != value { conflicts.append(example.eventID) }
                     byID[example.eventID] = value
                 }
+                digested += fresh.count
             }
         }
-        var unique: Int { lock.withLock { byID.count } }
-        var snapshot: [String: [UInt8]] { lock.withLock { byID } }
-        var conflictList: [String] { lock.withLock { conflicts } }
-        var total: Int { lock.withLock { received } }
+        var unique: Int { digest(); return digestLock.withLock { byID.count } }
+        var snapshot: [String: [UInt8]] { digest(); return digestLock.withLock { byID } }
+        var conflictList: [String] { digest(); return digestLock.withLock { conflicts } }
+        var total: Int { lock.withLock { arrived.count } }
     }
 
     static func startStage(config: URL, brokers: String, state: String, group: String, prefix: String, log: URL) throws -> Process {
