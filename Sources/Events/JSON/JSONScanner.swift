@@ -270,8 +270,9 @@ struct JSONScanner {
 
     // MARK: Numbers
 
-    /// Reads a JSON number. Exact for every input: a fast path for up to 15 significant digits and small
-    /// exponents, `strtod` otherwise. Rejects values that overflow to infinity.
+    /// Reads a JSON number. Exact for every input (correctly rounded, as `strtod`): a fast path for up to 15
+    /// significant digits and small exponents, Eisel–Lemire for up to 19 digits (`DecimalToDouble`), `strtod`
+    /// for the rest (longer mantissas, subnormals, the rare undecided product). Rejects values that overflow.
     @inline(__always)
     mutating func readNumber(field: @autoclosure () -> String) throws(EventDecodingError) -> Double {
         skipWhitespace()
@@ -285,11 +286,12 @@ struct JSONScanner {
         var mantissa: UInt64 = 0
         var digits = 0
         var exponent = 0
+        var truncated = false  // digits beyond the 19 the mantissa holds were dropped
         if base[p] == 0x30 {
             p += 1
         } else {
             while p < count, base[p] >= 0x30, base[p] <= 0x39 {
-                if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(base[p] - 0x30); digits += 1 } else { exponent += 1 }
+                if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(base[p] - 0x30); digits += 1 } else { exponent += 1; truncated = true }
                 p += 1
             }
         }
@@ -297,7 +299,7 @@ struct JSONScanner {
             p += 1
             guard p < count, base[p] >= 0x30, base[p] <= 0x39 else { position = p; throw malformed("digit expected after decimal point") }
             while p < count, base[p] >= 0x30, base[p] <= 0x39 {
-                if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(base[p] - 0x30); digits += 1; exponent -= 1 }
+                if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(base[p] - 0x30); digits += 1; exponent -= 1 } else { truncated = true }
                 p += 1
             }
         }
@@ -320,6 +322,8 @@ struct JSONScanner {
             return negative ? -value : value
         }
         if mantissa == 0 { return negative ? -0.0 : 0.0 }
+        // Every significant digit in the mantissa: Eisel–Lemire, correctly rounded, no library call.
+        if !truncated, let value = DecimalToDouble.convert(mantissa: mantissa, exponent: exponent) { return negative ? -value : value }
         // Slow path: exact conversion by the C library on a NUL-terminated copy.
         let length = p - start
         let value: Double = withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { tmp in
