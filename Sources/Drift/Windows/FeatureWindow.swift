@@ -1,4 +1,5 @@
 public import Events
+import Foundation
 
 /// A window of events summarized per feature, plus the prediction as pseudo-feature `prediction`: what the
 /// drift comparison tests against a reference window. Mergeable (partitions, time buckets). Value type; not
@@ -16,6 +17,12 @@ public struct FeatureWindow: Sendable, Codable {
     private var nameBytes: [[UInt8]] = []
     private var slots: [UInt64: Int] = [:]
     public private(set) var predictions: FeatureStatistics
+    /// The column of each feature position in the previous event (a lookup cache, not state: not encoded).
+    private var positionGuess: [Int] = []
+
+    private enum CodingKeys: String, CodingKey {
+        case count, firstEventTime, lastEventTime, columns, names, nameBytes, slots, predictions, sampleCapacity
+    }
 
     /// The statistics of every feature seen, by name.
     public var features: [String: FeatureStatistics] {
@@ -35,8 +42,10 @@ public struct FeatureWindow: Sendable, Codable {
         count += 1
         firstEventTime = min(firstEventTime, eventTime)
         lastEventTime = max(lastEventTime, eventTime)
+        var position = 0
         vector.forEachRaw { name, value in
-            let i = column(name)
+            let i = column(name, position: position)
+            position += 1
             switch value {
             case .number(let x): columns[i].addNumber(x, hash: hash)
             case .string(let bytes): columns[i].addCategory(bytes: bytes)
@@ -49,6 +58,25 @@ public struct FeatureWindow: Sendable, Codable {
         case .label(let s)?: predictions.addCategory(s)
         case nil: break
         }
+    }
+
+    /// The column of the feature at `position` in the event: events of one model carry their features in the same
+    /// order, so the previous event's column at that position is tried first (verified by its bytes) before the
+    /// hash lookup.
+    @inline(__always)
+    private mutating func column(_ name: UnsafeRawBufferPointer, position: Int) -> Int {
+        if position < positionGuess.count {
+            let guess = positionGuess[position]
+            let matches = nameBytes.withUnsafeBufferPointer { names in
+                names[guess].withUnsafeBytes { stored in
+                    stored.count == name.count && (name.count == 0 || memcmp(stored.baseAddress!, name.baseAddress!, name.count) == 0)
+                }
+            }
+            if matches { return guess }
+        }
+        let i = column(name)
+        if position < positionGuess.count { positionGuess[position] = i } else if position == positionGuess.count { positionGuess.append(i) }
+        return i
     }
 
     private mutating func column(_ name: UnsafeRawBufferPointer) -> Int {
