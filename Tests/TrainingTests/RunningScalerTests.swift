@@ -29,6 +29,33 @@ import Testing
         }
     }
 
+    /// A column group without missing values takes the unmasked passes, and a group with one takes the masked
+    /// passes; both give, bit for bit, the plain two-pass statistics of the present values (same sums in row order).
+    @Test func unmaskedAndMaskedColumnGroupsGiveTheSameBitsAsAPlainTwoPass() {
+        let width = 8  // two groups of four: the first has no missing value, the second has one
+        var rng = SplitMix64(seed: 12)
+        var batch = ExampleBatch(width: width)
+        var rows: [[Double]] = []
+        for i in 0 ..< 300 {
+            let row = (0 ..< width).map { j in j == 6 && i == 17 ? .nan : rng.gaussian() * Double(j + 1) + Double(j) }
+            rows.append(row)
+            batch.append(dense: row, sparse: [UInt32](), target: 0)
+        }
+        var scaler = RunningScaler(width: width)
+        scaler.update(batch)
+        for j in 0 ..< width {
+            var n = 0.0, sum = 0.0
+            for row in rows where !row[j].isNaN { n += 1; sum += row[j] }
+            let mean = sum / n
+            var squares = 0.0
+            for row in rows where !row[j].isNaN { squares += (row[j] - mean) * (row[j] - mean) }
+            #expect(scaler.counts[j] == n, "column \(j)")
+            #expect(scaler.means[j].bitPattern == mean.bitPattern, "column \(j)")
+            #expect(scaler.squares[j].bitPattern == squares.bitPattern, "column \(j)")
+        }
+        #expect(scaler.counts[6] == 299 && scaler.counts[0] == 300)
+    }
+
     /// `transform` standardizes every column with the running statistics and writes 0 for a missing value.
     @Test func transformStandardizesAndZeroesMissingValues() {
         var batch = ExampleBatch(width: 5)
