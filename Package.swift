@@ -123,7 +123,7 @@ let package = Package(
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TidelineTestKit"], swiftSettings: strict),
         .testTarget(name: "EventsTests", dependencies: ["Events"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kafka", "Events", "LabelJoin", "StateStore", "Monitoring", "Statistics", "TidelineTestKit", "Training", "ModelStore"], swiftSettings: strict),
-        .testTarget(name: "LabelJoinTests", dependencies: ["LabelJoin", "Events", "TidelineTestKit"], swiftSettings: strict),
+        .testTarget(name: "LabelJoinTests", dependencies: ["LabelJoin", "Events", "TidelineTestKit"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "TidelineTestKit"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "DriftTests", dependencies: ["Drift", "Statistics", "Events", "TidelineTestKit"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Events", "Statistics", "Drift"], resources: [.copy("Fixtures")], swiftSettings: strict),
