@@ -1,4 +1,4 @@
-/// An open-addressing index from 64-bit hashes to entry numbers (a multimap: several entries may share a
+/// An open-addressing index from 32-bit hash keys to entry numbers (a multimap: several entries may share a
 /// hash). It stores only 4-byte entry numbers; the caller keeps each entry's hash and passes a lookup
 /// closure, so the index costs about 6 bytes per entry. Linear probing with backward-shift deletion (no
 /// tombstones). Not thread-safe; owned by one operator.
@@ -18,11 +18,11 @@ struct HashSlots {
     var memoryBytes: Int { slots.count * 4 }
 
     @inline(__always)
-    private func home(_ hash: UInt64) -> Int { Int(truncatingIfNeeded: hash >> 20) & mask }
+    private func home(_ hash: UInt32) -> Int { Int(hash) & mask }
 
     /// Adds an entry under `hash`.
     @inline(__always)
-    mutating func insert(_ entry: Int32, hash: UInt64, hashOf: (Int32) -> UInt64) {
+    mutating func insert(_ entry: Int32, hash: UInt32, hashOf: (Int32) -> UInt32) {
         if (count + 1) * 10 > slots.count * 7 { grow(hashOf: hashOf) }
         var i = home(hash)
         while slots[i] != 0 { i = (i + 1) & mask }
@@ -33,7 +33,7 @@ struct HashSlots {
     /// Calls `body` with every entry stored under `hash` (and possibly others that collide in the index;
     /// the caller compares hashes and keys). Returning false stops the walk.
     @inline(__always)
-    func forEach(hash: UInt64, _ body: (Int32) -> Bool) {
+    func forEach(hash: UInt32, _ body: (Int32) -> Bool) {
         var i = home(hash)
         while true {
             let s = slots[i]
@@ -44,7 +44,7 @@ struct HashSlots {
     }
 
     /// Removes one entry (which must be present under `hash`).
-    mutating func remove(_ entry: Int32, hash: UInt64, hashOf: (Int32) -> UInt64) {
+    mutating func remove(_ entry: Int32, hash: UInt32, hashOf: (Int32) -> UInt32) {
         var i = home(hash)
         let target = UInt32(entry) + 1
         while slots[i] != target {
@@ -68,7 +68,7 @@ struct HashSlots {
         count -= 1
     }
 
-    private mutating func grow(hashOf: (Int32) -> UInt64) {
+    private mutating func grow(hashOf: (Int32) -> UInt32) {
         let old = slots
         slots = [UInt32](repeating: 0, count: old.count * 2)
         mask = slots.count - 1
@@ -136,66 +136,55 @@ struct TimerHeap {
 }
 
 /// Timers that usually arrive in deadline order (predictions come roughly in event-time order): in-order
-/// pushes go to a FIFO ring in O(1); out-of-order ones to a heap. `pop` takes the smaller head.
+/// pushes go to a FIFO of entry numbers in O(1), 4 bytes each (the key is not stored: the owner recomputes it
+/// from the entry, so an entry's key must not change while it waits); out-of-order ones go to a heap with
+/// their keys. `peek` shows the entry with the smallest key (the FIFO's on ties), `removePeeked` takes it.
 struct TimerQueue {
-    private var fifoKeys: [Int64] = []
-    private var fifoEntries: [Int32] = []
+    private var fifo: [Int32] = []
     private var head = 0
+    /// The key of the FIFO's last entry (meaningful while the FIFO is not empty).
+    private var lastKey: Int64 = .min
     private var heap = TimerHeap()
 
-    var count: Int { fifoKeys.count - head + heap.count }
+    var count: Int { fifo.count - head + heap.count }
     var isEmpty: Bool { count == 0 }
-    var memoryBytes: Int { fifoKeys.capacity * 8 + fifoEntries.capacity * 4 + heap.memoryBytes }
-
-    /// The entry with the smallest key, without removing it.
-    var first: Int32? {
-        let f = head < fifoKeys.count ? fifoKeys[head] : nil
-        let h = heap.minimumKey
-        switch (f, h) {
-        case (nil, nil): return nil
-        case (.some, nil): return fifoEntries[head]
-        case (nil, .some): return heap.entries[0]
-        case (.some(let a), .some(let b)): return a <= b ? fifoEntries[head] : heap.entries[0]
-        }
-    }
+    var memoryBytes: Int { fifo.capacity * 4 + heap.memoryBytes }
 
     mutating func push(_ key: Int64, _ entry: Int32) {
-        if head == fifoKeys.count || key >= fifoKeys[fifoKeys.count - 1] {
-            fifoKeys.append(key)
-            fifoEntries.append(entry)
+        if head == fifo.count || key >= lastKey {
+            fifo.append(entry)
+            lastKey = key
         } else {
             heap.push(key, entry)
         }
     }
 
-    mutating func pop(ifAtMost limit: Int64) -> Int32? {
-        let f = head < fifoKeys.count ? fifoKeys[head] : Int64.max
-        let h = heap.minimumKey ?? Int64.max
-        if f <= h {
-            guard head < fifoKeys.count, f <= limit else { return nil }
-            return popFIFO()
+    /// The entry with the smallest key and that key, without removing it. `keyOf` gives a FIFO entry's key.
+    @inline(__always)
+    func peek(keyOf: (Int32) -> Int64) -> (entry: Int32, key: Int64, inFIFO: Bool)? {
+        if head < fifo.count {
+            let e = fifo[head], k = keyOf(e)
+            if let h = heap.minimumKey, h < k { return (heap.entries[0], h, false) }
+            return (e, k, true)
         }
-        return heap.pop(ifAtMost: limit)
+        guard let h = heap.minimumKey else { return nil }
+        return (heap.entries[0], h, false)
     }
 
-    mutating func popMinimum() -> Int32 {
-        let f = head < fifoKeys.count ? fifoKeys[head] : Int64.max
-        let h = heap.minimumKey ?? Int64.max
-        return (f <= h && head < fifoKeys.count) ? popFIFO() : heap.popMinimum()
-    }
-
-    private mutating func popFIFO() -> Int32 {
-        let e = fifoEntries[head]
+    /// Removes the entry `peek` returned (`inFIFO` as it said).
+    @inline(__always)
+    mutating func removePeeked(inFIFO: Bool) {
+        guard inFIFO else {
+            _ = heap.popMinimum()
+            return
+        }
         head += 1
-        if head == fifoKeys.count {
-            fifoKeys.removeAll(keepingCapacity: true)
-            fifoEntries.removeAll(keepingCapacity: true)
+        if head == fifo.count {
+            fifo.removeAll(keepingCapacity: true)
             head = 0
-        } else if head >= 4096 && head * 2 >= fifoKeys.count {
-            fifoKeys.removeFirst(head)
-            fifoEntries.removeFirst(head)
+        } else if head >= 4096 && head * 2 >= fifo.count {
+            fifo.removeFirst(head)
             head = 0
         }
-        return e
     }
 }

@@ -21,16 +21,22 @@ extension LabelJoinOperator {
         w.u32(UInt32(liveCount))
         for i in entries.indices where entries[i].isLive {
             let e = entries[i]
-            w.u64(e.hash); w.i64(e.time); w.f64(e.aggregate); w.u64(e.fingerprint)
-            w.i32(e.predictionClockDelta); w.i32(e.aggregateDelay)
-            w.u16(e.model); w.u16(e.corrections); w.u8(e.onTimeLabels); w.u8(e.flags); w.u8(e.kindRaw)
-            w.bytes(arena[Int(e.payloadOffset) ..< Int(e.payloadOffset) + Int(e.payloadLength)])
+            let state = labelState(Int32(i))
+            // The format keeps the request id's full 64-bit hash (entries keep 32 bits of it): recompute it.
+            let fullHash = arena.withUnsafeBufferPointer { a in
+                StableHash.hash(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: a[Self.requestIDRange(a, at: payloadRange(e).lowerBound)])))
+            }
+            w.u64(fullHash); w.i64(e.time); w.f64(state.value); w.u64(state.fingerprint)
+            w.i32(PendingPrediction.delta(predictionClockBefore(e), from: e.time)); w.i32(state.delay)
+            w.u16(e.model); w.u16(state.corrections); w.u8(state.onTimeLabels)
+            w.u8(e.flags); w.u8(state.kindRaw)
+            w.bytes(arena[payloadRange(e)])
             if e.flags & PendingPrediction.extraFingerprintsFlag != 0 {
                 let extra = extraFingerprints[Int32(i)] ?? []
                 w.u32(UInt32(extra.count))
                 for f in extra { w.u64(f) }
             }
-            if e.aggregateKind == .string { w.string(stringAggregates[Int32(i)] ?? "") }
+            if state.kind == .string { w.string(stringAggregates[Int32(i)] ?? "") }
         }
 
         let freeO = Set(freeOrphans)
@@ -67,11 +73,20 @@ extension LabelJoinOperator {
             let corrections = try r.u16(), onTime = try r.u8(), flags = try r.u8(), kind = try r.u8()
             let payload = try r.bytes()
             let offset = arena.count
+            let length = PendingPrediction.headerBytes + payload.count
+            var shortLength = UInt16(truncatingIfNeeded: length)
+            if length >= Int(PendingPrediction.longRecord) {
+                withUnsafeBytes(of: UInt32(length).littleEndian) { arena.append(contentsOf: $0) }
+                shortLength = PendingPrediction.longRecord
+            }
+            withUnsafeBytes(of: clockDelta.littleEndian) { arena.append(contentsOf: $0) }
             arena.append(contentsOf: payload)
-            var entry = PendingPrediction(hash: hash, payloadOffset: UInt32(offset), payloadLength: UInt32(payload.count),
-                                          time: time, predictionClockDelta: clockDelta, model: numbers[savedModel])
-            entry.aggregate = aggregate; entry.fingerprint = fingerprint; entry.aggregateDelay = aggregateDelay
-            entry.corrections = corrections; entry.onTimeLabels = onTime; entry.flags = flags; entry.kindRaw = kind
+            var entry = PendingPrediction(hash: StableHash.indexKey(hash), recordOffset: UInt32(offset), shortLength: shortLength,
+                                          time: time, model: numbers[savedModel])
+            entry.flags = flags
+            let state = LabelAggregate(value: aggregate, fingerprint: fingerprint, delay: aggregateDelay, corrections: corrections,
+                                       onTimeLabels: onTime, kindRaw: kind)
+            if !state.isEmpty { entry.labels = addLabelState(state) }
             let e = Int32(entries.count)
             entries.append(entry)
             if flags & PendingPrediction.extraFingerprintsFlag != 0 {
@@ -80,8 +95,8 @@ extension LabelJoinOperator {
                 for _ in 0 ..< n { extra.append(try r.u64()) }
                 extraFingerprints[e] = extra
             }
-            if entry.aggregateKind == .string { stringAggregates[e] = try r.string() }
-            index.insert(e, hash: hash) { [entries] in entries[Int($0)].hash }
+            if state.kind == .string { stringAggregates[e] = try r.string() }
+            index.insert(e, hash: entry.hash) { [entries] in entries[Int($0)].hash }
             let policy = models[Int(entry.model)].policy
             let closeKey = time &+ policy.window &+ policy.grace
             if flags & PendingPrediction.closedFlag != 0 {
@@ -91,14 +106,14 @@ extension LabelJoinOperator {
                 openCount += 1
             }
             liveCount += 1
-            payloadBytes += payload.count
+            payloadBytes += storedLength(entry) - PendingPrediction.headerBytes
         }
 
         let orphanCount = Int(try r.u32())
         for _ in 0 ..< orphanCount {
             let hash = try r.u64(), rid = try r.string(), time = try r.i64(), clockBefore = try r.i64(), sequence = try r.u64()
             let fingerprint = try r.u64(), value = try r.label(), savedModel = try r.u16(), attributed = try r.u8() != 0
-            let expiry = try r.i64()
+            _ = try r.i64()  // the expiry under the saving configuration; recomputed below under this one
             let model: UInt16
             if savedModel == OrphanLabel.anyModel { model = savedModel } else {
                 guard Int(savedModel) < numbers.count else { throw JoinSnapshotError(message: "model number out of range") }
@@ -108,8 +123,10 @@ extension LabelJoinOperator {
                                      fingerprint: fingerprint, value: value, model: model, attributed: attributed)
             let o = Int32(orphans.count)
             orphans.append(orphan)
-            orphanIndex.insert(o, hash: hash) { [orphans] in orphans[Int($0)].hash }
-            orphanTimers.push(expiry, o)
+            orphanIndex.insert(o, hash: StableHash.indexKey(hash)) { [orphans] in StableHash.indexKey(orphans[Int($0)].hash) }
+            // Like close and removal keys, an orphan's expiry follows the configuration it is restored under
+            // (the timer queue recomputes keys from the held state, so they must agree).
+            orphanTimers.push(orphanExpiry(orphan), o)
             orphanBytes += OrphanLabel.chargedBytes(orphan)
         }
         guard r.isAtEnd else { throw JoinSnapshotError(message: "trailing bytes after snapshot") }

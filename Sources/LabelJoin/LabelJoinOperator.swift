@@ -32,9 +32,10 @@ public enum JoinStream: UInt8, Sendable, CaseIterable {
 /// the same `event_id`s. (The one exception is the `evict_oldest` overflow policy, which is counted.)
 ///
 /// ## Memory
-/// A pending prediction is 56 bytes of fixed fields plus its payload (request id and the pre-encoded
-/// example members: model version, variant, entity, item, features, prediction) in one byte arena, plus
-/// about 6 bytes of hash index and 12 bytes of timer heap.
+/// A pending prediction is 24 bytes of fixed fields plus a record in one byte arena (a 4-byte header, then the
+/// payload: request id and the pre-encoded example members: model version, variant, entity, item, features,
+/// prediction), plus 6–11 bytes of hash index (load 0.35–0.7) and 4 bytes of timer queue. Label state
+/// (24 bytes) is held in a side table only for predictions a label has reached. See `PendingPrediction`.
 ///
 /// Not thread-safe: one task owns an operator.
 public struct LabelJoinOperator: Sendable {
@@ -56,6 +57,8 @@ public struct LabelJoinOperator: Sendable {
     var index = HashSlots()
     var closeTimers = TimerQueue()
     var removalTimers = TimerQueue()
+    var aggregates: [LabelAggregate] = []
+    var freeAggregates: [Int32] = []
     var arena: [UInt8] = []
     var arenaGarbage = 0
     var extraFingerprints: [Int32: [UInt64]] = [:]
@@ -76,8 +79,13 @@ public struct LabelJoinOperator: Sendable {
     private var scratch = JSONWriter(capacity: 1024)
     private var matches: [Int32] = []
 
-    /// Fixed bytes charged per pending prediction (entry, index, timers) in `pendingBytes`.
-    public static let entryOverhead = MemoryLayout<PendingPrediction>.stride + 6 + 12
+    /// Fixed bytes charged per pending prediction (entry, index at its mean load, timer) in `pendingBytes`.
+    public static let entryOverhead = MemoryLayout<PendingPrediction>.stride + 8 + 4 + PendingPrediction.headerBytes
+    /// Bytes charged, in addition, per prediction that holds label state.
+    public static let labelStateOverhead = MemoryLayout<LabelAggregate>.stride
+    /// The most distinct model names one operator accepts (events name models; an operator holds one slot per
+    /// name it has seen). The stage dead-letters events that would exceed it: check `admits(model:)` first.
+    public static let maxModels = PendingPrediction.modelLimit - 1
 
     public init(configuration: JoinConfiguration) {
         self.configuration = configuration
@@ -96,20 +104,26 @@ public struct LabelJoinOperator: Sendable {
     /// Labels held while waiting for their prediction.
     public var heldLabels: Int { orphans.count - freeOrphans.count }
     /// Bytes of pending state charged against `maxPendingBytes`: payloads plus fixed per-entry costs.
-    public var pendingBytes: Int { payloadBytes + liveCount * Self.entryOverhead + orphanBytes }
+    public var pendingBytes: Int {
+        payloadBytes + liveCount * Self.entryOverhead + (aggregates.count - freeAggregates.count) * Self.labelStateOverhead + orphanBytes
+    }
     /// True when pending state exceeds the configured bound (the stage applies the overflow policy).
     public var isOverBound: Bool { pendingBytes > configuration.maxPendingBytes }
     /// Event time of the oldest prediction whose window is still open, if any.
     public var oldestOpenPredictionTime: Int64? {
-        guard let e = closeTimers.first else { return nil }
-        return entries[Int(e)].time
+        guard let next = closeTimers.peek(keyOf: closeKey) else { return nil }
+        return entries[Int(next.entry)].time
     }
     /// Bytes actually allocated for pending state (capacity of every structure), for memory reports.
     public var allocatedBytes: Int {
         entries.capacity * MemoryLayout<PendingPrediction>.stride + freeEntries.capacity * 4 + index.memoryBytes
+            + aggregates.capacity * MemoryLayout<LabelAggregate>.stride + freeAggregates.capacity * 4
             + closeTimers.memoryBytes + removalTimers.memoryBytes + arena.capacity
             + orphans.capacity * MemoryLayout<OrphanLabel>.stride + orphanIndex.memoryBytes + orphanTimers.memoryBytes
     }
+
+    /// Whether an event naming `model` can be processed: the model is known, or there is room for another.
+    public func admits(model: String) -> Bool { models.count < Self.maxModels || modelNumbers[model] != nil }
 
     // MARK: Input
 
@@ -129,7 +143,8 @@ public struct LabelJoinOperator: Sendable {
             return
         }
         var requestID = prediction.requestID
-        let h = requestID.withUTF8 { StableHash.hash(UnsafeRawBufferPointer($0)) }
+        let fullHash = requestID.withUTF8 { StableHash.hash(UnsafeRawBufferPointer($0)) }
+        let h = StableHash.indexKey(fullHash)
         let isDuplicate = requestID.withUTF8 { rid -> Bool in
             var found = false
             index.forEach(hash: h) { e in
@@ -151,23 +166,27 @@ public struct LabelJoinOperator: Sendable {
         // Encode the example members once, straight into the arena; they are copied verbatim into every
         // example for this prediction.
         let e: Int32 = requestID.withUTF8 { rid in
-            let offset = storePayload(rid: rid, prediction)
-            let entry = PendingPrediction(
-                hash: h, payloadOffset: UInt32(offset), payloadLength: UInt32(arena.count - offset), time: t,
-                predictionClockDelta: PendingPrediction.delta(clockBefore, from: t), model: model)
+            let offset = storeRecord(rid: rid, prediction, clockDelta: PendingPrediction.delta(clockBefore, from: t))
+            let length = arena.count - offset
+            var shortLength = UInt16(truncatingIfNeeded: length)
+            if length >= Int(PendingPrediction.longRecord) {  // rare: the length goes in 4 bytes before the record
+                withUnsafeBytes(of: UInt32(length).littleEndian) { arena.insert(contentsOf: $0, at: offset) }
+                shortLength = PendingPrediction.longRecord
+            }
+            let entry = PendingPrediction(hash: h, recordOffset: UInt32(offset), shortLength: shortLength, time: t, model: model)
             let e = allocateEntry(entry)
             index.insert(e, hash: h) { [entries] in entries[Int($0)].hash }
             return e
         }
         openCount += 1
         liveCount += 1
-        payloadBytes += Int(entries[Int(e)].payloadLength)
+        payloadBytes += storedLength(entries[Int(e)]) - PendingPrediction.headerBytes
 
         // Labels that arrived first (held as orphans), in arrival order.
         matches.removeAll(keepingCapacity: true)
         orphanIndex.forEach(hash: h) { o in
             let label = orphans[Int(o)]
-            if label.hash == h && (label.model == OrphanLabel.anyModel || label.model == model)
+            if label.hash == fullHash && (label.model == OrphanLabel.anyModel || label.model == model)
                 && label.time >= t &- policy.backwardWindow && label.time <= t &+ policy.window
                 && clockBefore < label.time &+ policy.backwardWindow &+ policy.grace
                 && label.requestID == prediction.requestID {
@@ -205,7 +224,8 @@ public struct LabelJoinOperator: Sendable {
         let modelFilter = label.model.map { modelNumber($0) } ?? OrphanLabel.anyModel
         let fingerprint = Self.fingerprint(label, time: t)
         var requestID = label.requestID
-        let h = requestID.withUTF8 { StableHash.hash(UnsafeRawBufferPointer($0)) }
+        let fullHash = requestID.withUTF8 { StableHash.hash(UnsafeRawBufferPointer($0)) }
+        let h = StableHash.indexKey(fullHash)
         let incoming = IncomingLabel(time: t, fingerprint: fingerprint, value: label.label)
 
         matches.removeAll(keepingCapacity: true)
@@ -223,7 +243,7 @@ public struct LabelJoinOperator: Sendable {
             let entry = entries[Int(e)]
             let policy = models[Int(entry.model)].policy
             guard t >= entry.time &- policy.backwardWindow && t <= entry.time &+ policy.window,
-                  entry.predictionClockBefore < t &+ policy.backwardWindow &+ policy.grace else { continue }
+                  predictionClockBefore(entry) < t &+ policy.backwardWindow &+ policy.grace else { continue }
             attributed = true
             let closeKey = entry.time &+ policy.window &+ policy.grace
             if clockBefore < closeKey {
@@ -240,11 +260,11 @@ public struct LabelJoinOperator: Sendable {
             ? widestBackwardReach : models[Int(modelFilter)].policy.backwardWindow + models[Int(modelFilter)].policy.grace
         let expiry = t &+ reach
         if predictionClock < expiry {
-            let orphan = OrphanLabel(hash: h, requestID: label.requestID, time: t, clockBefore: clockBefore, sequence: sequence,
+            let orphan = OrphanLabel(hash: fullHash, requestID: label.requestID, time: t, clockBefore: clockBefore, sequence: sequence,
                                      fingerprint: fingerprint, value: label.label, model: modelFilter, attributed: attributed)
             let o: Int32
             if let free = freeOrphans.popLast() { o = free; orphans[Int(o)] = orphan } else { o = Int32(orphans.count); orphans.append(orphan) }
-            orphanIndex.insert(o, hash: h) { [orphans] in orphans[Int($0)].hash }
+            orphanIndex.insert(o, hash: h) { [orphans] in StableHash.indexKey(orphans[Int($0)].hash) }
             orphanTimers.push(expiry, o)
             orphanBytes += OrphanLabel.chargedBytes(orphan)
         } else if !attributed {
@@ -278,29 +298,57 @@ public struct LabelJoinOperator: Sendable {
     private mutating func advancePredictions(to t: Int64) {
         guard t > predictionClock else { return }
         predictionClock = t
-        while let o = orphanTimers.pop(ifAtMost: predictionClock) { removeOrphan(o) }
+        while let next = orphanTimers.peek(keyOf: orphanExpiry), next.key <= predictionClock {
+            orphanTimers.removePeeked(inFIFO: next.inFIFO)
+            removeOrphan(next.entry)
+        }
         removeExpiredEntries()
     }
 
     private mutating func advanceLabels(to t: Int64, output: inout JoinOutput) {
         guard t > labelClock else { return }
         labelClock = t
-        while let e = closeTimers.pop(ifAtMost: labelClock) { close(e, output: &output) }
+        while let next = closeTimers.peek(keyOf: closeKey), next.key <= labelClock {
+            closeTimers.removePeeked(inFIFO: next.inFIFO)
+            close(next.entry, output: &output)
+        }
         removeExpiredEntries()
     }
 
+    /// When a held prediction's window closes (labels clock, ms): its time + window + grace.
+    @inline(__always)
+    func closeKey(_ e: Int32) -> Int64 {
+        let entry = entries[Int(e)]
+        return entry.time &+ models[Int(entry.model)].closeOffset
+    }
+
+    /// When a closed prediction stops taking corrections (both clocks, ms): its close key + correction horizon.
+    @inline(__always)
+    func removalKey(_ e: Int32) -> Int64 {
+        let entry = entries[Int(e)]
+        return entry.time &+ models[Int(entry.model)].removalOffset
+    }
+
+    @inline(__always)
+    func orphanExpiry(_ o: Int32) -> Int64 { orphanExpiry(orphans[Int(o)]) }
+
     private mutating func removeExpiredEntries() {
         let limit = min(labelClock, predictionClock)
-        while let e = removalTimers.pop(ifAtMost: limit) { removeEntry(e) }
+        while let next = removalTimers.peek(keyOf: removalKey), next.key <= limit {
+            removalTimers.removePeeked(inFIFO: next.inFIFO)
+            removeEntry(next.entry)
+        }
         maybeCompactArena()
     }
 
     private mutating func evictWhileOverBound(output: inout JoinOutput) {
         while isOverBound {
-            if !closeTimers.isEmpty {
-                close(closeTimers.popMinimum(), output: &output)
-            } else if !removalTimers.isEmpty {
-                removeEntry(removalTimers.popMinimum())
+            if let next = closeTimers.peek(keyOf: closeKey) {
+                closeTimers.removePeeked(inFIFO: next.inFIFO)
+                close(next.entry, output: &output)
+            } else if let next = removalTimers.peek(keyOf: removalKey) {
+                removalTimers.removePeeked(inFIFO: next.inFIFO)
+                removeEntry(next.entry)
             } else {
                 break
             }
@@ -320,9 +368,11 @@ public struct LabelJoinOperator: Sendable {
         return Int32(entries.count - 1)
     }
 
-    /// Appends `[request-id length, LEB128][request id][example members]` to the arena; returns its offset.
-    private mutating func storePayload(rid: UnsafeBufferPointer<UInt8>, _ p: PredictionEvent) -> Int {
+    /// Appends `[clock delta, Int32][request-id length, LEB128][request id][example members]` to the arena;
+    /// returns its offset.
+    private mutating func storeRecord(rid: UnsafeBufferPointer<UInt8>, _ p: PredictionEvent, clockDelta: Int32) -> Int {
         let offset = arena.count
+        withUnsafeBytes(of: clockDelta.littleEndian) { arena.append(contentsOf: $0) }
         var length = rid.count
         while length >= 0x80 {
             arena.append(UInt8(truncatingIfNeeded: length) | 0x80)
@@ -348,6 +398,36 @@ public struct LabelJoinOperator: Sendable {
         return offset
     }
 
+    /// Where an entry's record (header and payload) is in the arena.
+    @inline(__always)
+    func recordRange(_ entry: PendingPrediction) -> Range<Int> {
+        let o = Int(entry.recordOffset)
+        if entry.shortLength != PendingPrediction.longRecord { return o ..< o + Int(entry.shortLength) }
+        let n = arena.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: o, as: UInt32.self))) }
+        return o + 4 ..< o + 4 + n
+    }
+
+    /// Where an entry's payload (`[request-id length][request id][example members]`) is in the arena.
+    @inline(__always)
+    func payloadRange(_ entry: PendingPrediction) -> Range<Int> {
+        let r = recordRange(entry)
+        return r.lowerBound + PendingPrediction.headerBytes ..< r.upperBound
+    }
+
+    /// Bytes an entry occupies in the arena (its record and, for a long one, the length before it).
+    @inline(__always)
+    func storedLength(_ entry: PendingPrediction) -> Int {
+        entry.shortLength != PendingPrediction.longRecord ? Int(entry.shortLength) : recordRange(entry).count + 4
+    }
+
+    /// The predictions clock (ms) when the entry's prediction arrived, from its record header.
+    @inline(__always)
+    func predictionClockBefore(_ entry: PendingPrediction) -> Int64 {
+        let o = recordRange(entry).lowerBound
+        let delta = arena.withUnsafeBytes { Int32(littleEndian: $0.loadUnaligned(fromByteOffset: o, as: Int32.self)) }
+        return entry.time &+ Int64(delta)
+    }
+
     /// Where a payload's request id starts and how long it is.
     @inline(__always)
     static func requestIDRange(_ a: UnsafeBufferPointer<UInt8>, at offset: Int) -> Range<Int> {
@@ -364,7 +444,7 @@ public struct LabelJoinOperator: Sendable {
     @inline(__always)
     func requestIDEquals(_ entry: PendingPrediction, _ rid: UnsafeBufferPointer<UInt8>) -> Bool {
         arena.withUnsafeBufferPointer { a in
-            let r = Self.requestIDRange(a, at: Int(entry.payloadOffset))
+            let r = Self.requestIDRange(a, at: recordRange(entry).lowerBound + PendingPrediction.headerBytes)
             guard r.count == rid.count else { return false }
             return r.isEmpty || memcmp(a.baseAddress! + r.lowerBound, rid.baseAddress!, r.count) == 0
         }
@@ -374,18 +454,23 @@ public struct LabelJoinOperator: Sendable {
         let entry = entries[Int(e)]
         index.remove(e, hash: entry.hash) { [entries] in entries[Int($0)].hash }
         if entry.flags & PendingPrediction.extraFingerprintsFlag != 0 { extraFingerprints[e] = nil }
-        if entry.aggregateKind == .string { stringAggregates[e] = nil }
-        arenaGarbage += Int(entry.payloadLength)
-        payloadBytes -= Int(entry.payloadLength)
+        if entry.labels != PendingPrediction.noLabels {
+            if aggregates[Int(entry.labels)].kind == .string { stringAggregates[e] = nil }
+            freeAggregates.append(entry.labels)
+            entries[Int(e)].labels = PendingPrediction.noLabels
+        }
+        let stored = storedLength(entry)
+        arenaGarbage += stored
+        payloadBytes -= stored - PendingPrediction.headerBytes
         liveCount -= 1
-        entries[Int(e)].payloadLength = 0
+        entries[Int(e)].recordOffset = PendingPrediction.freeOffset
         entries[Int(e)].flags = 0
         freeEntries.append(e)
     }
 
     private mutating func removeOrphan(_ o: Int32) {
         let label = orphans[Int(o)]
-        orphanIndex.remove(o, hash: label.hash) { [orphans] in orphans[Int($0)].hash }
+        orphanIndex.remove(o, hash: StableHash.indexKey(label.hash)) { [orphans] in StableHash.indexKey(orphans[Int($0)].hash) }
         if !label.attributed { statistics.unattributedLabels += 1 }
         orphanBytes -= OrphanLabel.chargedBytes(label)
         orphans[Int(o)].requestID = ""
@@ -398,8 +483,8 @@ public struct LabelJoinOperator: Sendable {
         var fresh = [UInt8]()
         fresh.reserveCapacity(max(1 << 16, (arena.count - arenaGarbage) * 3 / 2))
         for i in entries.indices where entries[i].isLive {
-            let o = Int(entries[i].payloadOffset), n = Int(entries[i].payloadLength)
-            entries[i].payloadOffset = UInt32(fresh.count)
+            let o = Int(entries[i].recordOffset), n = storedLength(entries[i])
+            entries[i].recordOffset = UInt32(fresh.count)
             fresh.append(contentsOf: arena[o ..< o + n])
         }
         arena = fresh
@@ -431,7 +516,8 @@ public struct LabelJoinOperator: Sendable {
     @discardableResult
     private mutating func apply(_ label: IncomingLabel, to e: Int32, policy: JoinPolicy, onTime: Bool) -> Bool {
         var entry = entries[Int(e)]
-        if entry.fingerprint == label.fingerprint
+        var state = entry.labels == PendingPrediction.noLabels ? LabelAggregate() : aggregates[Int(entry.labels)]
+        if state.fingerprint == label.fingerprint
             || (entry.flags & PendingPrediction.extraFingerprintsFlag != 0 && extraFingerprints[e]!.contains(label.fingerprint)) {
             statistics.duplicateLabels += 1
             return false
@@ -446,41 +532,59 @@ public struct LabelJoinOperator: Sendable {
             statistics.mismatchedLabels += 1
             return false
         }
-        if entry.fingerprint == 0 {
-            entry.fingerprint = label.fingerprint
+        if state.fingerprint == 0 {
+            state.fingerprint = label.fingerprint
         } else {
             entry.flags |= PendingPrediction.extraFingerprintsFlag
             extraFingerprints[e, default: []].append(label.fingerprint)
         }
         let delay = PendingPrediction.delta(label.time, from: entry.time)
-        let hasValue = entry.aggregateKind != .none
+        let hasValue = state.kind != .none
         func take() {
             switch label.value {
-            case .number(let v): entry.aggregate = v; entry.aggregateKind = .number
-            case .bool(let b): entry.aggregate = b ? 1 : 0; entry.aggregateKind = .bool
-            case .string(let s): entry.aggregate = 0; entry.aggregateKind = .string; stringAggregates[e] = s
+            case .number(let v): state.value = v; state.kind = .number
+            case .bool(let b): state.value = b ? 1 : 0; state.kind = .bool
+            case .string(let s): state.value = 0; state.kind = .string; stringAggregates[e] = s
             }
-            entry.aggregateDelay = delay
+            state.delay = delay
         }
         switch policy.aggregation {
-        case .first: if !hasValue || delay < entry.aggregateDelay { take() }
-        case .last: if !hasValue || delay >= entry.aggregateDelay { take() }
-        case .max: if !hasValue || numeric! > entry.aggregate { take() }
+        case .first: if !hasValue || delay < state.delay { take() }
+        case .last: if !hasValue || delay >= state.delay { take() }
+        case .max: if !hasValue || numeric! > state.value { take() }
         case .sum:
-            entry.aggregate = (hasValue ? entry.aggregate : 0) + numeric!
-            entry.aggregateKind = .number
-            if !hasValue || delay > entry.aggregateDelay { entry.aggregateDelay = delay }
+            state.value = (hasValue ? state.value : 0) + numeric!
+            state.kind = .number
+            if !hasValue || delay > state.delay { state.delay = delay }
         case .count:
-            entry.aggregate = (hasValue ? entry.aggregate : 0) + 1
-            entry.aggregateKind = .number
-            if !hasValue || delay > entry.aggregateDelay { entry.aggregateDelay = delay }
+            state.value = (hasValue ? state.value : 0) + 1
+            state.kind = .number
+            if !hasValue || delay > state.delay { state.delay = delay }
         }
         if onTime {
-            entry.onTimeLabels &+= entry.onTimeLabels == .max ? 0 : 1
+            state.onTimeLabels &+= state.onTimeLabels == .max ? 0 : 1
             statistics.recordDelay(Int64(delay))
         }
+        if entry.labels == PendingPrediction.noLabels { entry.labels = addLabelState(state) } else { aggregates[Int(entry.labels)] = state }
         entries[Int(e)] = entry
         return true
+    }
+
+    /// Stores a new label state; returns its slot.
+    mutating func addLabelState(_ state: LabelAggregate) -> Int32 {
+        if let free = freeAggregates.popLast() {
+            aggregates[Int(free)] = state
+            return free
+        }
+        aggregates.append(state)
+        return Int32(aggregates.count - 1)
+    }
+
+    /// The label state of held entry `e` (empty when no label reached it).
+    @inline(__always)
+    func labelState(_ e: Int32) -> LabelAggregate {
+        let a = entries[Int(e)].labels
+        return a == PendingPrediction.noLabels ? LabelAggregate() : aggregates[Int(a)]
     }
 
     // MARK: Emission
@@ -491,8 +595,8 @@ public struct LabelJoinOperator: Sendable {
         entry.flags |= PendingPrediction.closedFlag
         entries[Int(e)] = entry
         openCount -= 1
-        removalTimers.push(entry.time &+ slot.policy.window &+ slot.policy.grace &+ slot.policy.correctionHorizon, e)
-        if entry.onTimeLabels > 0 {
+        removalTimers.push(entry.time &+ slot.removalOffset, e)
+        if labelState(e).onTimeLabels > 0 {
             statistics.observed += 1
             emit(e, kind: .observed, sequence: 0, output: &output)
         } else if let label = slot.policy.defaultLabel {
@@ -504,20 +608,22 @@ public struct LabelJoinOperator: Sendable {
     }
 
     private mutating func emitCorrection(_ e: Int32, output: inout JoinOutput) {
-        entries[Int(e)].corrections &+= entries[Int(e)].corrections == .max ? 0 : 1
+        let a = Int(entries[Int(e)].labels)  // a correction follows an applied label: the state exists
+        aggregates[a].corrections &+= aggregates[a].corrections == .max ? 0 : 1
         statistics.corrections += 1
-        emit(e, kind: .correction, sequence: Int(entries[Int(e)].corrections), output: &output)
+        emit(e, kind: .correction, sequence: Int(aggregates[a].corrections), output: &output)
     }
 
     private mutating func emit(_ e: Int32, kind: LabelKind, sequence: Int, defaultLabel: LabelValue? = nil, output: inout JoinOutput) {
         let entry = entries[Int(e)]
+        let state = labelState(e)
         let slot = models[Int(entry.model)]
         let start = output.writer.bytes.count
         arena.withUnsafeBufferPointer { a in
-            let o = Int(entry.payloadOffset)
-            let ridRange = Self.requestIDRange(a, at: o)
+            let payload = payloadRange(entry)
+            let ridRange = Self.requestIDRange(a, at: payload.lowerBound)
             let rid = UnsafeBufferPointer(rebasing: a[ridRange])
-            let fragment = UnsafeBufferPointer(rebasing: a[ridRange.upperBound ..< (o + Int(entry.payloadLength))])
+            let fragment = UnsafeBufferPointer(rebasing: a[ridRange.upperBound ..< payload.upperBound])
             output.writer.withBytes { b in
                 b.append(contentsOf: ExampleSyntax.eventID)
                 Self.appendEventID(to: &b, modelSeed: slot.idSeed, rid: UnsafeRawBufferPointer(rid), time: entry.time, sequence: sequence)
@@ -534,10 +640,10 @@ public struct LabelJoinOperator: Sendable {
             if let defaultLabel {
                 output.writer.label(defaultLabel)
             } else {
-                switch entry.aggregateKind {
-                case .bool: output.writer.bool(entry.aggregate != 0)
+                switch state.kind {
+                case .bool: output.writer.bool(state.value != 0)
                 case .string: output.writer.string(stringAggregates[e] ?? "")
-                case .number, .none: output.writer.number(entry.aggregate)
+                case .number, .none: output.writer.number(state.value)
                 }
             }
             output.writer.withBytes { b in
@@ -552,14 +658,14 @@ public struct LabelJoinOperator: Sendable {
                     b.append(contentsOf: ExampleSyntax.noLabelTime)
                 } else {
                     b.append(contentsOf: ExampleSyntax.labelTime)
-                    EventTime(milliseconds: entry.time &+ Int64(entry.aggregateDelay)).appendRFC3339(to: &b)
+                    EventTime(milliseconds: entry.time &+ Int64(state.delay)).appendRFC3339(to: &b)
                     b.append(contentsOf: ExampleSyntax.labelDelay)
                 }
             }
-            if defaultLabel == nil { output.writer.int(Int64(entry.aggregateDelay)) }
+            if defaultLabel == nil { output.writer.int(Int64(state.delay)) }
             output.writer.withBytes { $0.append(UInt8(ascii: "}")) }
         }
-        output.append(start: start, model: slot.name, kind: kind, labelDelayMilliseconds: defaultLabel == nil ? Int64(entry.aggregateDelay) : -1)
+        output.append(start: start, model: slot.name, kind: kind, labelDelayMilliseconds: defaultLabel == nil ? Int64(state.delay) : -1)
     }
 
     private static func appendEventID(to w: inout [UInt8], modelSeed: UInt64, rid: UnsafeRawBufferPointer, time: Int64, sequence: Int) {
@@ -594,11 +700,14 @@ public struct LabelJoinOperator: Sendable {
             lastModel = (name, n)
             return n
         }
-        precondition(models.count < Int(OrphanLabel.anyModel), "too many models")
+        precondition(models.count < Self.maxModels, "more than \(Self.maxModels) models in one join operator (check admits(model:) first)")
         let n = UInt16(models.count)
         var w = JSONWriter(capacity: name.utf8.count + 2)
         w.string(name)
-        models.append(ModelSlot(name: name, quotedName: w.bytes, policy: configuration.policy(for: name), idSeed: StableHash.hash(name, seed: 11)))
+        let policy = configuration.policy(for: name)
+        models.append(ModelSlot(name: name, quotedName: w.bytes, policy: policy, idSeed: StableHash.hash(name, seed: 11),
+                                closeOffset: policy.window &+ policy.grace,
+                                removalOffset: policy.window &+ policy.grace &+ policy.correctionHorizon))
         modelNumbers[name] = n
         return n
     }
@@ -610,61 +719,10 @@ struct ModelSlot: Sendable {
     var policy: JoinPolicy
     /// `StableHash` of the name, the first input of every event id of this model.
     var idSeed: UInt64
-}
-
-/// A prediction in the join's state: 56 bytes plus its payload in the arena.
-struct PendingPrediction: Sendable {
-    enum AggregateKind: UInt8 { case none = 0, number = 1, bool = 2, string = 3 }
-    static let closedFlag: UInt8 = 1
-    static let extraFingerprintsFlag: UInt8 = 2
-    static let liveFlag: UInt8 = 4
-
-    /// Stable hash of the request id.
-    var hash: UInt64
-    var payloadOffset: UInt32
-    var payloadLength: UInt32
-    /// Effective event time (ms).
-    var time: Int64
-    /// The aggregate label (number, 0/1 for booleans; unused for strings).
-    var aggregate: Double = 0
-    /// The first applied label's fingerprint (0: none); more are in `extraFingerprints`.
-    var fingerprint: UInt64 = 0
-    /// Predictions clock before this prediction, minus `time`, saturated to 32 bits (exact for every decision:
-    /// beyond ±24 days the comparisons it feeds are settled either way).
-    var predictionClockDelta: Int32
-    /// Event time of the label that set the aggregate, minus `time` (within the window, so 32 bits suffice).
-    var aggregateDelay: Int32 = 0
-    var model: UInt16
-    var corrections: UInt16 = 0
-    var onTimeLabels: UInt8 = 0
-    var flags: UInt8 = 0
-    var kindRaw: UInt8 = 0
-
-    init(hash: UInt64, payloadOffset: UInt32, payloadLength: UInt32, time: Int64, predictionClockDelta: Int32, model: UInt16) {
-        self.hash = hash
-        self.payloadOffset = payloadOffset
-        self.payloadLength = payloadLength
-        self.time = time
-        self.predictionClockDelta = predictionClockDelta
-        self.model = model
-        self.flags = Self.liveFlag
-    }
-
-    var isLive: Bool { flags & Self.liveFlag != 0 }
-
-    var aggregateKind: AggregateKind {
-        get { AggregateKind(rawValue: kindRaw) ?? .none }
-        set { kindRaw = newValue.rawValue }
-    }
-
-    var predictionClockBefore: Int64 { time &+ Int64(predictionClockDelta) }
-
-    static func delta(_ t: Int64, from base: Int64) -> Int32 {
-        if t == .min { return .min }
-        let (d, overflow) = t.subtractingReportingOverflow(base)
-        if overflow { return t < base ? .min : .max }
-        return Int32(clamping: d)
-    }
+    /// Window + grace (ms): a prediction's window closes at its time + this.
+    var closeOffset: Int64
+    /// Window + grace + correction horizon (ms): a closed prediction is dropped at its time + this.
+    var removalOffset: Int64
 }
 
 /// A label held until its prediction arrives or no prediction can match it any more.

@@ -253,6 +253,15 @@ public final class JoinStage: @unchecked Sendable {
         case prediction(PredictionEvent)
         case label(LabelEvent)
         case invalid(JoinStream, EventDecodingError)
+
+        /// The model the event names, if any.
+        var model: String? {
+            switch self {
+            case .prediction(let p): p.model
+            case .label(let l): l.model
+            case .invalid: nil
+            }
+        }
     }
 
     /// Decodes a batch; large batches are split across cores (decoding is independent per record, the join
@@ -298,7 +307,13 @@ public final class JoinStage: @unchecked Sendable {
             if next >= 0 && message.offset < next { continue }  // already reflected in the restored state
             applyPunctuations(task, stream, upTo: message.offset)
             let record = message.timestampMilliseconds
-            switch decoded[index] {
+            var item = decoded[index]
+            if let model = item.model, !task.op.admits(model: model) {
+                item = .invalid(stream, EventDecodingError(
+                    kind: .limitExceeded, event: stream == .predictions ? "prediction" : "label", field: "model",
+                    message: "one more distinct model than the join holds per partition (\(LabelJoinOperator.maxModels))", byteOffset: 0))
+            }
+            switch item {
             case .prediction(let event):
                 if tracing { logger.traceEvent("prediction read", requestID: event.requestID, model: event.model, message: message) }
                 task.op.process(event, recordTimestamp: record, into: &output)

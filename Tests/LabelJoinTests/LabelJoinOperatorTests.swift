@@ -134,10 +134,27 @@ import Testing
         _ = try h.p(Self.prediction(rid, at: 0))
         _ = try h.l(Self.label(rid, at: 1_000))
         _ = try h.p(Self.prediction(rid, at: 0))  // a repeat is still recognised
+        // Payloads of 64 KiB and more keep their length in the arena, not the entry: a snapshot carries them too.
+        h.op = try LabelJoinOperator(configuration: h.op.configuration, snapshot: h.op.snapshot())
         let closed = try h.idle(.labels, 62_000)
         #expect(closed.count == 1)
         #expect(closed.first?.requestID == rid && closed.first?.labelKind == .observed)
         #expect(h.op.statistics.duplicatePredictions == 1)
+        _ = try h.l(Self.label(rid, at: 2_000, .number(0)))  // a second label: a correction, from the restored state
+        #expect(h.op.statistics.corrections == 1)
+        _ = try h.idle(.labels, 400_000)
+        _ = try h.idle(.predictions, 400_000)
+        #expect(h.op.heldPredictions == 0 && h.op.pendingBytes == 0)
+    }
+
+    @Test func modelsBeyondTheLimitAreRefusedNotFatal() {
+        var op = LabelJoinOperator(configuration: JoinConfiguration(models: ["ctr": Self.policy]))
+        var out = JoinOutput()
+        for i in 0 ..< LabelJoinOperator.maxModels - 1 {  // "ctr" took the first slot
+            op.process(Self.prediction("r\(i)", at: Int64(i), model: "m\(i)"), recordTimestamp: nil, into: &out)
+        }
+        #expect(op.admits(model: "ctr") && op.admits(model: "m7"))
+        #expect(!op.admits(model: "one-too-many"))
     }
 
     @Test func eventIDsAreStableAcrossRuns() {
