@@ -100,6 +100,13 @@ public struct KafkaConsumerConfiguration: Sendable, Equatable {
     /// Deliver `.endOfPartition` each time the consumer catches up with a partition's last record
     /// (`enable.partition.eof`).
     public var reportsEndOfPartition = false
+    /// `queued.min.messages`: how many fetched messages librdkafka keeps ready. librdkafka 2.0 compares it with
+    /// the length of the consumer's *shared* queue (every partition forwards into it), so its default of 100,000
+    /// stops fetching for all partitions whenever that many wait, and fetching resumes only on the next fetch
+    /// decision: the reader then waits on the broker although data is there. Measured with the join stage on
+    /// 128 partitions: 0.16 M events/s at 100,000, 0.35 M at 1,000,000. Memory stays bounded by
+    /// `queued.max.messages.kbytes` (librdkafka's default 64 MiB), which is checked the same way.
+    public var prefetchMessages: Int = 1_000_000
 
     public init(client: KafkaClientConfiguration, groupID: String? = nil) {
         self.client = client
@@ -116,6 +123,7 @@ public struct KafkaConsumerConfiguration: Sendable, Equatable {
             ("partition.assignment.strategy", assignmentStrategy),
             ("session.timeout.ms", String(sessionTimeoutMilliseconds)),
             ("enable.partition.eof", reportsEndOfPartition ? "true" : "false"),
+            ("queued.min.messages", String(prefetchMessages)),
         ]
         if let groupID { p.append(("group.id", groupID)) } else { p.append(("group.id", "tideline-unused")) }
         return p + client.properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
