@@ -41,6 +41,8 @@ public enum JoinStream: UInt8, Sendable, CaseIterable {
 public struct LabelJoinOperator: Sendable {
     public let configuration: JoinConfiguration
     public internal(set) var statistics = JoinStatistics()
+    /// How many times the payload arena was compacted (observability; not part of snapshots).
+    public internal(set) var arenaCompactions = 0
 
     /// The predictions clock (ms of event time); `Int64.min` before the first prediction.
     public internal(set) var predictionClock: Int64 = .min
@@ -477,18 +479,54 @@ public struct LabelJoinOperator: Sendable {
         freeOrphans.append(o)
     }
 
-    /// Copies live payloads into a fresh arena when more than half of it is garbage.
+    /// Compacts the arena in place when more than half of it is garbage: live records slide down in offset
+    /// order (found by a radix sort of the live entries by offset), so the buffer, its capacity and its resident
+    /// pages are reused; no allocation, no page faults, no growth while the live size is steady.
     private mutating func maybeCompactArena() {
         guard arenaGarbage > 1 << 20 && arenaGarbage * 2 > arena.count else { return }
-        var fresh = [UInt8]()
-        fresh.reserveCapacity(max(1 << 16, (arena.count - arenaGarbage) * 3 / 2))
+        var order: [UInt64] = []
+        order.reserveCapacity(liveCount)
         for i in entries.indices where entries[i].isLive {
-            let o = Int(entries[i].recordOffset), n = storedLength(entries[i])
-            entries[i].recordOffset = UInt32(fresh.count)
-            fresh.append(contentsOf: arena[o ..< o + n])
+            order.append(UInt64(entries[i].recordOffset) << 32 | UInt64(UInt32(i)))
         }
-        arena = fresh
+        Self.radixSortByHighWord(&order)
+        var target = 0
+        var buffer = arena  // moved out (the property is emptied next), so the closure below owns it alone
+        arena = []
+        buffer.withUnsafeMutableBytes { a in
+            for key in order {
+                let e = Int(truncatingIfNeeded: key & 0xFFFF_FFFF)
+                let entry = entries[e], from = Int(entry.recordOffset)
+                let n = entry.shortLength != PendingPrediction.longRecord
+                    ? Int(entry.shortLength) : 4 + Int(UInt32(littleEndian: a.loadUnaligned(fromByteOffset: from, as: UInt32.self)))
+                if from != target { memmove(a.baseAddress! + target, a.baseAddress! + from, n) }
+                entries[e].recordOffset = UInt32(target)
+                target += n
+            }
+        }
+        buffer.removeLast(buffer.count - target)
+        arena = buffer
         arenaGarbage = 0
+        arenaCompactions += 1
+    }
+
+    /// Sorts keys by their high 32 bits (least-significant-digit radix sort, 11 bits per pass).
+    static func radixSortByHighWord(_ keys: inout [UInt64]) {
+        guard keys.count > 1 else { return }
+        var scratch = [UInt64](repeating: 0, count: keys.count)
+        var counts = [Int](repeating: 0, count: 2049)
+        for shift in stride(from: 32, to: 64, by: 11) {
+            for i in counts.indices { counts[i] = 0 }
+            for k in keys { counts[Int((k >> UInt64(shift)) & 0x7FF) + 1] += 1 }
+            if counts.contains(keys.count) { continue }  // every key has the same digit: nothing to move
+            for i in 1 ..< counts.count { counts[i] += counts[i - 1] }
+            for k in keys {
+                let d = Int((k >> UInt64(shift)) & 0x7FF)
+                scratch[counts[d]] = k
+                counts[d] += 1
+            }
+            swap(&keys, &scratch)
+        }
     }
 
     // MARK: Labels
@@ -713,16 +751,27 @@ public struct LabelJoinOperator: Sendable {
     }
 }
 
-struct ModelSlot: Sendable {
-    var name: String
-    var quotedName: [UInt8]
-    var policy: JoinPolicy
+/// What the operator knows about one model: immutable, shared by reference (reading a slot costs one
+/// reference count, not one per field).
+final class ModelSlot: Sendable {
+    let name: String
+    let quotedName: [UInt8]
+    let policy: JoinPolicy
     /// `StableHash` of the name, the first input of every event id of this model.
-    var idSeed: UInt64
+    let idSeed: UInt64
     /// Window + grace (ms): a prediction's window closes at its time + this.
-    var closeOffset: Int64
+    let closeOffset: Int64
     /// Window + grace + correction horizon (ms): a closed prediction is dropped at its time + this.
-    var removalOffset: Int64
+    let removalOffset: Int64
+
+    init(name: String, quotedName: [UInt8], policy: JoinPolicy, idSeed: UInt64, closeOffset: Int64, removalOffset: Int64) {
+        self.name = name
+        self.quotedName = quotedName
+        self.policy = policy
+        self.idSeed = idSeed
+        self.closeOffset = closeOffset
+        self.removalOffset = removalOffset
+    }
 }
 
 /// A label held until its prediction arrives or no prediction can match it any more.

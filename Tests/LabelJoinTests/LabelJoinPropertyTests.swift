@@ -159,3 +159,67 @@ import TidelineTestKit
         }
     }
 }
+
+/// Enough traffic for the payload arena to be compacted several times, with records of 64 KiB and more among
+/// ordinary ones, checked against `ReferenceJoin` (and across a snapshot taken after compactions).
+@Suite struct ArenaCompactionTests {
+    @Test func compactionKeepsEveryPayloadIntact() throws {
+        let config = LabelJoinPropertyTests.configuration()
+        var predictions: [Item<PredictionEvent>] = [], labels: [(Int64, Item<LabelEvent>)] = []
+        let t0: Int64 = 1_700_000_000_000
+        for i in 0 ..< 6_000 {
+            let long = i % 97 == 0  // a record of more than 64 KiB: request id of 60,000 bytes and a 10,000-byte feature
+            let rid = long ? String(repeating: "L", count: 60_000) + "\(i)" : "r\(i)"
+            let t = t0 + Int64(i) * 10
+            predictions.append(.event(PredictionEvent(
+                requestID: rid, model: ["ctr", "rank", "mc"][i % 3], modelVersion: "v1", timestamp: EventTime(milliseconds: t),
+                features: [Feature("x", .number(Double(i))), Feature("pad", .string(String(repeating: "p", count: long ? 10_000 : 150)))],
+                prediction: i % 3 == 2 ? .label("c\(i % 4)") : .score(Double(i % 1000) / 1000)), record: t))
+            if i % 5 != 0 {
+                let tl = t + Int64((i * 7_919) % 12_000) - 500
+                let value: LabelValue = i % 3 == 2 ? .string("c\(i % 3)") : .number(Double(i % 2))
+                labels.append((tl, .event(LabelEvent(requestID: rid, timestamp: EventTime(milliseconds: tl), label: value), record: tl)))
+            }
+        }
+        let end = t0 + 6_000 * 10 + 1_000_000
+        predictions.append(.punctuation(end))
+        let orderedLabels = labels.sorted { $0.0 < $1.0 }.map(\.1) + [.punctuation(end)]
+        let expected = ReferenceJoin.run(config, predictions: predictions, labels: orderedLabels).sorted { $0.eventID < $1.eventID }
+
+        var op = LabelJoinOperator(configuration: config)
+        var out = JoinOutput()
+        var actual: [LabeledExample] = []
+        var i = 0, j = 0, restored = false, compactionsBeforeRestore = 0
+        while i < predictions.count || j < orderedLabels.count {
+            for _ in 0 ..< 40 where i < predictions.count {
+                switch predictions[i] {
+                case .event(let p, let r): op.process(p, recordTimestamp: r, into: &out)
+                case .punctuation(let t): op.advance(.predictions, to: t, into: &out)
+                }
+                i += 1
+            }
+            for _ in 0 ..< 30 where j < orderedLabels.count {
+                switch orderedLabels[j] {
+                case .event(let l, let r): op.process(l, recordTimestamp: r, into: &out)
+                case .punctuation(let t): op.advance(.labels, to: t, into: &out)
+                }
+                j += 1
+            }
+            actual += try out.examples()
+            out.removeAll()
+            if !restored && op.arenaCompactions >= 2 {
+                compactionsBeforeRestore = op.arenaCompactions
+                op = try LabelJoinOperator(configuration: config, snapshot: op.snapshot())
+                restored = true
+            }
+        }
+        let compactions = compactionsBeforeRestore + op.arenaCompactions
+        #expect(compactions >= 4 && op.arenaCompactions >= 1, "the arena was compacted \(compactions) times")
+        #expect(restored)
+        #expect(expected.count > 4_000)
+        let sorted = actual.sorted { $0.eventID < $1.eventID }
+        #expect(sorted.count == expected.count)
+        #expect(sorted == expected)
+        #expect(op.heldPredictions == 0 && op.pendingBytes == 0)
+    }
+}
