@@ -301,6 +301,7 @@ struct BenchJoin: AsyncParsableCommand {
         // Low-latency consumer settings (librdkafka's default fetch.wait.max.ms is 500 ms).
         var lowLatency = b.client
         lowLatency.properties["fetch.wait.max.ms"] = "5"
+        lowLatency.properties["linger.ms"] = "1"
         let options = JoinStageOptions(
             client: lowLatency, predictionsTopic: b.prefix + "predictions", labelsTopic: b.prefix + "labels",
             outputTopic: b.prefix + "labeled-examples", deadLetterTopic: b.prefix + "dead-letter", group: b.prefix + "join-latency",
