@@ -29,7 +29,7 @@ extension LabelJoinOperator {
             w.u64(fullHash); w.i64(e.time); w.f64(state.value); w.u64(state.fingerprint)
             w.i32(PendingPrediction.delta(predictionClockBefore(e), from: e.time)); w.i32(state.delay)
             w.u16(e.model); w.u16(state.corrections); w.u8(state.onTimeLabels)
-            w.u8(e.flags); w.u8(state.kindRaw)
+            w.u8(e.flags & ~PendingPrediction.stringAggregateFlag); w.u8(state.kindRaw)
             w.bytes(arena[payloadRange(e)])
             if e.flags & PendingPrediction.extraFingerprintsFlag != 0 {
                 let extra = extraFingerprints[Int32(i)] ?? []
@@ -95,7 +95,10 @@ extension LabelJoinOperator {
                 for _ in 0 ..< n { extra.append(try r.u64()) }
                 extraFingerprints[e] = extra
             }
-            if state.kind == .string { stringAggregates[e] = try r.string() }
+            if state.kind == .string {
+                stringAggregates[e] = try r.string()
+                entries[Int(e)].flags |= PendingPrediction.stringAggregateFlag
+            }
             index.insert(e, hash: entry.hash) { [entries] in entries[Int($0)].hash }
             let policy = models[Int(entry.model)].policy
             let closeKey = time &+ policy.window &+ policy.grace

@@ -456,8 +456,8 @@ public struct LabelJoinOperator: Sendable {
         let entry = entries[Int(e)]
         index.remove(e, hash: entry.hash) { [entries] in entries[Int($0)].hash }
         if entry.flags & PendingPrediction.extraFingerprintsFlag != 0 { extraFingerprints[e] = nil }
+        if entry.flags & PendingPrediction.stringAggregateFlag != 0 { stringAggregates[e] = nil }
         if entry.labels != PendingPrediction.noLabels {
-            if aggregates[Int(entry.labels)].kind == .string { stringAggregates[e] = nil }
             freeAggregates.append(entry.labels)
             entries[Int(e)].labels = PendingPrediction.noLabels
         }
@@ -582,7 +582,11 @@ public struct LabelJoinOperator: Sendable {
             switch label.value {
             case .number(let v): state.value = v; state.kind = .number
             case .bool(let b): state.value = b ? 1 : 0; state.kind = .bool
-            case .string(let s): state.value = 0; state.kind = .string; stringAggregates[e] = s
+            case .string(let s):
+                state.value = 0
+                state.kind = .string
+                stringAggregates[e] = s
+                entry.flags |= PendingPrediction.stringAggregateFlag
             }
             state.delay = delay
         }

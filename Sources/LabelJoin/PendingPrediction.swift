@@ -11,6 +11,9 @@ struct PendingPrediction: Sendable {
     static let extraFingerprintsFlag: UInt8 = 2
     /// Set in `flags` for held predictions (not stored: an entry is live while it has a payload offset).
     static let liveFlag: UInt8 = 4
+    /// The entry has a string in `stringAggregates` (so removal needs no look at its label state). Not saved in
+    /// snapshots (restore sets it from the aggregate's kind).
+    static let stringAggregateFlag: UInt8 = 8
     /// The most models one operator holds: model numbers take 13 bits of `modelAndFlags`.
     static let modelLimit = 1 << 13
     /// `shortLength` of a record of 0xFFFF bytes or more, whose length is stored in 4 bytes before it.
@@ -30,7 +33,7 @@ struct PendingPrediction: Sendable {
     var labels: Int32 = Self.noLabels
     /// The record's length, or `longRecord`.
     var shortLength: UInt16
-    /// Model number (low 13 bits) and the closed and extra-fingerprints flags (bits 13 and 14).
+    /// Model number (low 13 bits) and the closed, extra-fingerprints and string-aggregate flags (bits 13–15).
     private var modelAndFlags: UInt16
 
     init(hash: UInt32, recordOffset: UInt32, shortLength: UInt16, time: Int64, model: UInt16) {
@@ -44,11 +47,17 @@ struct PendingPrediction: Sendable {
 
     var model: UInt16 { modelAndFlags & 0x1FFF }
 
-    /// `closedFlag` and `extraFingerprintsFlag`; reads include `liveFlag` for a held prediction (as snapshots
-    /// store it).
+    /// `closedFlag`, `extraFingerprintsFlag` and `stringAggregateFlag`; reads include `liveFlag` for a held
+    /// prediction (as snapshots store it).
     var flags: UInt8 {
-        get { UInt8(truncatingIfNeeded: modelAndFlags >> 13) & 3 | (isLive ? Self.liveFlag : 0) }
-        set { modelAndFlags = model | UInt16(newValue & 3) << 13 }
+        get {
+            let stored = UInt8(truncatingIfNeeded: modelAndFlags >> 13)
+            return stored & 3 | (stored & 4 != 0 ? Self.stringAggregateFlag : 0) | (isLive ? Self.liveFlag : 0)
+        }
+        set {
+            let stored = UInt16(newValue & 3) | (newValue & Self.stringAggregateFlag != 0 ? 4 : 0)
+            modelAndFlags = model | stored << 13
+        }
     }
 
     var isLive: Bool { recordOffset != Self.freeOffset }
