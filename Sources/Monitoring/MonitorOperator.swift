@@ -40,7 +40,7 @@ public struct MonitorOperator: Sendable, Codable {
         engine = AlertEngine(configuration: configuration.alerts)
         for (model, window) in references {
             var state = ModelState(adwin: try! ADWIN(delta: configuration.policy(for: model).adwinDelta))
-            state.reference = window
+            state.reference = Self.asReference(window)
             state.referenceVersion = window.dominantVersion
             models[model] = state
         }
@@ -98,7 +98,19 @@ public struct MonitorOperator: Sendable, Codable {
     public static func restore(from snapshot: Data) throws -> MonitorOperator {
         let d = JSONDecoder()
         d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "+inf", negativeInfinity: "-inf", nan: "nan")
-        return try d.decode(MonitorOperator.self, from: snapshot)
+        var op = try d.decode(MonitorOperator.self, from: snapshot)
+        for key in op.models.keys {  // sorted samples are derived, not saved: sort the references again
+            op.models[key]!.reference = op.models[key]!.reference.map(asReference)
+            op.models[key]!.modelReference = op.models[key]!.modelReference.map(asReference)
+        }
+        return op
+    }
+
+    /// A window prepared to be the reference of many comparisons: its samples sorted once.
+    static func asReference(_ window: PredictionWindow) -> PredictionWindow {
+        var r = window
+        r.features.prepareSortedSamples()
+        return r
     }
 
     // MARK: Input
@@ -360,7 +372,7 @@ public struct MonitorOperator: Sendable, Codable {
             return
         }
         guard let reference = state.reference else {
-            state.reference = w
+            state.reference = Self.asReference(w)
             state.referenceVersion = w.dominantVersion
             summary.outcome = .reference
             out.summaries.append(summary)
@@ -371,9 +383,9 @@ public struct MonitorOperator: Sendable, Codable {
         var modelReference = state.modelReference ?? reference
         let newVersion = policy.reference == .fixed && w.dominantVersion != state.referenceVersion
         if newVersion {
-            state.modelReference = w
+            modelReference = Self.asReference(w)
+            state.modelReference = modelReference
             state.referenceVersion = w.dominantVersion
-            modelReference = w
         }
         statistics.windowsEvaluated += 1
         summary.outcome = .evaluated
@@ -442,7 +454,7 @@ public struct MonitorOperator: Sendable, Codable {
                                         "how_far": "Item entropy \(Self.decimal(c)) bits vs \(Self.decimal(r)) (\(Self.percent(fall)) lower); \(w.items.distinct) distinct items vs \(reference.items.distinct); Gini \(Self.decimal(w.items.gini)).",
                                         "check": "whether training data comes mostly from the model's own recommendations (add exploration or popularity correction)"]))
         }
-        if policy.reference == .previous { state.reference = w; state.modelReference = nil; state.referenceVersion = w.dominantVersion }
+        if policy.reference == .previous { state.reference = Self.asReference(w); state.modelReference = nil; state.referenceVersion = w.dominantVersion }
         summary.breaches = signals.filter { $0.level == .breach }.map { "\($0.kind.rawValue):\($0.subject)" }
         out.summaries.append(summary)
         emit(signals, into: &out)

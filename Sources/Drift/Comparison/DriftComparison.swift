@@ -52,8 +52,8 @@ public enum DriftComparison {
                 psi: nil, wasserstein: nil, referenceMean: r.moments.mean, currentMean: c.numbers > 0 ? c.moments.mean : nil,
                 referenceStandardDeviation: r.moments.standardDeviation, unseenShare: nil, detail: "")
             guard a.count >= policy.minimumSamples && b.count >= policy.minimumSamples else { return row }
-            // Each sample is sorted once, for every statistic below.
-            let sa = SampleSort.sorted(a), sb = SampleSort.sorted(b)
+            // Each sample is sorted once, for every statistic below (a reference window's once for all windows).
+            let sa = r.sample.sortedValues, sb = c.sample.sortedValues
             let ks = KolmogorovSmirnov.testSorted(sa, sb, method: policy.ksMethod)
             row.statistic = ks.statistic
             row.pValue = ks.pValue

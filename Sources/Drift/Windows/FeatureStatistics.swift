@@ -34,6 +34,9 @@ public struct FeatureStatistics: Sendable, Codable {
 
     public init(sampleCapacity: Int = 10_000) { sample = HashSample(capacity: sampleCapacity) }
 
+    /// Sorts the sample once for the comparisons to come (see `HashSample.prepareSorted()`).
+    public mutating func prepareSortedSample() { sample.prepareSorted() }
+
     public mutating func addNumber(_ x: Double, hash: UInt64) {
         present += 1
         guard x.isFinite else { nulls += 1; return }  // NaN/inf cannot come from JSON; treat as missing if they do

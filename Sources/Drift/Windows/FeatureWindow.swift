@@ -24,6 +24,13 @@ public struct FeatureWindow: Sendable, Codable {
         case count, firstEventTime, lastEventTime, columns, names, nameBytes, slots, predictions, sampleCapacity
     }
 
+    /// Sorts every sample once, for a window that will be the reference of many comparisons. Changes nothing
+    /// observable; a later `add` or `merge` drops the sorted copy of the samples it changes.
+    public mutating func prepareSortedSamples() {
+        for i in columns.indices { columns[i].prepareSortedSample() }
+        predictions.prepareSortedSample()
+    }
+
     /// The statistics of every feature seen, by name.
     public var features: [String: FeatureStatistics] {
         var out: [String: FeatureStatistics] = [:]
