@@ -135,11 +135,7 @@ extension LabelJoinOperator {
         guard r.isAtEnd else { throw JoinSnapshotError(message: "trailing bytes after snapshot") }
     }
 
-    func orphanExpiry(_ o: OrphanLabel) -> Int64 {
-        let reach = o.model == OrphanLabel.anyModel
-            ? widestBackwardReach : models[Int(o.model)].policy.backwardWindow + models[Int(o.model)].policy.grace
-        return o.time &+ reach
-    }
+    func orphanExpiry(_ o: OrphanLabel) -> Int64 { o.time &+ backwardReach(o.model) }
 }
 
 /// A snapshot that cannot be read.

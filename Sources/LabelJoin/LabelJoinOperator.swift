@@ -187,11 +187,12 @@ public struct LabelJoinOperator: Sendable {
         // Labels that arrived first (held as orphans), in arrival order.
         matches.removeAll(keepingCapacity: true)
         orphanIndex.forEach(hash: h) { o in
-            let label = orphans[Int(o)]
-            if label.hash == fullHash && (label.model == OrphanLabel.anyModel || label.model == model)
-                && label.time >= t &- policy.backwardWindow && label.time <= t &+ policy.window
-                && clockBefore < label.time &+ policy.backwardWindow &+ policy.grace
-                && label.requestID == prediction.requestID {
+            // Field by field: copying the whole held label would retain and release its strings.
+            let i = Int(o), labelModel = orphans[i].model, labelTime = orphans[i].time
+            if orphans[i].hash == fullHash && (labelModel == OrphanLabel.anyModel || labelModel == model)
+                && labelTime >= t &- policy.backwardWindow && labelTime <= t &+ policy.window
+                && clockBefore < labelTime &+ policy.backwardWindow &+ policy.grace
+                && orphans[i].requestID == prediction.requestID {
                 matches.append(o)
             }
             return true
@@ -258,9 +259,7 @@ public struct LabelJoinOperator: Sendable {
         }
 
         // Hold the label for predictions still to come, unless none could still match it.
-        let reach = modelFilter == OrphanLabel.anyModel
-            ? widestBackwardReach : models[Int(modelFilter)].policy.backwardWindow + models[Int(modelFilter)].policy.grace
-        let expiry = t &+ reach
+        let expiry = t &+ backwardReach(modelFilter)
         if predictionClock < expiry {
             let orphan = OrphanLabel(hash: fullHash, requestID: label.requestID, time: t, clockBefore: clockBefore, sequence: sequence,
                                      fingerprint: fingerprint, value: label.label, model: modelFilter, attributed: attributed)
@@ -332,7 +331,13 @@ public struct LabelJoinOperator: Sendable {
     }
 
     @inline(__always)
-    func orphanExpiry(_ o: Int32) -> Int64 { orphanExpiry(orphans[Int(o)]) }
+    func orphanExpiry(_ o: Int32) -> Int64 { orphans[Int(o)].time &+ backwardReach(orphans[Int(o)].model) }
+
+    /// How long a label naming `model` (or `OrphanLabel.anyModel`) waits on the predictions clock: B + g.
+    @inline(__always)
+    func backwardReach(_ model: UInt16) -> Int64 {
+        model == OrphanLabel.anyModel ? widestBackwardReach : models[Int(model)].backwardReach
+    }
 
     private mutating func removeExpiredEntries() {
         let limit = min(labelClock, predictionClock)
@@ -471,11 +476,12 @@ public struct LabelJoinOperator: Sendable {
     }
 
     private mutating func removeOrphan(_ o: Int32) {
-        let label = orphans[Int(o)]
-        orphanIndex.remove(o, hash: StableHash.indexKey(label.hash)) { [orphans] in StableHash.indexKey(orphans[Int($0)].hash) }
-        if !label.attributed { statistics.unattributedLabels += 1 }
-        orphanBytes -= OrphanLabel.chargedBytes(label)
-        orphans[Int(o)].requestID = ""
+        let i = Int(o)
+        orphanIndex.remove(o, hash: StableHash.indexKey(orphans[i].hash)) { [orphans] in StableHash.indexKey(orphans[Int($0)].hash) }
+        if !orphans[i].attributed { statistics.unattributedLabels += 1 }
+        orphanBytes -= OrphanLabel.chargedBytes(requestIDBytes: orphans[i].requestID.utf8.count)
+        orphans[i].requestID = ""
+        orphans[i].value = .bool(false)
         freeOrphans.append(o)
     }
 
@@ -767,6 +773,8 @@ final class ModelSlot: Sendable {
     let closeOffset: Int64
     /// Window + grace + correction horizon (ms): a closed prediction is dropped at its time + this.
     let removalOffset: Int64
+    /// Backward window + grace (ms): how long a label naming this model waits for its prediction.
+    let backwardReach: Int64
 
     init(name: String, quotedName: [UInt8], policy: JoinPolicy, idSeed: UInt64, closeOffset: Int64, removalOffset: Int64) {
         self.name = name
@@ -775,6 +783,7 @@ final class ModelSlot: Sendable {
         self.idSeed = idSeed
         self.closeOffset = closeOffset
         self.removalOffset = removalOffset
+        self.backwardReach = policy.backwardWindow &+ policy.grace
     }
 }
 
@@ -796,7 +805,8 @@ struct OrphanLabel: Sendable {
 
     var asLabel: LabelJoinOperator.IncomingLabel { .init(time: time, fingerprint: fingerprint, value: value) }
 
-    static func chargedBytes(_ label: OrphanLabel) -> Int { MemoryLayout<OrphanLabel>.stride + 18 + label.requestID.utf8.count }
+    static func chargedBytes(_ label: OrphanLabel) -> Int { chargedBytes(requestIDBytes: label.requestID.utf8.count) }
+    static func chargedBytes(requestIDBytes: Int) -> Int { MemoryLayout<OrphanLabel>.stride + 18 + requestIDBytes }
 }
 
 #if canImport(Glibc)
@@ -826,19 +836,23 @@ enum ExampleSyntax {
 
     /// Appends a JSON string; copies the bytes straight through when nothing needs escaping.
     static func appendQuoted(_ s: String, to out: inout [UInt8]) {
+        // Native strings expose their UTF-8 in place (no copy, no retain); others are made contiguous first.
+        if s.utf8.withContiguousStorageIfAvailable({ appendQuoted(utf8: $0, to: &out) }) != nil { return }
         var copy = s
-        copy.withUTF8 { utf8 in
-            var clean = true
-            for c in utf8 where c < 0x20 || c == 0x22 || c == 0x5C { clean = false; break }
-            if clean {
-                out.append(UInt8(ascii: "\""))
-                out.append(contentsOf: utf8)
-                out.append(UInt8(ascii: "\""))
-            } else {
-                var w = JSONWriter(capacity: utf8.count + 8)
-                w.string(utf8: utf8)
-                out.append(contentsOf: w.bytes)
-            }
+        copy.withUTF8 { appendQuoted(utf8: $0, to: &out) }
+    }
+
+    static func appendQuoted(utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        var clean = true
+        for c in utf8 where c < 0x20 || c == 0x22 || c == 0x5C { clean = false; break }
+        if clean {
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: utf8)
+            out.append(UInt8(ascii: "\""))
+        } else {
+            var w = JSONWriter(capacity: utf8.count + 8)
+            w.string(utf8: utf8)
+            out.append(contentsOf: w.bytes)
         }
     }
 }
