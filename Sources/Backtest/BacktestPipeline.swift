@@ -41,6 +41,9 @@ public struct BacktestResult: Sendable {
     public var join = JoinStatistics()
     /// Predictions still inside their attribution window when the input ended (no example yet).
     public var pendingAtEnd = 0
+    /// Events skipped because they named more distinct models than one join operator holds
+    /// (`LabelJoinOperator.maxModels`; the join stage dead-letters them).
+    public var overModelLimit = 0
     public var examples = 0
     /// The labeled examples in the order the join emitted them, when `BacktestSetup.keepExamples` is set.
     public var labeledExamples: [LabeledExample] = []
@@ -132,6 +135,14 @@ public struct BacktestPipeline: Sendable {
         for (i, event) in ordered.enumerated() {
             if result.firstEventTime == nil { result.firstEventTime = event.time }
             result.lastEventTime = max(result.lastEventTime ?? event.time, event.time)
+            let model: String? = switch event.payload {
+            case .prediction(let p): p.model
+            case .label(let l): l.model
+            }
+            if let model, !join.admits(model: model) {
+                result.overModelLimit += 1
+                continue
+            }
             switch event.payload {
             case .prediction(let p):
                 join.process(p, recordTimestamp: nil, into: &joinOutput)

@@ -81,6 +81,8 @@ public struct BacktestReport: Sendable, Codable, Hashable {
         public var tooLateLabels: Int
         public var unattributedLabels: Int
         public var pendingAtEnd: Int
+        /// Events skipped for naming more models than the join holds (see `BacktestResult.overModelLimit`).
+        public var overModelLimit: Int = 0
     }
 
     public struct Configuration: Sendable, Codable, Hashable {
@@ -156,7 +158,8 @@ public struct BacktestReport: Sendable, Codable, Hashable {
         configurations.append(Configuration(
             name: name, overrides: overrides, examples: result.examples,
             join: JoinCounts(observed: j.observed, implicit: j.implicit, corrections: j.corrections, tooLateLabels: j.tooLateLabels,
-                             unattributedLabels: j.unattributedLabels, pendingAtEnd: result.pendingAtEnd),
+                             unattributedLabels: j.unattributedLabels, pendingAtEnd: result.pendingAtEnd,
+                             overModelLimit: result.overModelLimit),
             models: models, alerts: alerts))
     }
 

@@ -1,6 +1,7 @@
 import Backtest
 import Events
 import Foundation
+import LabelJoin
 import Pipeline
 import Testing
 import TidelineConfig
@@ -118,5 +119,28 @@ struct DriftingLog {
         #expect(contents.events.filter { if case .prediction = $0.payload { true } else { false } }.count == 1_000)
         #expect(contents.kinds[log.labels] == .labels)
         #expect(throws: EventLogFile.ReadError.self) { try EventLogFile.read([log.directory.appendingPathComponent("missing.jsonl").path]) }
+    }
+}
+
+/// Input naming more distinct models than one join operator holds: the extra events are skipped and counted,
+/// the run completes (the join stage dead-letters the same events).
+@Suite struct BacktestModelLimitTests {
+    @Test func eventsBeyondTheModelLimitAreSkippedAndCounted() throws {
+        let t0: Int64 = 1_700_000_000_000
+        var events: [BacktestEvent] = []
+        let models = 8_195  // the limit is 8,191 names
+        for i in 0 ..< models {
+            let p = PredictionEvent(requestID: "r\(i)", model: "m\(i)", modelVersion: "1", timestamp: EventTime(milliseconds: t0 + Int64(i)),
+                                    features: [Feature("x", .number(1))], prediction: .score(0.5))
+            events.append(BacktestEvent(.prediction(p), source: 0, position: Int64(i)))
+        }
+        let extra = LabelEvent(requestID: "late", timestamp: EventTime(milliseconds: t0 + 9_000), label: .bool(true), model: "yet-another")
+        events.append(BacktestEvent(.label(extra), source: 1, position: 0))
+        let setup = BacktestSetup(join: JoinConfiguration(defaultPolicy: JoinPolicy(window: 1_000, backwardWindow: 0, grace: 0, correctionHorizon: 0,
+                                                                                      defaultLabel: .bool(false), aggregation: .max)),
+                                  monitoring: false)
+        let result = try BacktestPipeline(setup: setup).run(events)
+        #expect(result.overModelLimit == models - 8_191 + 1)
+        #expect(result.join.predictions == 8_191)
     }
 }

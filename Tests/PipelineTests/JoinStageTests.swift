@@ -205,6 +205,46 @@ import TidelineTestKit
         #expect(read.level == .trace && read.metadata["partition"] != nil && read.metadata["offset"] != nil && read.metadata["model"] != nil)
     }
 
+    /// A partition whose events name more distinct models than one operator holds: the extra events are
+    /// dead-lettered (`limit_exceeded`, field `model`), the rest are joined, the stage keeps running.
+    @Test(.timeLimit(.minutes(2)))
+    func eventsNamingOneModelTooManyAreDeadLettered() async throws {
+        let topics = try Topics(partitions: 1)
+        let options = topics.options(group: TestNames.unique("join-models"), state: Self.statePath())
+        let collector = try Collector(topic: topics.output, partitions: 4)
+        let dead = try Collector(topic: topics.deadLetter, partitions: 1)
+        let stage = try JoinStage(options: options, logger: quietLogger())
+        let run = Task { try await stage.run() }
+        let t0: Int64 = 1_763_900_000_000
+        let limit = LabelJoinOperator.maxModels, extra = 3
+        let predictions = (0 ..< limit + extra).map { i in
+            PredictionEvent(requestID: "r\(i)", model: "m\(i)", modelVersion: "1", timestamp: EventTime(milliseconds: t0 + Int64(i)),
+                            features: [Feature("x", .number(1))], prediction: .score(0.5))
+        }
+        // Labels far enough ahead to close every window: implicit examples for the admitted predictions.
+        let labels = [LabelEvent(requestID: "r0", timestamp: EventTime(milliseconds: t0 + 500), label: .bool(true)),
+                      LabelEvent(requestID: "z", timestamp: EventTime(milliseconds: t0 + 60_000), label: .bool(true))]
+        try await Self.produce(topics, predictions: predictions, labels: labels)
+
+        let deadline = ContinuousClock.now + .seconds(60)
+        while dead.messages.count < extra && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        await collector.waitFor(limit)
+        run.cancel()
+        try await run.value
+        await collector.stop()
+        await dead.stop()
+
+        let letters = dead.messages
+        #expect(letters.count == extra)
+        for letter in letters {
+            #expect(letter.header(DeadLetter.kindHeader)?.stringValue == "limit_exceeded")
+            #expect(letter.header(DeadLetter.fieldHeader)?.stringValue == "model")
+        }
+        #expect(Set(letters.compactMap { String(decoding: $0.value, as: UTF8.self).split(separator: "\"").dropFirst(3).first.map(String.init) })
+                == Set((limit ..< limit + extra).map { "r\($0)" }))
+        #expect(collector.count == limit, "every admitted prediction was joined")
+    }
+
     @Test func refusesTopicsThatAreNotCoPartitioned() async throws {
         let topics = try Topics(partitions: 4, labelPartitions: 3)
         let stage = try JoinStage(options: topics.options(group: TestNames.unique("join-cp"), state: Self.statePath()), logger: quietLogger())
