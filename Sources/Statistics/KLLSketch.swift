@@ -108,15 +108,18 @@ public struct KLLSketch: Sendable, Hashable, Codable {
             do {
                 if h + 1 == levels.count { levels.append([]); updateTotalCapacity() }
                 levels[h].sort()
-                let pairs = levels[h].count / 2
+                let n = levels[h].count, pairs = n / 2
                 let offset = Int(rng.next() & 1)
-                var promoted: [Double] = []
-                promoted.reserveCapacity(pairs)
-                for i in 0..<pairs { promoted.append(levels[h][2 * i + offset]) }
-                let leftover: [Double] = levels[h].count % 2 == 1 ? [levels[h][levels[h].count - 1]] : []
-                levels[h] = leftover
+                // Promote every other item straight into the level above, then keep the odd one out (if any) in
+                // this level's buffer: no temporary arrays, the buffers keep their capacity.
+                for i in 0..<pairs {
+                    let x = levels[h][2 * i + offset]
+                    levels[h + 1].append(x)
+                }
+                let leftover = n % 2 == 1 ? levels[h][n - 1] : nil
+                levels[h].removeAll(keepingCapacity: true)
+                if let leftover { levels[h].append(leftover) }
                 held -= pairs
-                levels[h + 1].append(contentsOf: promoted)
             }
         }
     }
