@@ -147,6 +147,38 @@ import Testing
         #expect(h.op.heldPredictions == 0 && h.op.pendingBytes == 0)
     }
 
+    /// Restored under a changed policy, held state follows the new policy: windows close at the new window's end
+    /// and held labels wait the new backward reach (timers are recomputed from the held state, not saved).
+    @Test func restoreUnderAChangedPolicyUsesTheNewTimes() throws {
+        var short = Self.policy
+        short.window = 10_000
+        short.backwardWindow = 1_000
+        short.grace = 0
+        var long = short
+        long.window = 20_000
+        long.backwardWindow = 8_000
+        var op = LabelJoinOperator(configuration: JoinConfiguration(models: ["ctr": short]))
+        var out = JoinOutput()
+        for i in 0 ..< 5 { op.process(Self.prediction("p\(i)", at: Int64(i) * 1_000), recordTimestamp: nil, into: &out) }
+        op.process(Self.label("early", at: 4_500), recordTimestamp: nil, into: &out)  // held: its prediction comes later
+        #expect(op.heldLabels == 1)
+        op = try LabelJoinOperator(configuration: JoinConfiguration(models: ["ctr": long]), snapshot: op.snapshot())
+        // Under the old policy every window would have closed by 14 s; under the new one none has.
+        op.advance(.labels, to: Self.t0 + 14_500, into: &out)
+        #expect(out.isEmpty && op.openPredictions == 5)
+        // The held label waits 8 s of predictions clock (it would have expired after 1 s), so a prediction
+        // stamped 6 s later still finds it.
+        op.process(Self.prediction("early", at: 10_000), recordTimestamp: nil, into: &out)
+        #expect(op.heldLabels == 1)
+        op.advance(.labels, to: Self.t0 + 24_000, into: &out)
+        let closed = try out.examples()
+        #expect(closed.map(\.requestID) == ["p0", "p1", "p2", "p3", "p4"])
+        out.removeAll()
+        op.advance(.labels, to: Self.t0 + 30_000, into: &out)
+        let early = try out.examples()
+        #expect(early.count == 1 && early[0].requestID == "early" && early[0].labelKind == .observed)
+    }
+
     @Test func modelsBeyondTheLimitAreRefusedNotFatal() {
         var op = LabelJoinOperator(configuration: JoinConfiguration(models: ["ctr": Self.policy]))
         var out = JoinOutput()
