@@ -36,3 +36,28 @@ import Testing
         #expect(s.sortedValues == SampleSort.sorted(s.values))
     }
 }
+
+/// Window quantiles come from the hash sample: exact (numpy's default, type 7) while every value fits in it.
+@Suite struct FeatureStatisticsQuantileTests {
+    @Test func quantilesAreExactWhileTheWindowFitsTheSample() {
+        var f = FeatureStatistics(sampleCapacity: 100)
+        #expect(f.quantile(0.5) == nil)
+        for (i, x) in [7.0, 1, 10, 4, 2, 9, 3, 6, 8, 5].enumerated() { f.addNumber(x, hash: UInt64(i) &* 0x9E37_79B9_7F4A_7C15) }
+        // numpy.quantile([1..10], [0, .25, .5, .9, 1]) = [1, 3.25, 5.5, 9.1, 10]
+        #expect(f.quantile(0) == 1 && f.quantile(0.25) == 3.25 && f.quantile(0.5) == 5.5 && f.quantile(1) == 10)
+        #expect(abs(f.quantile(0.9)! - 9.1) < 1e-12)
+        #expect(f.quantile(1.5) == nil)
+    }
+
+    @Test func beyondTheSampleTheQuantileIsASamplesEstimate() {
+        var f = FeatureStatistics(sampleCapacity: 1_000)
+        var x: UInt64 = 11
+        for i in 0 ..< 100_000 {
+            x = x &* 6364136223846793005 &+ 1442695040888963407
+            f.addNumber(Double(i % 1_000), hash: x)
+        }
+        // Uniform on 0 … 999: the median of a ~1,000-value uniform sample is within a few percent of 499.5.
+        #expect(abs(f.quantile(0.5)! - 499.5) < 50)
+        #expect(f.sample.count <= 1_000)
+    }
+}
