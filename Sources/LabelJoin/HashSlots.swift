@@ -86,7 +86,6 @@ struct TimerHeap {
     private(set) var entries: [Int32] = []
 
     var count: Int { keys.count }
-    var isEmpty: Bool { keys.isEmpty }
     var minimumKey: Int64? { keys.first }
     var memoryBytes: Int { keys.capacity * 8 + entries.capacity * 4 }
 
@@ -103,12 +102,6 @@ struct TimerHeap {
         }
         keys[i] = key
         entries[i] = entry
-    }
-
-    /// Removes and returns the entry with the smallest key if that key is <= `limit`.
-    mutating func pop(ifAtMost limit: Int64) -> Int32? {
-        guard let top = keys.first, top <= limit else { return nil }
-        return popMinimum()
     }
 
     mutating func popMinimum() -> Int32 {
@@ -146,8 +139,6 @@ struct TimerQueue {
     private var lastKey: Int64 = .min
     private var heap = TimerHeap()
 
-    var count: Int { fifo.count - head + heap.count }
-    var isEmpty: Bool { count == 0 }
     var memoryBytes: Int { fifo.capacity * 4 + heap.memoryBytes }
 
     mutating func push(_ key: Int64, _ entry: Int32) {

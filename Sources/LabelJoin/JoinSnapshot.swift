@@ -100,12 +100,10 @@ extension LabelJoinOperator {
                 entries[Int(e)].flags |= PendingPrediction.stringAggregateFlag
             }
             index.insert(e, hash: entry.hash) { [entries] in entries[Int($0)].hash }
-            let policy = models[Int(entry.model)].policy
-            let closeKey = time &+ policy.window &+ policy.grace
             if flags & PendingPrediction.closedFlag != 0 {
-                removalTimers.push(closeKey &+ policy.correctionHorizon, e)
+                removalTimers.push(removalKey(e), e)
             } else {
-                closeTimers.push(closeKey, e)
+                closeTimers.push(closeKey(e), e)
                 openCount += 1
             }
             liveCount += 1

@@ -408,9 +408,16 @@ public struct LabelJoinOperator: Sendable {
     /// Where an entry's record (header and payload) is in the arena.
     @inline(__always)
     func recordRange(_ entry: PendingPrediction) -> Range<Int> {
+        arena.withUnsafeBytes { Self.recordRange(entry, in: $0) }
+    }
+
+    /// Where an entry's record is in `arena` bytes: `shortLength` bytes at its offset, or, for a long record, the
+    /// length stored in the 4 bytes at its offset and the record after them.
+    @inline(__always)
+    static func recordRange(_ entry: PendingPrediction, in arena: UnsafeRawBufferPointer) -> Range<Int> {
         let o = Int(entry.recordOffset)
         if entry.shortLength != PendingPrediction.longRecord { return o ..< o + Int(entry.shortLength) }
-        let n = arena.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: o, as: UInt32.self))) }
+        let n = Int(UInt32(littleEndian: arena.loadUnaligned(fromByteOffset: o, as: UInt32.self)))
         return o + 4 ..< o + 4 + n
     }
 
@@ -502,9 +509,7 @@ public struct LabelJoinOperator: Sendable {
         buffer.withUnsafeMutableBytes { a in
             for key in order {
                 let e = Int(truncatingIfNeeded: key & 0xFFFF_FFFF)
-                let entry = entries[e], from = Int(entry.recordOffset)
-                let n = entry.shortLength != PendingPrediction.longRecord
-                    ? Int(entry.shortLength) : 4 + Int(UInt32(littleEndian: a.loadUnaligned(fromByteOffset: from, as: UInt32.self)))
+                let from = Int(entries[e].recordOffset), n = Self.recordRange(entries[e], in: UnsafeRawBufferPointer(a)).upperBound - from
                 if from != target { memmove(a.baseAddress! + target, a.baseAddress! + from, n) }
                 entries[e].recordOffset = UInt32(target)
                 target += n

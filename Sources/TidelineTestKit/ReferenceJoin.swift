@@ -176,3 +176,21 @@ extension ReferenceJoin {
         public var description: String { message }
     }
 }
+
+extension LabelJoinOperator {
+    /// Feeds one item of the predictions input: the event (with its record timestamp), or a punctuation.
+    public mutating func feed(_ item: Item<PredictionEvent>, into out: inout JoinOutput) {
+        switch item {
+        case .event(let p, let record): process(p, recordTimestamp: record, into: &out)
+        case .punctuation(let t): advance(.predictions, to: t, into: &out)
+        }
+    }
+
+    /// Feeds one item of the labels input: the event (with its record timestamp), or a punctuation.
+    public mutating func feed(_ item: Item<LabelEvent>, into out: inout JoinOutput) {
+        switch item {
+        case .event(let l, let record): process(l, recordTimestamp: record, into: &out)
+        case .punctuation(let t): advance(.labels, to: t, into: &out)
+        }
+    }
+}

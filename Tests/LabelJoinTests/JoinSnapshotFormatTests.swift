@@ -28,17 +28,11 @@ import TidelineTestKit
         while i < predictions.count || j < labels.count {
             if step == snapshotAt { return (examples, op.snapshot(), op, i, j) }
             for _ in 0 ..< 15 where i < predictions.count {
-                switch predictions[i] {
-                case .event(let p, let record): op.process(p, recordTimestamp: record, into: &out)
-                case .punctuation(let t): op.advance(.predictions, to: t, into: &out)
-                }
+                op.feed(predictions[i], into: &out)
                 i += 1
             }
             for _ in 0 ..< 12 where j < labels.count {
-                switch labels[j] {
-                case .event(let l, let record): op.process(l, recordTimestamp: record, into: &out)
-                case .punctuation(let t): op.advance(.labels, to: t, into: &out)
-                }
+                op.feed(labels[j], into: &out)
                 j += 1
             }
             examples += try out.examples()

@@ -113,18 +113,12 @@ import TidelineTestKit
             if takePrediction {
                 // Runs of several events from one side, like consumer batches.
                 for _ in 0 ..< rng.int(1 ... 20) where i < predictions.count {
-                    switch predictions[i] {
-                    case .event(let p, let record): op.process(p, recordTimestamp: record, into: &out)
-                    case .punctuation(let t): op.advance(.predictions, to: t, into: &out)
-                    }
+                    op.feed(predictions[i], into: &out)
                     i += 1
                 }
             } else {
                 for _ in 0 ..< rng.int(1 ... 20) where j < labels.count {
-                    switch labels[j] {
-                    case .event(let l, let record): op.process(l, recordTimestamp: record, into: &out)
-                    case .punctuation(let t): op.advance(.labels, to: t, into: &out)
-                    }
+                    op.feed(labels[j], into: &out)
                     j += 1
                 }
             }
@@ -192,17 +186,11 @@ import TidelineTestKit
         var i = 0, j = 0, restored = false, compactionsBeforeRestore = 0
         while i < predictions.count || j < orderedLabels.count {
             for _ in 0 ..< 40 where i < predictions.count {
-                switch predictions[i] {
-                case .event(let p, let r): op.process(p, recordTimestamp: r, into: &out)
-                case .punctuation(let t): op.advance(.predictions, to: t, into: &out)
-                }
+                op.feed(predictions[i], into: &out)
                 i += 1
             }
             for _ in 0 ..< 30 where j < orderedLabels.count {
-                switch orderedLabels[j] {
-                case .event(let l, let r): op.process(l, recordTimestamp: r, into: &out)
-                case .punctuation(let t): op.advance(.labels, to: t, into: &out)
-                }
+                op.feed(orderedLabels[j], into: &out)
                 j += 1
             }
             actual += try out.examples()
