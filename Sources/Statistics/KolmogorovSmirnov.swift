@@ -134,15 +134,35 @@ public enum KolmogorovSmirnov {
         let d1 = Double(n1), d2 = Double(n2)
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
+                // One step per element, without data-dependent branches (the merge order of two random samples
+                // defeats the branch predictor). A gap counts only after the last copy of a value (ties): each
+                // step's gap is held back and committed by the next step when that one moves to a new value.
                 var i = 0, j = 0
+                var last = Double.nan  // the value of the previous step (none yet: differs from every value)
+                var pendingMax = -Double.infinity, pendingMin = Double.infinity
                 while i < n1 && j < n2 {
-                    let v = min(a[i], b[j])
-                    while i < n1 && a[i] == v { i += 1 }
-                    while j < n2 && b[j] == v { j += 1 }
+                    let x = a[i], y = b[j]
+                    let v = Swift.min(x, y)
+                    let commit = v != last
+                    let isMax = commit && pendingMax > maxDiff
+                    let isMin = commit && pendingMin < minDiff
+                    maxDiff = isMax ? pendingMax : maxDiff
+                    maxAt = isMax ? last : maxAt
+                    minDiff = isMin ? pendingMin : minDiff
+                    minAt = isMin ? last : minAt
+                    i &+= x <= y ? 1 : 0
+                    j &+= y <= x ? 1 : 0
                     let diff = Double(i) / d1 - Double(j) / d2
-                    if diff > maxDiff { maxDiff = diff; maxAt = v }
-                    if diff < minDiff { minDiff = diff; minAt = v }
+                    pendingMax = diff
+                    pendingMin = diff
+                    last = v
                 }
+                // One sample is exhausted: the other's copies of the last value belong to the same step.
+                while i < n1 && a[i] == last { i += 1 }
+                while j < n2 && b[j] == last { j += 1 }
+                let diff = Double(i) / d1 - Double(j) / d2
+                if diff > maxDiff { maxDiff = diff; maxAt = last }
+                if diff < minDiff { minDiff = diff; minAt = last }
                 // The rest of the CDF differences move monotonically to 0: with one sample exhausted the gap only
                 // shrinks, but 0 itself is one of the differences (at the largest value).
                 if 0 > maxDiff { maxDiff = 0; maxAt = max(a[n1 - 1], b[n2 - 1]) }

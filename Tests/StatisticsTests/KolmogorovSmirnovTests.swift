@@ -16,6 +16,34 @@ import Testing
         }
     }
 
+    /// The monitor calls `testSorted` on pre-sorted samples: it must match scipy too, not only the pooled walk.
+    @Test func sortedWalkMatchesScipyTwoSample() {
+        for c in ScipyReference.shared.ks_2samp {
+            let method: KolmogorovSmirnov.Method = c.method == "exact" ? .exact : c.method == "asymp" ? .asymptotic : .auto
+            let r = KolmogorovSmirnov.testSorted(SampleSort.sorted(c.a.values), SampleSort.sorted(c.b.values), method: method)
+            #expect(abs(r.statistic - c.statistic) < 1e-12, "n=\(c.a.n),\(c.b.n): D \(r.statistic) vs scipy \(c.statistic)")
+            #expect(abs(r.pValue - c.p_value) < 1e-6, "n=\(c.a.n),\(c.b.n): p \(r.pValue) vs scipy \(c.p_value)")
+        }
+    }
+
+    /// The sorted walk and the pooled walk agree exactly (statistic, where, which side) on samples full of ties,
+    /// including ties across the samples at their largest values.
+    @Test func sortedWalkAgreesWithPooledWalkUnderTies() {
+        var rng = SplitMix64(seed: 7)
+        for round in 0..<200 {
+            let n1 = 300 + Int(rng.below(700)), n2 = 300 + Int(rng.below(700))
+            let levels = [3, 10, 50, 1_000_000][round % 4]
+            let shift = Double(rng.below(3)) - 1
+            let a = (0..<n1).map { _ in Double(rng.below(UInt64(levels))) }
+            let b = (0..<n2).map { _ in Swift.max(0, Double(rng.below(UInt64(levels))) + shift) }
+            guard let pooled = KolmogorovSmirnov.pooledGaps(a, b) else { continue }
+            let expected = KolmogorovSmirnov.finish(n1: n1, n2: n2, gaps: pooled, method: .auto)
+            let r = KolmogorovSmirnov.testSorted(SampleSort.sorted(a), SampleSort.sorted(b))
+            #expect(r.statistic == expected.statistic && r.location == expected.location && r.sign == expected.sign
+                    && r.pValue == expected.pValue, "round \(round): \(r) vs \(expected)")
+        }
+    }
+
     @Test func kolmogorovDistributionMatchesScipyKstwo() {
         for c in ScipyReference.shared.kstwo_sf {
             let sf = KolmogorovDistribution.survival(n: c.n, x: c.x)
