@@ -35,6 +35,17 @@ import Testing
         s.merge(Self.sample(800, seed: 2))
         #expect(s.sortedValues == SampleSort.sorted(s.values))
     }
+
+    /// Values whose hashes cannot be thinned (all 0) fill the sample and stop there; adding and merging terminate.
+    @Test func identicalZeroHashesStayBounded() {
+        var s = HashSample(capacity: 100)
+        for i in 0 ..< 1_000 { s.add(Double(i), hash: 0) }
+        #expect(s.count == 100 && s.values == (0 ..< 100).map(Double.init))
+        var other = HashSample(capacity: 100)
+        for i in 0 ..< 150 { other.add(Double(-i), hash: 0) }
+        s.merge(other)
+        #expect(s.count == 100 && s.threshold == 0)
+    }
 }
 
 /// Window quantiles come from the hash sample: exact (numpy's default, type 7) while every value fits in it.

@@ -33,7 +33,7 @@ public struct HashSample: Sendable, Hashable, Codable {
 
     @inline(__always)
     public mutating func add(_ value: Double, hash: UInt64) {
-        guard hash <= threshold else { return }
+        guard hash <= threshold, threshold > 0 || kept.count < capacity else { return }
         hashes.append(hash)
         kept.append(value)
         if sortedCache != nil { sortedCache = nil }
@@ -42,7 +42,9 @@ public struct HashSample: Sendable, Hashable, Codable {
 
     private mutating func shrink() {
         sortedCache = nil
-        while kept.count > capacity {
+        // Halving stops at 0: values whose hashes are all 0 cannot be thinned by hash (a degenerate input); the
+        // sample then keeps the first `capacity` of them.
+        while kept.count > capacity && threshold > 0 {
             threshold /= 2
             var h: [UInt64] = [], v: [Double] = []
             h.reserveCapacity(kept.count / 2 + 1)
@@ -51,6 +53,7 @@ public struct HashSample: Sendable, Hashable, Codable {
             hashes = h
             kept = v
         }
+        if kept.count > capacity { hashes.removeLast(kept.count - capacity); kept.removeLast(kept.count - capacity) }
     }
 
     /// Combines another sample of the same population slice (e.g. another partition's share of the window).
