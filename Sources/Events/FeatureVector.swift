@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A prediction's features, stored as the validated bytes of their JSON object and parsed on demand.
 ///
 /// Decoding checks every feature (names non-empty, unique and valid UTF-8; values numbers, strings, booleans
@@ -230,6 +236,50 @@ extension FeatureVector {
     /// only during the call.
     public func forEachRaw(_ body: (UnsafeRawBufferPointer, RawFeatureValue) -> Void) {
         json.withUnsafeBytes { buffer in
+            guard let start = buffer.baseAddress, memchr(start, Int32(UInt8(ascii: "\\")), buffer.count) == nil else {
+                return Self.forEachRawEscaped(buffer, body)
+            }
+            // No escapes anywhere, and the bytes were validated when the vector was made: every token can be found
+            // by its first byte, and every string ends at the next quote.
+            let base = start.assumingMemoryBound(to: UInt8.self), count = buffer.count
+            var scanner = JSONScanner(buffer, event: "features", limits: .unlimited)
+            var p = 1
+            @inline(__always) func skipWhitespace() { while p < count && base[p] <= 0x20 { p += 1 } }
+            @inline(__always) func stringEnd(from q: Int) -> Int {
+                var q = q
+                while base[q] != UInt8(ascii: "\"") { q += 1 }
+                return q
+            }
+            while true {
+                skipWhitespace()
+                guard p < count, base[p] != UInt8(ascii: "}") else { return }
+                if base[p] == UInt8(ascii: ",") { p += 1; skipWhitespace() }
+                let keyEnd = stringEnd(from: p + 1)
+                let key = UnsafeRawBufferPointer(start: base + p + 1, count: keyEnd - p - 1)
+                p = keyEnd + 1
+                skipWhitespace()
+                p += 1  // ':'
+                skipWhitespace()
+                switch base[p] {
+                case UInt8(ascii: "\""):
+                    let end = stringEnd(from: p + 1)
+                    body(key, .string(UnsafeRawBufferPointer(start: base + p + 1, count: end - p - 1)))
+                    p = end + 1
+                case UInt8(ascii: "t"): body(key, .bool(true)); p += 4
+                case UInt8(ascii: "f"): body(key, .bool(false)); p += 5
+                case UInt8(ascii: "n"): body(key, .null); p += 4
+                default:
+                    scanner.position = p
+                    guard let x = try? scanner.readNumber(field: "") else { return }
+                    p = scanner.position
+                    body(key, .number(x))
+                }
+            }
+        }
+    }
+
+    /// `forEachRaw` for vectors with escapes in some name or value: the general scanner, unescaping into temporaries.
+    private static func forEachRawEscaped(_ buffer: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer, RawFeatureValue) -> Void) {
             var scanner = JSONScanner(buffer, event: "features", limits: .unlimited)
             scanner.position = 1
             var first = true
@@ -270,6 +320,5 @@ extension FeatureVector {
                     }
                 }
             }
-        }
     }
 }

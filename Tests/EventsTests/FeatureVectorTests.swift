@@ -1,4 +1,5 @@
 import Events
+import Statistics
 import Testing
 
 @Suite struct FeatureVectorTests {
@@ -43,5 +44,41 @@ import Testing
     @Test func builtFromValuesRoundTrips() throws {
         let v = FeatureVector([Feature("é", .string("ü\n")), Feature("n", .number(-2.5e-7))])
         #expect(try decode(String(decoding: v.json, as: UTF8.self)) == v)
+    }
+
+    /// `forEachRaw` (a fast path for vectors without escapes) hands over exactly what iteration parses, with any
+    /// whitespace between tokens, every value type and escapes in names or values.
+    @Test func rawVisitMatchesIteration() throws {
+        var rng = SplitMix64(seed: 5)
+        let spaces = ["", " ", "\n\t ", "\r\n"]
+        for round in 0 ..< 500 {
+            var parts: [String] = []
+            for k in 0 ..< Int(rng.below(12)) {
+                let value: String
+                switch rng.below(6) {
+                case 0: value = String(rng.unit() * 2_000 - 1_000)
+                case 1: value = String(Int(rng.below(1_000_000)) - 500_000)
+                case 2: value = ["\"a\"", "\"\"", "\"long category value\"", "\"tab\\there\"", "\"\\u00e9\""][Int(rng.below(5))]
+                case 3: value = rng.below(2) == 0 ? "true" : "false"
+                case 4: value = "null"
+                default: value = "\(rng.unit())e\(Int(rng.below(40)) - 20)"
+                }
+                let name = round % 7 == 0 && k == 0 ? "n\\\"\(k)" : "f\(k)"
+                let s = { spaces[Int(rng.below(UInt64(spaces.count)))] }
+                parts.append("\(s())\"\(name)\"\(s()):\(s())\(value)\(s())")
+            }
+            let vector = try decode("{" + parts.joined(separator: ",") + "}")
+            var visited: [Feature] = []
+            vector.forEachRaw { name, value in
+                let text = String(decoding: name, as: UTF8.self)
+                switch value {
+                case .number(let x): visited.append(Feature(text, .number(x)))
+                case .string(let bytes): visited.append(Feature(text, .string(String(decoding: bytes, as: UTF8.self))))
+                case .bool(let b): visited.append(Feature(text, .bool(b)))
+                case .null: visited.append(Feature(text, .null))
+                }
+            }
+            #expect(visited == Array(vector), "round \(round): \(vector)")
+        }
     }
 }

@@ -270,6 +270,19 @@ struct JSONScanner {
 
     // MARK: Numbers
 
+    /// The value of the eight ASCII digits at `p` (`p + 8 <= count`), or nil when one of the bytes is not a digit:
+    /// eight digits in three multiplications instead of eight dependent steps (the SWAR method of simdjson).
+    @inline(__always)
+    func eightDigits(at p: Int) -> UInt64? {
+        let chunk = UInt64(littleEndian: UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self))
+        let allDigits = (chunk & 0xF0F0_F0F0_F0F0_F0F0) | (((chunk &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) >> 4)
+        guard allDigits == 0x3333_3333_3333_3333 else { return nil }
+        var v = chunk & 0x0F0F_0F0F_0F0F_0F0F
+        v = (v &* 2561) >> 8
+        v = ((v & 0x00FF_00FF_00FF_00FF) &* 6_553_601) >> 16
+        return ((v & 0x0000_FFFF_0000_FFFF) &* 42_949_672_960_001) >> 32
+    }
+
     /// Reads a JSON number. Exact for every input (correctly rounded, as `strtod`): a fast path for up to 15
     /// significant digits and small exponents, Eisel–Lemire for up to 19 digits (`DecimalToDouble`), `strtod`
     /// for the rest (longer mantissas, subnormals, the rare undecided product). Rejects values that overflow.
@@ -290,6 +303,9 @@ struct JSONScanner {
         if base[p] == 0x30 {
             p += 1
         } else {
+            while digits <= 11, p + 8 <= count, let eight = eightDigits(at: p) {
+                mantissa = mantissa &* 100_000_000 &+ eight; digits += 8; p += 8
+            }
             while p < count, base[p] >= 0x30, base[p] <= 0x39 {
                 if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(base[p] - 0x30); digits += 1 } else { exponent += 1; truncated = true }
                 p += 1
@@ -298,6 +314,9 @@ struct JSONScanner {
         if p < count && base[p] == UInt8(ascii: ".") {
             p += 1
             guard p < count, base[p] >= 0x30, base[p] <= 0x39 else { position = p; throw malformed("digit expected after decimal point") }
+            while digits <= 11, p + 8 <= count, let eight = eightDigits(at: p) {
+                mantissa = mantissa &* 100_000_000 &+ eight; digits += 8; exponent -= 8; p += 8
+            }
             while p < count, base[p] >= 0x30, base[p] <= 0x39 {
                 if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(base[p] - 0x30); digits += 1; exponent -= 1 } else { truncated = true }
                 p += 1
