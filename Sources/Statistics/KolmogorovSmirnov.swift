@@ -134,27 +134,30 @@ public enum KolmogorovSmirnov {
         let d1 = Double(n1), d2 = Double(n2)
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
-                // One step per element, without data-dependent branches (the merge order of two random samples
-                // defeats the branch predictor). A gap counts only after the last copy of a value (ties): each
-                // step's gap is held back and committed by the next step when that one moves to a new value.
+                // One step per element: the merge order of two random samples defeats the branch predictor, so the
+                // step itself has no data-dependent branch. The gap is tracked exactly as the integer i·n2 − j·n1
+                // (no division per step); only a step that reaches the extreme so far (rare, hence predictable)
+                // computes the gap in floating point, as scipy does, which decides among equal gaps. A gap counts
+                // only after the last copy of a value (ties): it is checked at the start of the next step, once
+                // that step has moved to a new value.
                 var i = 0, j = 0
-                var last = Double.nan  // the value of the previous step (none yet: differs from every value)
-                var pendingMax = -Double.infinity, pendingMin = Double.infinity
+                var last = Double.nan
+                var maxNum = Int.min, minNum = Int.max
                 while i < n1 && j < n2 {
                     let x = a[i], y = b[j]
                     let v = Swift.min(x, y)
-                    let commit = v != last
-                    let isMax = commit && pendingMax > maxDiff
-                    let isMin = commit && pendingMin < minDiff
-                    maxDiff = isMax ? pendingMax : maxDiff
-                    maxAt = isMax ? last : maxAt
-                    minDiff = isMin ? pendingMin : minDiff
-                    minAt = isMin ? last : minAt
-                    i &+= x <= y ? 1 : 0
-                    j &+= y <= x ? 1 : 0
-                    let diff = Double(i) / d1 - Double(j) / d2
-                    pendingMax = diff
-                    pendingMin = diff
+                    if v != last && i | j != 0 {
+                        let num = i &* n2 &- j &* n1
+                        if num >= maxNum || num <= minNum {
+                            let diff = Double(i) / d1 - Double(j) / d2
+                            if diff > maxDiff { maxDiff = diff; maxAt = last }
+                            if diff < minDiff { minDiff = diff; minAt = last }
+                            maxNum = Swift.max(maxNum, num)
+                            minNum = Swift.min(minNum, num)
+                        }
+                    }
+                    i &+= ContinuousTests.one(x <= y)
+                    j &+= ContinuousTests.one(y <= x)
                     last = v
                 }
                 // One sample is exhausted: the other's copies of the last value belong to the same step.
