@@ -32,6 +32,28 @@ public struct MonitorOperator: Sendable, Codable {
     /// The earliest event time at which some open window may close, per input (a watermark below it closes nothing).
     private var nextPredictionClose = Int64.max
     private var nextExampleClose = Int64.max
+    /// Each model's policy, looked up once (derived from `configuration`; not encoded).
+    private var runtimes: [String: ModelRuntime] = [:]
+    /// The model of the previous event and where its state is (a lookup cache; not encoded). Any insertion into
+    /// or removal from `models` clears it.
+    private var hot: HotModel?
+
+    private enum CodingKeys: String, CodingKey {
+        case configuration, statistics, models, predictionClocks, exampleClocks, idlePredictionPartitions, idleExamplePartitions
+        case assignedPredictionPartitions, assignedExamplePartitions, engine, nextPredictionClose, nextExampleClose
+    }
+
+    /// A model's policy, shared by reference so that the hot path does not copy it per event.
+    final class ModelRuntime: Sendable {
+        let policy: MonitorPolicy
+        init(policy: MonitorPolicy) { self.policy = policy }
+    }
+
+    struct HotModel: Sendable {
+        let name: String
+        let index: Dictionary<String, ModelState>.Index
+        let runtime: ModelRuntime
+    }
 
     /// `references`: stored reference windows for models with `reference: snapshot` (see
     /// `MonitorConfiguration.loadReferences`); they are compared against from the first window on.
@@ -117,20 +139,21 @@ public struct MonitorOperator: Sendable, Codable {
 
     public mutating func process(_ p: PredictionEvent, partition: Int32, into out: inout Output) {
         statistics.predictions += 1
-        let policy = configuration.policy(for: p.model)
         let t = p.timestamp.milliseconds
         let ownClock = advanceClock(.predictions, partition: partition, to: t)
-        // Taken out of the dictionaries while mutated, so that nothing is copied on write.
-        var state = models.removeValue(forKey: p.model) ?? ModelState(adwin: try! ADWIN(delta: policy.adwinDelta))
+        let (index, runtime) = slot(p.model)
         let hash = HyperLogLog.hash(p.requestID)
-        var added = false
-        if let size = policy.windowEvents {
+        if let size = runtime.policy.windowEvents {
+            // Count-based windows are evaluated as they fill: the state leaves the table meanwhile.
+            let policy = runtime.policy
+            hot = nil
+            var state = models.remove(at: index).value
             let n = state.predictionsCounted ?? 0
             state.predictionsCounted = n + 1
             for start in Self.countWindowStarts(n, size: size, hop: policy.hopEvents ?? size) {
                 var w = state.predictionWindows.removeValue(forKey: start)
                     ?? PredictionWindow(start: start, end: start + Int64(size), sampleCapacity: max(10_000, policy.drift.minimumSamples))
-                Self.add(p, hash: hash, to: &w)
+                w.add(p, hash: hash)
                 if !policy.expectations.isEmpty { Self.check(p.features, policy, into: &state, start: start) }
                 if w.count >= size {
                     state.predictionsClosedThrough = max(state.predictionsClosedThrough, start)
@@ -139,23 +162,60 @@ public struct MonitorOperator: Sendable, Codable {
                     state.predictionWindows[start] = w
                 }
             }
-            added = true
-        } else {
-            for start in Self.windowStarts(t, policy) {
-                let end = start + policy.windowMilliseconds
-                if start <= state.predictionsClosedThrough || (ownClock != Int64.min && ownClock >= end + policy.allowedLatenessMilliseconds) { continue }
-                var w = state.predictionWindows.removeValue(forKey: start)
-                    ?? PredictionWindow(start: start, end: end, sampleCapacity: max(10_000, policy.drift.minimumSamples))
-                if w.count == 0 { nextPredictionClose = min(nextPredictionClose, end + policy.allowedLatenessMilliseconds) }
-                Self.add(p, hash: hash, to: &w)
-                if !policy.expectations.isEmpty { Self.check(p.features, policy, into: &state, start: start) }
-                state.predictionWindows[start] = w
-                added = true
-            }
+            models[p.model] = state
+        } else if !Self.addToTimeWindows(p, hash: hash, ownClock: ownClock, runtime: runtime, state: &models.values[index],
+                                         nextClose: &nextPredictionClose) {
+            statistics.latePredictions += 1
         }
-        if !added { statistics.latePredictions += 1 }
-        models[p.model] = state
-        if t > ownClock, let w = watermark(.predictions), w >= nextPredictionClose { closeWindows(.predictions, through: w, into: &out) }
+        // The watermark is at most this partition's clock: below the next close time it closes nothing.
+        if t > ownClock && t >= nextPredictionClose, let w = watermark(.predictions), w >= nextPredictionClose {
+            closeWindows(.predictions, through: w, into: &out)
+        }
+    }
+
+    /// Adds a prediction to the open event-time windows it falls in (opening them as needed); false when every
+    /// one has closed (the event is late). Touches only the model's state, so that it can be mutated in place.
+    private static func addToTimeWindows(_ p: PredictionEvent, hash: UInt64, ownClock: Int64, runtime: ModelRuntime,
+                                         state: inout ModelState, nextClose: inout Int64) -> Bool {
+        let t = p.timestamp.milliseconds
+        var added = false
+        for start in windowStarts(t, runtime.policy) {
+            let end = start + runtime.policy.windowMilliseconds
+            let closesAt = end + runtime.policy.allowedLatenessMilliseconds
+            if start <= state.predictionsClosedThrough || (ownClock != Int64.min && ownClock >= closesAt) { continue }
+            var index = state.predictionWindows.index(forKey: start)
+            if index == nil {
+                let capacity = max(10_000, runtime.policy.drift.minimumSamples)
+                state.predictionWindows[start] = PredictionWindow(start: start, end: end, sampleCapacity: capacity)
+                index = state.predictionWindows.index(forKey: start)
+                nextClose = min(nextClose, closesAt)
+            }
+            state.predictionWindows.values[index!].add(p, hash: hash)
+            if !runtime.policy.expectations.isEmpty { check(p.features, runtime.policy, into: &state, start: start) }
+            added = true
+        }
+        return added
+    }
+
+    /// Where `model`'s state is in `models` (created on first sight) and its policy: the previous event's model is
+    /// cached, so that a run of events for one model looks nothing up.
+    private mutating func slot(_ model: String) -> (Dictionary<String, ModelState>.Index, ModelRuntime) {
+        if let hot, hot.name == model { return (hot.index, hot.runtime) }
+        let runtime = runtime(model)
+        var index = models.index(forKey: model)
+        if index == nil {
+            models[model] = ModelState(adwin: try! ADWIN(delta: runtime.policy.adwinDelta))
+            index = models.index(forKey: model)
+        }
+        hot = HotModel(name: model, index: index!, runtime: runtime)
+        return (index!, runtime)
+    }
+
+    private mutating func runtime(_ model: String) -> ModelRuntime {
+        if let r = runtimes[model] { return r }
+        let r = ModelRuntime(policy: configuration.policy(for: model))
+        runtimes[model] = r
+        return r
     }
 
     public mutating func process(_ e: LabeledExample, partition: Int32, into out: inout Output) {
@@ -163,6 +223,7 @@ public struct MonitorOperator: Sendable, Codable {
         let policy = configuration.policy(for: e.model)
         let t = e.predictionTime.milliseconds
         let ownClock = advanceClock(.examples, partition: partition, to: t)
+        hot = nil
         var state = models.removeValue(forKey: e.model) ?? ModelState(adwin: try! ADWIN(delta: policy.adwinDelta))
         // The error stream, in the order of the examples topic (one partition per model): ADWIN sees every example.
         if e.labelKind != .correction, let error = Self.error(prediction: e.prediction, label: e.label) {
@@ -199,18 +260,7 @@ public struct MonitorOperator: Sendable, Codable {
         }
         if !added && e.labelKind != .correction { statistics.lateExamples += 1 }
         models[e.model] = state
-        if t > ownClock, let w = watermark(.examples), w >= nextExampleClose { closeWindows(.examples, through: w, into: &out) }
-    }
-
-    /// Adds one prediction to one window.
-    private static func add(_ p: PredictionEvent, hash: UInt64, to w: inout PredictionWindow) {
-        w.features.add(p.features, prediction: p.prediction, eventTime: p.timestamp.milliseconds, hash: hash)
-        w.versions[p.modelVersion, default: 0] += 1
-        if let item = p.itemID { w.items.add(item) }
-        if case .score(let s) = p.prediction, s >= 0, s <= 1 {
-            w.scoredCount += 1
-            w.confidenceSum &+= UInt64((max(s, 1 - s) * 0x1p32).rounded())
-        }
+        if t > ownClock && t >= nextExampleClose, let w = watermark(.examples), w >= nextExampleClose { closeWindows(.examples, through: w, into: &out) }
     }
 
     /// Adds one labeled example (not a correction) to one window.
@@ -325,6 +375,7 @@ public struct MonitorOperator: Sendable, Codable {
             let policy = configuration.policy(for: model)
             // Count-based windows close when full; only the end of the input (flush) closes them early.
             if policy.windowEvents != nil && watermark != .max { continue }
+            hot = nil
             var state = models.removeValue(forKey: model)!
             let lateness = input == .predictions ? policy.allowedLatenessMilliseconds : policy.labelLatenessMilliseconds
             let starts = (input == .predictions ? Array(state.predictionWindows.keys) : Array(state.outcomeWindows.keys)).sorted()

@@ -27,13 +27,7 @@ extension PredictionWindow {
             if let p = try? PredictionEvent.decode(bytes, limits: limits) {
                 let t = p.timestamp.milliseconds
                 first = min(first, t); last = max(last, t)
-                window.features.add(p.features, prediction: p.prediction, eventTime: t, hash: HyperLogLog.hash(p.requestID))
-                window.versions[p.modelVersion, default: 0] += 1
-                if let item = p.itemID { window.items.add(item) }
-                if case .score(let s) = p.prediction, s >= 0, s <= 1 {
-                    window.scoredCount += 1
-                    window.confidenceSum &+= UInt64((max(s, 1 - s) * 0x1p32).rounded())
-                }
+                window.add(p, hash: HyperLogLog.hash(p.requestID))
                 continue
             }
             do {

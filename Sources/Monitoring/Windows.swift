@@ -7,16 +7,38 @@ public struct PredictionWindow: Sendable, Codable {
     public var start: Int64
     public var end: Int64
     public var features: FeatureWindow
-    public var versions: [String: Int] = [:]
+    /// Predictions per model version.
+    public private(set) var versions: [String: Int] = [:]
     public var items = ItemDiversity()
     /// Binary-probability predictions: count, and Σ max(p, 1-p) (expected accuracy when calibrated) in
     /// fixed point (2⁻³² units), so the sum does not depend on arrival order.
     public var scoredCount = 0
     public var confidenceSum: UInt64 = 0
+    /// The last version counted and where its count is (a lookup cache, not state: not encoded). Valid while
+    /// `versions` gains no key, which only `add` does.
+    private var lastVersion: (name: String, index: Dictionary<String, Int>.Index)?
+
+    private enum CodingKeys: String, CodingKey { case start, end, features, versions, items, scoredCount, confidenceSum }
 
     public init(start: Int64, end: Int64, sampleCapacity: Int) {
         self.start = start; self.end = end
         features = FeatureWindow(sampleCapacity: sampleCapacity)
+    }
+
+    /// Adds one prediction. `hash` identifies the event (a hash of its request id) for sampling.
+    public mutating func add(_ p: PredictionEvent, hash: UInt64) {
+        features.add(p.features, prediction: p.prediction, eventTime: p.timestamp.milliseconds, hash: hash)
+        if let last = lastVersion, last.name == p.modelVersion {
+            versions.values[last.index] += 1
+        } else {
+            versions[p.modelVersion, default: 0] += 1
+            lastVersion = (p.modelVersion, versions.index(forKey: p.modelVersion)!)
+        }
+        if let item = p.itemID { items.add(item) }
+        if case .score(let s) = p.prediction, s >= 0, s <= 1 {
+            scoredCount += 1
+            confidenceSum &+= UInt64((max(s, 1 - s) * 0x1p32).rounded())
+        }
     }
 
     public var count: Int { features.count }
