@@ -5,35 +5,7 @@ public enum ContinuousTests {
     public static func wasserstein(sortedReference a: [Double], sortedCurrent b: [Double]) -> Double {
         let n1 = a.count, n2 = b.count
         precondition(n1 > 0 && n2 > 0, "Wasserstein needs two non-empty samples")
-        return a.withUnsafeBufferPointer { a in
-            b.withUnsafeBufferPointer { b in
-                // One step per element without data-dependent branches. |Fa − Fb| is kept exactly as the integer
-                // |i·n2 − j·n1| (divided by n1·n2 once at the end); copies of a value add it times 0, so the sum is
-                // the same as stepping once per distinct value.
-                var i = 0, j = 0
-                var total = 0.0
-                var previous = Swift.min(a[0], b[0])
-                while i < n1 && j < n2 {
-                    let x = a[i], y = b[j]
-                    let v = Swift.min(x, y)
-                    total += Double(Self.magnitude(i &* n2 &- j &* n1)) * (v - previous)
-                    i &+= Self.one(x <= y)
-                    j &+= Self.one(y <= x)
-                    previous = v
-                }
-                while i < n1 {
-                    total += Double(Self.magnitude(i &* n2 &- j &* n1)) * (a[i] - previous)
-                    previous = a[i]
-                    i += 1
-                }
-                while j < n2 {
-                    total += Double(Self.magnitude(i &* n2 &- j &* n1)) * (b[j] - previous)
-                    previous = b[j]
-                    j += 1
-                }
-                return total / (Double(n1) * Double(n2))
-            }
-        }
+        return KolmogorovSmirnov.walk(a, b).wasserstein
     }
 
     /// The population stability index Σ (c - r)·ln(c / r) over bins cut at the reference's quantiles.
@@ -51,12 +23,15 @@ public enum ContinuousTests {
             if edges.last != edge { edges.append(edge) }
         }
         func shares(_ xs: [Double]) -> [Double] {
+            // Sorted: the values up to an edge are found by binary search, not by walking every value.
             var counts = [Double](repeating: 0, count: edges.count + 1)
-            var bin = 0
-            for x in xs {  // sorted: walk the edges once
-                while bin < edges.count && x > edges[bin] { bin += 1 }
-                counts[bin] += 1
+            var below = 0
+            for (k, edge) in edges.enumerated() {
+                let upTo = upperBound(xs, edge)
+                counts[k] = Double(upTo - below)
+                below = upTo
             }
+            counts[edges.count] = Double(xs.count - below)
             return counts.map { max($0 / Double(xs.count), epsilon) }
         }
         let r = shares(a), c = shares(b)
@@ -67,6 +42,16 @@ public enum ContinuousTests {
 }
 
 extension ContinuousTests {
+    /// The number of values ≤ `x` in the ascending `xs`.
+    static func upperBound(_ xs: [Double], _ x: Double) -> Int {
+        var lo = 0, hi = xs.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if xs[mid] <= x { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
     /// 1 when `condition` holds, else 0, as a flag byte rather than a select (the compiler turns a select in a
     /// merge loop into a branch the predictor cannot learn).
     @inline(__always)

@@ -127,11 +127,26 @@ public enum KolmogorovSmirnov {
 
     /// Tests two samples that are already sorted ascending (the monitor keeps its reference window sorted).
     public static func testSorted(_ a: [Double], _ b: [Double], method: Method = .auto) -> Result {
+        precondition(!a.isEmpty && !b.isEmpty, "Kolmogorov–Smirnov needs two non-empty samples")
+        return finish(n1: a.count, n2: b.count, gaps: walk(a, b).gaps, method: method)
+    }
+
+    /// `testSorted` and the first Wasserstein distance of the same samples (`ContinuousTests.wasserstein`), from
+    /// one walk.
+    public static func testSortedWithWasserstein(_ a: [Double], _ b: [Double], method: Method = .auto) -> (test: Result, wasserstein: Double) {
+        precondition(!a.isEmpty && !b.isEmpty, "Kolmogorov–Smirnov needs two non-empty samples")
+        let (gaps, wasserstein) = walk(a, b)
+        return (finish(n1: a.count, n2: b.count, gaps: gaps, method: method), wasserstein)
+    }
+
+    /// One merge walk over two non-empty sorted samples: the largest CDF gaps (and where) and the first Wasserstein
+    /// distance ∫|F₁ − F₂|, which rides along at no cost (the walk is bound by the latency of its own steps).
+    static func walk(_ a: [Double], _ b: [Double]) -> (gaps: Gaps, wasserstein: Double) {
         let n1 = a.count, n2 = b.count
-        precondition(n1 > 0 && n2 > 0, "Kolmogorov–Smirnov needs two non-empty samples")
         var maxDiff = -Double.infinity, minDiff = Double.infinity
         var maxAt = a[0], minAt = a[0]
         let d1 = Double(n1), d2 = Double(n2)
+        var area = 0.0  // ∫|F₁ − F₂| · n1·n2
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
                 // One step per element: the merge order of two random samples defeats the branch predictor, so the
@@ -139,26 +154,27 @@ public enum KolmogorovSmirnov {
                 // (no division per step); only a step that reaches the extreme so far (rare, hence predictable)
                 // computes the gap in floating point, as scipy does, which decides among equal gaps. A gap counts
                 // only after the last copy of a value (ties): it is checked at the start of the next step, once
-                // that step has moved to a new value.
+                // that step has moved to a new value. Copies of a value add |gap| · 0 to the area.
                 var i = 0, j = 0
                 var last = Double.nan
+                var previous = Swift.min(a[0], b[0])
                 var maxNum = Int.min, minNum = Int.max
                 while i < n1 && j < n2 {
                     let x = a[i], y = b[j]
                     let v = Swift.min(x, y)
-                    if v != last && i | j != 0 {
-                        let num = i &* n2 &- j &* n1
-                        if num >= maxNum || num <= minNum {
-                            let diff = Double(i) / d1 - Double(j) / d2
-                            if diff > maxDiff { maxDiff = diff; maxAt = last }
-                            if diff < minDiff { minDiff = diff; minAt = last }
-                            maxNum = Swift.max(maxNum, num)
-                            minNum = Swift.min(minNum, num)
-                        }
+                    let num = i &* n2 &- j &* n1
+                    area += Double(ContinuousTests.magnitude(num)) * (v - previous)
+                    if v != last && i | j != 0 && (num >= maxNum || num <= minNum) {
+                        let diff = Double(i) / d1 - Double(j) / d2
+                        if diff > maxDiff { maxDiff = diff; maxAt = last }
+                        if diff < minDiff { minDiff = diff; minAt = last }
+                        maxNum = Swift.max(maxNum, num)
+                        minNum = Swift.min(minNum, num)
                     }
                     i &+= ContinuousTests.one(x <= y)
                     j &+= ContinuousTests.one(y <= x)
                     last = v
+                    previous = v
                 }
                 // One sample is exhausted: the other's copies of the last value belong to the same step.
                 while i < n1 && a[i] == last { i += 1 }
@@ -170,9 +186,20 @@ public enum KolmogorovSmirnov {
                 // shrinks, but 0 itself is one of the differences (at the largest value).
                 if 0 > maxDiff { maxDiff = 0; maxAt = max(a[n1 - 1], b[n2 - 1]) }
                 if 0 < minDiff { minDiff = 0; minAt = max(a[n1 - 1], b[n2 - 1]) }
+                // The area under the rest.
+                while i < n1 {
+                    area += Double(ContinuousTests.magnitude(i &* n2 &- j &* n1)) * (a[i] - previous)
+                    previous = a[i]
+                    i += 1
+                }
+                while j < n2 {
+                    area += Double(ContinuousTests.magnitude(i &* n2 &- j &* n1)) * (b[j] - previous)
+                    previous = b[j]
+                    j += 1
+                }
             }
         }
-        return finish(n1: n1, n2: n2, gaps: Gaps(maxDiff: maxDiff, maxAt: maxAt, minDiff: minDiff, minAt: minAt), method: method)
+        return (Gaps(maxDiff: maxDiff, maxAt: maxAt, minDiff: minDiff, minAt: minAt), area / (d1 * d2))
     }
 
     /// The statistic and p-value from the CDF gaps, as scipy's `ks_2samp` derives them.

@@ -54,17 +54,16 @@ public enum DriftComparison {
             guard a.count >= policy.minimumSamples && b.count >= policy.minimumSamples else { return row }
             // Each sample is sorted once, for every statistic below (a reference window's once for all windows).
             let sa = r.sample.sortedValues, sb = c.sample.sortedValues
-            let ks = KolmogorovSmirnov.testSorted(sa, sb, method: policy.ksMethod)
+            let (ks, wasserstein) = KolmogorovSmirnov.testSortedWithWasserstein(sa, sb, method: policy.ksMethod)
             row.statistic = ks.statistic
             row.pValue = ks.pValue
             row.effect = ks.statistic
             row.psi = ContinuousTests.populationStabilityIndex(sortedReference: sa, sortedCurrent: sb, bins: policy.psiBins)
-            row.wasserstein = ContinuousTests.wasserstein(sortedReference: sa, sortedCurrent: sb)
+            row.wasserstein = wasserstein
             // Means and spread from the sorted samples: the same whatever order the values arrived in.
-            row.referenceMean = sa.reduce(0, +) / Double(sa.count)
-            row.currentMean = sb.reduce(0, +) / Double(sb.count)
-            let m = row.referenceMean!
-            row.referenceStandardDeviation = (sa.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(max(sa.count - 1, 1))).squareRoot()
+            row.referenceMean = sum(sa) / Double(sa.count)
+            row.currentMean = sum(sb) / Double(sb.count)
+            row.referenceStandardDeviation = (sumOfSquares(sa, around: row.referenceMean!) / Double(max(sa.count - 1, 1))).squareRoot()
             row.verdict = .stable
             row.detail = "largest CDF gap at \(format(ks.location)) (current values \(ks.sign > 0 ? "higher" : "lower"))"
             return row
@@ -93,6 +92,33 @@ public enum DriftComparison {
         }
         if !best.name.isEmpty { row.detail = "\"\(best.name)\" moved from \(percent(best.from)) to \(percent(best.to)) of values" }
         return row
+    }
+
+    /// Σ xs in four interleaved lanes (the additions of one lane do not wait for the others): deterministic for a
+    /// given array, which is sorted here.
+    static func sum(_ xs: [Double]) -> Double {
+        xs.withUnsafeBufferPointer { x in
+            var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+            var i = 0
+            while i + 4 <= x.count { s0 += x[i]; s1 += x[i + 1]; s2 += x[i + 2]; s3 += x[i + 3]; i += 4 }
+            while i < x.count { s0 += x[i]; i += 1 }
+            return (s0 + s1) + (s2 + s3)
+        }
+    }
+
+    /// Σ (x − m)² in four interleaved lanes.
+    static func sumOfSquares(_ xs: [Double], around m: Double) -> Double {
+        xs.withUnsafeBufferPointer { x in
+            var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+            var i = 0
+            while i + 4 <= x.count {
+                let d0 = x[i] - m, d1 = x[i + 1] - m, d2 = x[i + 2] - m, d3 = x[i + 3] - m
+                s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3
+                i += 4
+            }
+            while i < x.count { let d = x[i] - m; s0 += d * d; i += 1 }
+            return (s0 + s1) + (s2 + s3)
+        }
     }
 
     static func schemaFindings(_ name: String, _ r: FeatureStatistics?, _ c: FeatureStatistics?, _ rEvents: Int, _ cEvents: Int,
