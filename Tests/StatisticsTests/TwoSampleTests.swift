@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Statistics
 
@@ -60,6 +61,32 @@ import Testing
             }
             let w = ContinuousTests.wasserstein(sortedReference: a, sortedCurrent: b)
             #expect(abs(w - expected) <= 1e-12 * Swift.max(1, expected), "round \(round): \(w) vs \(expected)")
+        }
+    }
+
+    /// PSI written plainly (each value into the first bin whose edge is ≥ it) equals the binary-search counts, ties
+    /// on the edges included.
+    @Test func populationStabilityIndexEqualsThePlainBinning() {
+        var rng = SplitMix64(seed: 13)
+        for round in 0..<100 {
+            let levels = UInt64([3, 12, 100, 1 << 30][round % 4])
+            let a = SampleSort.sorted((0..<(20 + Int(rng.below(500)))).map { _ in Double(rng.below(levels)) })
+            let b = SampleSort.sorted((0..<(20 + Int(rng.below(500)))).map { _ in Double(rng.below(levels)) + Double(rng.below(2)) })
+            var edges: [Double] = []
+            for q in 1..<10 {
+                let edge = a[min(max(Int((Double(q) * Double(a.count) / 10).rounded(.up)) - 1, 0), a.count - 1)]
+                if edges.last != edge { edges.append(edge) }
+            }
+            func shares(_ xs: [Double]) -> [Double] {
+                var counts = [Double](repeating: 0, count: edges.count + 1)
+                for x in xs { counts[edges.firstIndex { x <= $0 } ?? edges.count] += 1 }
+                return counts.map { max($0 / Double(xs.count), 1e-4) }
+            }
+            let r = shares(a), c = shares(b)
+            var expected = 0.0
+            for k in r.indices { expected += (c[k] - r[k]) * log(c[k] / r[k]) }
+            let psi = ContinuousTests.populationStabilityIndex(sortedReference: a, sortedCurrent: b, bins: 10)
+            #expect(abs(psi - expected) <= 1e-12 * Swift.max(1, abs(expected)), "round \(round): \(psi) vs \(expected)")
         }
     }
 
