@@ -16,12 +16,32 @@ public struct FeatureStatistics: Sendable, Codable {
     public private(set) var booleans = 0
     public private(set) var moments = RunningMoments()
     public private(set) var sample: HashSample
-    /// Categories by the hash of their UTF-8 bytes (collisions resolved by comparing the bytes), so that
-    /// counting a value needs no `String`.
-    private var categoryIndex: [UInt64: Int] = [:]
     private var categoryNames: [String] = []
-    private var categoryBytes: [[UInt8]] = []
     private var categoryCounts: [Int] = []
+    /// Category numbers by their UTF-8 bytes, so that counting a value needs no `String` (derived from
+    /// `categoryNames`: not encoded).
+    private var categoryTable = ByteStringTable()
+
+    private enum CodingKeys: String, CodingKey {
+        case present, nulls, numbers, strings, booleans, moments, sample, categoryNames, categoryCounts
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        present = try c.decode(Int.self, forKey: .present)
+        nulls = try c.decode(Int.self, forKey: .nulls)
+        numbers = try c.decode(Int.self, forKey: .numbers)
+        strings = try c.decode(Int.self, forKey: .strings)
+        booleans = try c.decode(Int.self, forKey: .booleans)
+        moments = try c.decode(RunningMoments.self, forKey: .moments)
+        sample = try c.decode(HashSample.self, forKey: .sample)
+        categoryNames = try c.decode([String].self, forKey: .categoryNames)
+        categoryCounts = try c.decode([Int].self, forKey: .categoryCounts)
+        guard categoryCounts.count == categoryNames.count else {
+            throw DecodingError.dataCorruptedError(forKey: .categoryCounts, in: c, debugDescription: "one count per category expected")
+        }
+        for var name in categoryNames { name.withUTF8 { categoryTable.append(UnsafeRawBufferPointer($0)) } }
+    }
 
     /// Counts of string and boolean values ("true"/"false").
     public var categories: [String: Int] {
@@ -56,29 +76,18 @@ public struct FeatureStatistics: Sendable, Codable {
         categoryCounts[categorySlot(bytes)] += weight
     }
 
+    @inline(__always)
     private mutating func categorySlot(_ bytes: UnsafeRawBufferPointer) -> Int {
-        let h = Self.hash(bytes)
-        if let i = categoryIndex[h], categoryBytes[i].elementsEqual(bytes) { return i }
-        for (i, b) in categoryBytes.enumerated() where b.elementsEqual(bytes) { return i }  // a hash collision
+        if let k = categoryTable.find(bytes) { return k }
         if categoryNames.count >= Self.maxCategories, !bytes.elementsEqual(Self.otherBytes) {
             return Self.otherBytes.withUnsafeBytes { categorySlot($0) }
         }
         categoryNames.append(String(decoding: bytes, as: UTF8.self))
-        categoryBytes.append(Array(bytes))
         categoryCounts.append(0)
-        if categoryIndex[h] == nil { categoryIndex[h] = categoryNames.count - 1 }
-        return categoryNames.count - 1
+        return categoryTable.append(bytes)
     }
 
     private static let otherBytes: [UInt8] = Array(otherCategory.utf8)
-
-    /// FNV-1a, 64 bits.
-    @inline(__always)
-    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-        return h
-    }
 
     public mutating func addNull() { present += 1; nulls += 1 }
 
@@ -87,9 +96,10 @@ public struct FeatureStatistics: Sendable, Codable {
         numbers += other.numbers; strings += other.strings; booleans += other.booleans
         moments.merge(other.moments)
         sample.merge(other.sample)
-        for (i, bytes) in other.categoryBytes.enumerated() {
+        for (i, name) in other.categoryNames.enumerated() {
             let n = other.categoryCounts[i]
-            bytes.withUnsafeBytes { categoryCounts[categorySlot($0)] += n }
+            var name = name
+            name.withUTF8 { categoryCounts[categorySlot(UnsafeRawBufferPointer($0))] += n }
         }
     }
 

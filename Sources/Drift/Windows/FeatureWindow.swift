@@ -10,18 +10,33 @@ public struct FeatureWindow: Sendable, Codable {
     /// Event-time range covered, epoch milliseconds (min and max seen).
     public private(set) var firstEventTime = Int64.max
     public private(set) var lastEventTime = Int64.min
-    /// One column per feature name, found by the hash of the name's bytes (collisions resolved by comparing the
-    /// bytes), so that adding an event builds no `String`.
+    /// One column per feature name.
     private var columns: [FeatureStatistics] = []
     private var names: [String] = []
-    private var nameBytes: [[UInt8]] = []
-    private var slots: [UInt64: Int] = [:]
+    /// Column numbers by the names' bytes, so that adding an event builds no `String` (derived from `names`: not
+    /// encoded).
+    private var nameTable = ByteStringTable()
     public private(set) var predictions: FeatureStatistics
     /// The column of each feature position in the previous event (a lookup cache, not state: not encoded).
     private var positionGuess: [Int] = []
 
     private enum CodingKeys: String, CodingKey {
-        case count, firstEventTime, lastEventTime, columns, names, nameBytes, slots, predictions, sampleCapacity
+        case count, firstEventTime, lastEventTime, columns, names, predictions, sampleCapacity
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        count = try c.decode(Int.self, forKey: .count)
+        firstEventTime = try c.decode(Int64.self, forKey: .firstEventTime)
+        lastEventTime = try c.decode(Int64.self, forKey: .lastEventTime)
+        columns = try c.decode([FeatureStatistics].self, forKey: .columns)
+        names = try c.decode([String].self, forKey: .names)
+        predictions = try c.decode(FeatureStatistics.self, forKey: .predictions)
+        sampleCapacity = try c.decode(Int.self, forKey: .sampleCapacity)
+        guard columns.count == names.count else {
+            throw DecodingError.dataCorruptedError(forKey: .columns, in: c, debugDescription: "one column per feature name expected")
+        }
+        for var name in names { name.withUTF8 { nameTable.append(UnsafeRawBufferPointer($0)) } }
     }
 
     /// Sorts every sample once, for a window that will be the reference of many comparisons. Changes nothing
@@ -74,12 +89,7 @@ public struct FeatureWindow: Sendable, Codable {
     private mutating func column(_ name: UnsafeRawBufferPointer, position: Int) -> Int {
         if position < positionGuess.count {
             let guess = positionGuess[position]
-            let matches = nameBytes.withUnsafeBufferPointer { names in
-                names[guess].withUnsafeBytes { stored in
-                    stored.count == name.count && (name.count == 0 || memcmp(stored.baseAddress!, name.baseAddress!, name.count) == 0)
-                }
-            }
-            if matches { return guess }
+            if nameTable.matches(guess, name) { return guess }
         }
         let i = column(name)
         if position < positionGuess.count { positionGuess[position] = i } else if position == positionGuess.count { positionGuess.append(i) }
@@ -87,14 +97,12 @@ public struct FeatureWindow: Sendable, Codable {
     }
 
     private mutating func column(_ name: UnsafeRawBufferPointer) -> Int {
-        let h = FeatureStatistics.hash(name)
-        if let i = slots[h], nameBytes[i].elementsEqual(name) { return i }
-        for (i, b) in nameBytes.enumerated() where b.elementsEqual(name) { return i }  // a hash collision
-        names.append(String(decoding: name, as: UTF8.self))
-        nameBytes.append(Array(name))
-        columns.append(FeatureStatistics(sampleCapacity: sampleCapacity))
-        if slots[h] == nil { slots[h] = names.count - 1 }
-        return names.count - 1
+        let i = nameTable.number(of: name)
+        if i == names.count {
+            names.append(String(decoding: name, as: UTF8.self))
+            columns.append(FeatureStatistics(sampleCapacity: sampleCapacity))
+        }
+        return i
     }
 
     private static let trueStorage: [UInt8] = Array("true".utf8), falseStorage: [UInt8] = Array("false".utf8)
@@ -103,8 +111,9 @@ public struct FeatureWindow: Sendable, Codable {
         count += other.count
         firstEventTime = min(firstEventTime, other.firstEventTime)
         lastEventTime = max(lastEventTime, other.lastEventTime)
-        for (k, bytes) in other.nameBytes.enumerated() {
-            bytes.withUnsafeBytes { columns[column($0)].merge(other.columns[k]) }
+        for (k, name) in other.names.enumerated() {
+            var name = name
+            name.withUTF8 { columns[column(UnsafeRawBufferPointer($0))].merge(other.columns[k]) }
         }
         predictions.merge(other.predictions)
     }
