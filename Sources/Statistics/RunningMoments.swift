@@ -18,8 +18,11 @@ public struct RunningMoments: Sendable, Hashable, Codable {
         let n1 = Double(count)
         count += 1
         let n = Double(count)
+        // 1/n does not depend on earlier values, so it is computed off the chain mean → delta → mean that bounds
+        // how fast a column can take values (a division on that chain costs several times a multiplication).
+        let reciprocal = 1 / n
         let delta = x - mean
-        let deltaN = delta / n
+        let deltaN = delta * reciprocal
         let deltaN2 = deltaN * deltaN
         let term1 = delta * deltaN * n1
         mean += deltaN
