@@ -12,52 +12,61 @@ public enum SampleSort {
         radixSort(&values)
     }
 
-    /// Distribution sort for finite data: one bucket per two values over [min, max] (the bucket index
-    /// ⌊(x - min)·scale⌋ is monotonic in x, so buckets are ordered), then insertion sort inside each bucket
-    /// (or `sort()` for a crowded one). Two reads and one scatter for smooth data; returns false without
-    /// touching the data when the range is not finite.
+    /// Distribution sort for finite data: two buckets per value over [min, max] (the bucket index
+    /// ⌊(x - min)·scale⌋ is monotonic in x, so buckets are ordered), a crowded bucket sorted on its own, then
+    /// one insertion pass over the whole array to fix the few inversions left inside small buckets (cheaper than
+    /// a loop per bucket, whose varying trip counts the branch predictor cannot learn). Two reads and one
+    /// scatter for smooth data; returns false without touching the data when the range is not finite.
     static func bucketSort(_ values: inout [Double]) -> Bool {
         let n = values.count
         var lo = Double.infinity, hi = -Double.infinity
         values.withUnsafeBufferPointer { v in
-            for x in v { lo = Swift.min(lo, x); hi = Swift.max(hi, x) }
+            // Four lanes: each min and max waits only for its own lane's previous one.
+            var lo0 = Double.infinity, lo1 = lo0, lo2 = lo0, lo3 = lo0
+            var hi0 = -Double.infinity, hi1 = hi0, hi2 = hi0, hi3 = hi0
+            var i = 0
+            while i + 4 <= n {
+                lo0 = Swift.min(lo0, v[i]); hi0 = Swift.max(hi0, v[i])
+                lo1 = Swift.min(lo1, v[i + 1]); hi1 = Swift.max(hi1, v[i + 1])
+                lo2 = Swift.min(lo2, v[i + 2]); hi2 = Swift.max(hi2, v[i + 2])
+                lo3 = Swift.min(lo3, v[i + 3]); hi3 = Swift.max(hi3, v[i + 3])
+                i += 4
+            }
+            while i < n { lo0 = Swift.min(lo0, v[i]); hi0 = Swift.max(hi0, v[i]); i += 1 }
+            lo = Swift.min(Swift.min(lo0, lo1), Swift.min(lo2, lo3))
+            hi = Swift.max(Swift.max(hi0, hi1), Swift.max(hi2, hi3))
         }
         let range = hi - lo
         guard range.isFinite else { return false }
         if range == 0 { return true }
-        let buckets = n / 2
+        let buckets = 2 * n
         let scale = Double(buckets) / range
+        let last = buckets - 1
         var output = [Double](repeating: 0, count: n)
-        var starts = [Int](repeating: 0, count: buckets + 1)
-        values.withUnsafeBufferPointer { v in
-            starts.withUnsafeMutableBufferPointer { starts in
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: buckets + 1) { starts in
+            starts.initialize(repeating: 0)
+            values.withUnsafeBufferPointer { v in
                 output.withUnsafeMutableBufferPointer { out in
-                    let last = buckets - 1
-                    for x in v { starts[Swift.min(Int((x - lo) * scale), last) + 1] += 1 }
-                    for b in 0..<buckets { starts[b + 1] += starts[b] }
-                    withUnsafeTemporaryAllocation(of: Int.self, capacity: buckets) { next in
+                    for x in v { starts[Swift.min(Int((x - lo) * scale), last) + 1] &+= 1 }
+                    for b in 0..<buckets { starts[b + 1] &+= starts[b] }
+                    withUnsafeTemporaryAllocation(of: Int32.self, capacity: buckets) { next in
                         for b in 0..<buckets { next[b] = starts[b] }
                         for x in v {
                             let b = Swift.min(Int((x - lo) * scale), last)
-                            out[next[b]] = x
-                            next[b] += 1
+                            out[Int(next[b])] = x
+                            next[b] &+= 1
                         }
                     }
-                    for b in 0..<buckets {
-                        let start = starts[b], end = starts[b + 1]
-                        let count = end - start
-                        if count < 2 { continue }
-                        if count > 48 {
-                            var crowded = UnsafeMutableBufferPointer(rebasing: out[start..<end])
-                            crowded.sort()
-                            continue
-                        }
-                        for i in (start + 1)..<end {
-                            let x = out[i]
-                            var j = i - 1
-                            while j >= start && out[j] > x { out[j + 1] = out[j]; j -= 1 }
-                            out[j + 1] = x
-                        }
+                    for b in 0..<buckets where starts[b + 1] - starts[b] > 32 {
+                        var crowded = UnsafeMutableBufferPointer(rebasing: out[Int(starts[b])..<Int(starts[b + 1])])
+                        crowded.sort()
+                    }
+                    for i in 1..<n {
+                        let x = out[i]
+                        if out[i - 1] <= x { continue }
+                        var j = i - 1
+                        while j >= 0 && out[j] > x { out[j + 1] = out[j]; j -= 1 }
+                        out[j + 1] = x
                     }
                 }
             }
