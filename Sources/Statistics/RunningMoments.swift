@@ -33,6 +33,33 @@ public struct RunningMoments: Sendable, Hashable, Codable {
         if x > maximum { maximum = x }
     }
 
+    /// Adds a batch of values: their own moments in two passes (no division per value, and each pass's sums are
+    /// independent of one another, unlike `add`'s chain), then merged in. Equal to adding them one by one up to
+    /// rounding.
+    public mutating func add(contentsOf values: UnsafeBufferPointer<Double>) {
+        guard !values.isEmpty else { return }
+        if values.count == 1 { add(values[0]); return }
+        var batch = RunningMoments()
+        var s0 = 0.0, s1 = 0.0
+        var lo = Double.infinity, hi = -Double.infinity
+        var i = 0
+        while i + 2 <= values.count { s0 += values[i]; s1 += values[i + 1]; i += 2 }
+        if i < values.count { s0 += values[i] }
+        let n = Double(values.count)
+        let mean = (s0 + s1) / n
+        var m2 = 0.0, m3 = 0.0, m4 = 0.0
+        for x in values {
+            let d = x - mean, d2 = d * d
+            m2 += d2; m3 += d2 * d; m4 += d2 * d2
+            lo = Swift.min(lo, x); hi = Swift.max(hi, x)
+        }
+        batch.count = values.count
+        batch.mean = mean
+        batch.m2 = m2; batch.m3 = m3; batch.m4 = m4
+        batch.minimum = lo; batch.maximum = hi
+        merge(batch)
+    }
+
     /// Combines another summary into this one, as if its values had been added here.
     public mutating func merge(_ other: RunningMoments) {
         guard other.count > 0 else { return }

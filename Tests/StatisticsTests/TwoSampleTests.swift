@@ -33,6 +33,19 @@ import Testing
             #expect(abs(m.skewness - c.skewness) < 1e-9)
             #expect(abs(m.kurtosis - c.kurtosis) < 1e-9)
             #expect(m.minimum == c.min && m.maximum == c.max)
+            // Adding in batches (what feature windows do) gives the same moments.
+            var batched = RunningMoments()
+            var start = 0
+            while start < c.a.values.count {
+                let end = Swift.min(start + 1 + start % 97, c.a.values.count)
+                c.a.values[start..<end].withUnsafeBufferPointer { batched.add(contentsOf: $0) }
+                start = end
+            }
+            #expect(batched.count == m.count && batched.minimum == c.min && batched.maximum == c.max)
+            #expect(abs(batched.mean - c.mean) < 1e-12)
+            #expect(abs(batched.variance - c.variance) < 1e-9 * c.variance)
+            #expect(abs(batched.skewness - c.skewness) < 1e-9)
+            #expect(abs(batched.kurtosis - c.kurtosis) < 1e-9)
             // Merging halves gives the same moments.
             var left = RunningMoments(), right = RunningMoments()
             for (i, x) in c.a.values.enumerated() { if i % 3 == 0 { left.add(x) } else { right.add(x) } }

@@ -14,7 +14,18 @@ public struct FeatureStatistics: Sendable, Codable {
     public private(set) var numbers = 0
     public private(set) var strings = 0
     public private(set) var booleans = 0
-    public private(set) var moments = RunningMoments()
+    /// Moments of every numeric value (finite ones).
+    public var moments: RunningMoments {
+        guard !pendingNumbers.isEmpty else { return foldedMoments }
+        var m = foldedMoments
+        pendingNumbers.withUnsafeBufferPointer { m.add(contentsOf: $0) }
+        return m
+    }
+    /// Moments of the values up to the last full batch; the values since wait in `pendingNumbers` (at most
+    /// `momentsBatch`) and are folded in as one batch, off the per-value dependency chain of `RunningMoments.add`.
+    private var foldedMoments = RunningMoments()
+    private var pendingNumbers: [Double] = []
+    static let momentsBatch = 64
     public private(set) var sample: HashSample
     private var categoryNames: [String] = []
     private var categoryCounts: [Int] = []
@@ -23,7 +34,21 @@ public struct FeatureStatistics: Sendable, Codable {
     private var categoryTable = ByteStringTable()
 
     private enum CodingKeys: String, CodingKey {
-        case present, nulls, numbers, strings, booleans, moments, sample, categoryNames, categoryCounts
+        case present, nulls, numbers, strings, booleans, moments, pendingNumbers, sample, categoryNames, categoryCounts
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(present, forKey: .present)
+        try c.encode(nulls, forKey: .nulls)
+        try c.encode(numbers, forKey: .numbers)
+        try c.encode(strings, forKey: .strings)
+        try c.encode(booleans, forKey: .booleans)
+        try c.encode(foldedMoments, forKey: .moments)
+        if !pendingNumbers.isEmpty { try c.encode(pendingNumbers, forKey: .pendingNumbers) }
+        try c.encode(sample, forKey: .sample)
+        try c.encode(categoryNames, forKey: .categoryNames)
+        try c.encode(categoryCounts, forKey: .categoryCounts)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -33,7 +58,11 @@ public struct FeatureStatistics: Sendable, Codable {
         numbers = try c.decode(Int.self, forKey: .numbers)
         strings = try c.decode(Int.self, forKey: .strings)
         booleans = try c.decode(Int.self, forKey: .booleans)
-        moments = try c.decode(RunningMoments.self, forKey: .moments)
+        foldedMoments = try c.decode(RunningMoments.self, forKey: .moments)
+        pendingNumbers = try c.decodeIfPresent([Double].self, forKey: .pendingNumbers) ?? []
+        guard pendingNumbers.count < Self.momentsBatch else {
+            throw DecodingError.dataCorruptedError(forKey: .pendingNumbers, in: c, debugDescription: "more values pending than one batch")
+        }
         sample = try c.decode(HashSample.self, forKey: .sample)
         categoryNames = try c.decode([String].self, forKey: .categoryNames)
         categoryCounts = try c.decode([Int].self, forKey: .categoryCounts)
@@ -60,7 +89,11 @@ public struct FeatureStatistics: Sendable, Codable {
         present += 1
         guard x.isFinite else { nulls += 1; return }  // NaN/inf cannot come from JSON; treat as missing if they do
         numbers += 1
-        moments.add(x)
+        pendingNumbers.append(x)
+        if pendingNumbers.count == Self.momentsBatch {
+            pendingNumbers.withUnsafeBufferPointer { foldedMoments.add(contentsOf: $0) }
+            pendingNumbers.removeAll(keepingCapacity: true)
+        }
         sample.add(x, hash: hash)
     }
 
@@ -94,7 +127,9 @@ public struct FeatureStatistics: Sendable, Codable {
     public mutating func merge(_ other: FeatureStatistics) {
         present += other.present; nulls += other.nulls
         numbers += other.numbers; strings += other.strings; booleans += other.booleans
-        moments.merge(other.moments)
+        foldedMoments = moments
+        pendingNumbers.removeAll(keepingCapacity: true)
+        foldedMoments.merge(other.moments)
         sample.merge(other.sample)
         for (i, name) in other.categoryNames.enumerated() {
             let n = other.categoryCounts[i]
