@@ -11,9 +11,10 @@ public enum DriftComparison {
                                includePrediction: Bool = true, policy: DriftPolicy = DriftPolicy()) -> DriftReport {
         var rows: [DriftReport.Row] = []
         var schema: [DriftReport.SchemaFinding] = []
-        let names = Set(reference.features.keys).union(current.features.keys).sorted()
+        let referenceFeatures = reference.features, currentFeatures = current.features  // built once, not per name
+        let names = Set(referenceFeatures.keys).union(currentFeatures.keys).sorted()
         for name in names {
-            let r = reference.features[name], c = current.features[name]
+            let r = referenceFeatures[name], c = currentFeatures[name]
             schema += schemaFindings(name, r, c, reference.count, current.count, policy)
             if let r, let c, let row = test(name, r, c, policy) { rows.append(row) }
         }
@@ -68,11 +69,12 @@ public enum DriftComparison {
             row.detail = "largest CDF gap at \(format(ks.location)) (current values \(ks.sign > 0 ? "higher" : "lower"))"
             return row
         }
-        let categories = Set(r.categories.keys).union(c.categories.keys).sorted()
-        let rc = categories.map { Double(r.categories[$0] ?? 0) }, cc = categories.map { Double(c.categories[$0] ?? 0) }
+        let rCategories = r.categories, cCategories = c.categories  // built once, not per category
+        let categories = Set(rCategories.keys).union(cCategories.keys).sorted()
+        let rc = categories.map { Double(rCategories[$0] ?? 0) }, cc = categories.map { Double(cCategories[$0] ?? 0) }
         let rTotal = rc.reduce(0, +), cTotal = cc.reduce(0, +)
         var unseen = 0.0
-        for (k, cat) in categories.enumerated() where r.categories[cat] == nil { unseen += cc[k] }
+        for (k, cat) in categories.enumerated() where rCategories[cat] == nil { unseen += cc[k] }
         var row = DriftReport.Row(
             subject: name, type: "categorical", test: "chi2", statistic: 0, pValue: 1, adjustedPValue: 1, effect: 0,
             effectThreshold: policy.minimumJensenShannon, verdict: .insufficient, referenceCount: Int(rTotal), currentCount: Int(cTotal),
@@ -144,9 +146,11 @@ public enum DriftComparison {
             out.append(.init(subject: name, problem: .nullRate, value: cNull - rNull, threshold: policy.nullRateIncrease,
                              detail: "null in \(percent(cNull)) of events, was \(percent(rNull))"))
         }
-        if !r.isNumeric && !c.categories.isEmpty {
-            let total = c.categories.values.reduce(0, +)
-            let unseen = c.categories.filter { r.categories[$0.key] == nil }
+        let cCategories = c.categories
+        if !r.isNumeric && !cCategories.isEmpty {
+            let rCategories = r.categories
+            let total = cCategories.values.reduce(0, +)
+            let unseen = cCategories.filter { rCategories[$0.key] == nil }
             let share = Double(unseen.values.reduce(0, +)) / Double(max(total, 1))
             if share >= policy.unseenCategoryShare {
                 let examples = unseen.sorted { $0.value > $1.value }.prefix(3).map { "\"\($0.key)\"" }.joined(separator: ", ")
