@@ -44,6 +44,23 @@ import Testing
         }
     }
 
+    /// Two walks run interleaved give exactly what two separate calls give, whichever finishes first.
+    @Test func pairedWalksEqualSeparateCalls() {
+        var rng = SplitMix64(seed: 9)
+        for round in 0..<100 {
+            func sample(_ n: Int, _ shift: Double) -> [Double] {
+                SampleSort.sorted((0..<n).map { _ in round % 3 == 0 ? Double(rng.below(20)) + shift : rng.gaussian() + shift })
+            }
+            let first = (sample(1 + Int(rng.below(3_000)), 0), sample(1 + Int(rng.below(3_000)), rng.unit()))
+            let second = (sample(1 + Int(rng.below(3_000)), 0), sample(1 + Int(rng.below(3_000)), -rng.unit()))
+            let (x, y) = KolmogorovSmirnov.testSortedWithWasserstein(first, second)
+            let x1 = KolmogorovSmirnov.testSortedWithWasserstein(first.0, first.1)
+            let y1 = KolmogorovSmirnov.testSortedWithWasserstein(second.0, second.1)
+            #expect(x.test == x1.test && x.wasserstein == x1.wasserstein, "round \(round), first")
+            #expect(y.test == y1.test && y.wasserstein == y1.wasserstein, "round \(round), second")
+        }
+    }
+
     @Test func kolmogorovDistributionMatchesScipyKstwo() {
         for c in ScipyReference.shared.kstwo_sf {
             let sf = KolmogorovDistribution.survival(n: c.n, x: c.x)

@@ -13,12 +13,31 @@ public enum DriftComparison {
         var schema: [DriftReport.SchemaFinding] = []
         let referenceFeatures = reference.features, currentFeatures = current.features  // built once, not per name
         let names = Set(referenceFeatures.keys).union(currentFeatures.keys).sorted()
+        // Numeric subjects wait for their merge walks, which then run two at a time.
+        var walks: [(row: Int, reference: [Double], current: [Double])] = []
+        func add(_ subject: String, _ r: FeatureStatistics, _ c: FeatureStatistics) {
+            guard let (row, samples) = prepare(subject, r, c, policy) else { return }
+            rows.append(row)
+            if let samples { walks.append((rows.count - 1, samples.reference, samples.current)) }
+        }
         for name in names {
             let r = referenceFeatures[name], c = currentFeatures[name]
             schema += schemaFindings(name, r, c, reference.count, current.count, policy)
-            if let r, let c, let row = test(name, r, c, policy) { rows.append(row) }
+            if let r, let c { add(name, r, c) }
         }
-        if includePrediction, let row = test("prediction", predictionReference ?? reference.predictions, current.predictions, policy) { rows.append(row) }
+        if includePrediction { add("prediction", predictionReference ?? reference.predictions, current.predictions) }
+        var k = 0
+        while k + 1 < walks.count {
+            let (first, second) = KolmogorovSmirnov.testSortedWithWasserstein(
+                (walks[k].reference, walks[k].current), (walks[k + 1].reference, walks[k + 1].current), method: policy.ksMethod)
+            complete(&rows[walks[k].row], first, walks[k].reference, walks[k].current, policy)
+            complete(&rows[walks[k + 1].row], second, walks[k + 1].reference, walks[k + 1].current, policy)
+            k += 2
+        }
+        if k < walks.count {
+            let one = KolmogorovSmirnov.testSortedWithWasserstein(walks[k].reference, walks[k].current, method: policy.ksMethod)
+            complete(&rows[walks[k].row], one, walks[k].reference, walks[k].current, policy)
+        }
         // Multiple-testing control over the rows actually tested.
         let tested = rows.indices.filter { rows[$0].verdict != .insufficient }
         let adjusted: [Double]
@@ -44,30 +63,43 @@ public enum DriftComparison {
     }
 
     static func test(_ name: String, _ r: FeatureStatistics, _ c: FeatureStatistics, _ policy: DriftPolicy) -> DriftReport.Row? {
+        guard var (row, samples) = prepare(name, r, c, policy) else { return nil }
+        if let (sa, sb) = samples {
+            complete(&row, KolmogorovSmirnov.testSortedWithWasserstein(sa, sb, method: policy.ksMethod), sa, sb, policy)
+        }
+        return row
+    }
+
+    /// A numeric row's statistics from its merge walk (KS and Wasserstein) and the sorted samples.
+    static func complete(_ row: inout DriftReport.Row, _ walk: (test: KolmogorovSmirnov.Result, wasserstein: Double),
+                         _ sa: [Double], _ sb: [Double], _ policy: DriftPolicy) {
+        let ks = walk.test
+        row.statistic = ks.statistic
+        row.pValue = ks.pValue
+        row.effect = ks.statistic
+        row.psi = ContinuousTests.populationStabilityIndex(sortedReference: sa, sortedCurrent: sb, bins: policy.psiBins)
+        row.wasserstein = walk.wasserstein
+        // Means and spread from the sorted samples: the same whatever order the values arrived in.
+        row.referenceMean = sum(sa) / Double(sa.count)
+        row.currentMean = sum(sb) / Double(sb.count)
+        row.referenceStandardDeviation = (sumOfSquares(sa, around: row.referenceMean!) / Double(max(sa.count - 1, 1))).squareRoot()
+        row.verdict = .stable
+        row.detail = "largest CDF gap at \(format(ks.location)) (current values \(ks.sign > 0 ? "higher" : "lower"))"
+    }
+
+    /// The row for one subject: complete for a categorical one; for a numeric one with enough values, waiting
+    /// for `complete` with the sorted samples returned (each sorted once; a reference window's once for all windows).
+    static func prepare(_ name: String, _ r: FeatureStatistics, _ c: FeatureStatistics, _ policy: DriftPolicy)
+        -> (row: DriftReport.Row, samples: (reference: [Double], current: [Double])?)? {
         if r.valued == 0 && c.valued == 0 { return nil }
         if r.isNumeric {
-            let a = r.sample.values, b = c.sample.values
-            var row = DriftReport.Row(
+            let row = DriftReport.Row(
                 subject: name, type: "numeric", test: "ks", statistic: 0, pValue: 1, adjustedPValue: 1, effect: 0,
                 effectThreshold: policy.minimumKS, verdict: .insufficient, referenceCount: r.numbers, currentCount: c.numbers,
                 psi: nil, wasserstein: nil, referenceMean: r.moments.mean, currentMean: c.numbers > 0 ? c.moments.mean : nil,
                 referenceStandardDeviation: r.moments.standardDeviation, unseenShare: nil, detail: "")
-            guard a.count >= policy.minimumSamples && b.count >= policy.minimumSamples else { return row }
-            // Each sample is sorted once, for every statistic below (a reference window's once for all windows).
-            let sa = r.sample.sortedValues, sb = c.sample.sortedValues
-            let (ks, wasserstein) = KolmogorovSmirnov.testSortedWithWasserstein(sa, sb, method: policy.ksMethod)
-            row.statistic = ks.statistic
-            row.pValue = ks.pValue
-            row.effect = ks.statistic
-            row.psi = ContinuousTests.populationStabilityIndex(sortedReference: sa, sortedCurrent: sb, bins: policy.psiBins)
-            row.wasserstein = wasserstein
-            // Means and spread from the sorted samples: the same whatever order the values arrived in.
-            row.referenceMean = sum(sa) / Double(sa.count)
-            row.currentMean = sum(sb) / Double(sb.count)
-            row.referenceStandardDeviation = (sumOfSquares(sa, around: row.referenceMean!) / Double(max(sa.count - 1, 1))).squareRoot()
-            row.verdict = .stable
-            row.detail = "largest CDF gap at \(format(ks.location)) (current values \(ks.sign > 0 ? "higher" : "lower"))"
-            return row
+            guard r.sample.count >= policy.minimumSamples && c.sample.count >= policy.minimumSamples else { return (row, nil) }
+            return (row, (r.sample.sortedValues, c.sample.sortedValues))
         }
         let rCategories = r.categories, cCategories = c.categories  // built once, not per category
         let categories = Set(rCategories.keys).union(cCategories.keys).sorted()
@@ -80,7 +112,7 @@ public enum DriftComparison {
             effectThreshold: policy.minimumJensenShannon, verdict: .insufficient, referenceCount: Int(rTotal), currentCount: Int(cTotal),
             psi: nil, wasserstein: nil, referenceMean: nil, currentMean: nil, referenceStandardDeviation: nil,
             unseenShare: cTotal > 0 ? unseen / cTotal : nil, detail: "")
-        guard rTotal >= Double(policy.minimumSamples) && cTotal >= Double(policy.minimumSamples) else { return row }
+        guard rTotal >= Double(policy.minimumSamples) && cTotal >= Double(policy.minimumSamples) else { return (row, nil) }
         let chi = CategoricalTests.chiSquare(reference: rc, current: cc)
         row.statistic = chi.statistic
         row.pValue = chi.pValue
@@ -93,7 +125,7 @@ public enum DriftComparison {
             if abs(to - from) > abs(best.delta) { best = (categories[k], to - from, from, to) }
         }
         if !best.name.isEmpty { row.detail = "\"\(best.name)\" moved from \(percent(best.from)) to \(percent(best.to)) of values" }
-        return row
+        return (row, nil)
     }
 
     /// Σ xs in four interleaved lanes (the additions of one lane do not wait for the others): deterministic for a
