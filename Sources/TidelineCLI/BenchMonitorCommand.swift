@@ -25,6 +25,8 @@ struct BenchMonitor: AsyncParsableCommand {
     var writeSeries: String?
     @Flag(name: .long, help: "Skip the quality harness (throughput only).")
     var throughputOnly = false
+    @Flag(name: .long, help: "Also time the operator's parts one by one (best of several runs each; one JSON line per part).")
+    var breakdown = false
 
     func validate() throws {
         guard count >= 100_000 else { throw ValidationError("--count: must be at least 100000") }
@@ -127,6 +129,7 @@ struct BenchMonitor: AsyncParsableCommand {
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
                 try g.series.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: URL(fileURLWithPath: "\(dir)/\(s.name).f64"))
             }
+            if breakdown && s.name == "stationary" { reportBreakdown(g) }
             var op = MonitorOperator()
             var out = MonitorOperator.Output()
             var alerts: [AlertEvent] = []
@@ -181,5 +184,60 @@ struct BenchMonitor: AsyncParsableCommand {
             if !falseAlarms.isEmpty { extra.append(("false_alarm_subjects", .string(falseAlarms.prefix(5).map { "\($0.kind.rawValue):\($0.subject)" }.joined(separator: ",")))) }
             BenchCommand.report("monitor-quality", count: events, seconds: seconds, bytes: 0, extra: extra)
         }
+    }
+
+    /// Where the operator's time goes, part by part, on the stationary stream: reading the features, adding
+    /// events to 5,000-event windows, and per numeric column at window close the sort and the merge walk (KS and
+    /// Wasserstein; alone and two at a time), the exact p-value's share and PSI. Best of five runs each.
+    func reportBreakdown(_ g: Generated) {
+        func best(_ runs: Int = 5, _ body: () -> Void) -> Double {
+            var fastest = Double.infinity
+            for _ in 0..<runs {
+                let start = ContinuousClock.now
+                body()
+                fastest = min(fastest, (ContinuousClock.now - start).seconds)
+            }
+            return fastest
+        }
+        func report(_ part: String, microseconds: Double, per: String) {
+            BenchCommand.report("monitor-part", count: 1, seconds: microseconds / 1e6, bytes: 0, extra: [
+                ("part", .string(part)), ("microseconds", .number((microseconds * 1000).rounded() / 1000)), ("per", .string(per)),
+            ])
+        }
+        var sink = 0.0
+        let events = Double(g.predictions.count)
+        let parse = best {
+            for p in g.predictions { p.features.forEachRaw { n, v in if case .number(let x) = v { sink += x } else { sink += Double(n.count) } } }
+        }
+        report("read features (forEachRaw)", microseconds: parse / events * 1e6, per: "event, 20 features")
+        let hashes = g.predictions.map { HyperLogLog.hash($0.requestID) }
+        let add = best(3) {
+            var window = FeatureWindow(sampleCapacity: 10_000)
+            for (k, p) in g.predictions.enumerated() {
+                if k % perWindow == 0 { window = FeatureWindow(sampleCapacity: 10_000) }
+                window.add(p.features, prediction: p.prediction, eventTime: p.timestamp.milliseconds, hash: hashes[k])
+            }
+            sink += Double(window.count)
+        }
+        report("add to a window (reading included)", microseconds: add / events * 1e6, per: "event, 20 features")
+        var rng = SplitMix64(seed: seed)
+        let samples = (0..<200).map { _ in (0..<perWindow).map { _ in rng.gaussian() } }
+        let sort = best { for s in samples { sink += SampleSort.sorted(s)[0] } }
+        report("sort a window's sample", microseconds: sort / 200 * 1e6, per: "numeric column, \(perWindow) values")
+        let sorted = samples.map { SampleSort.sorted($0) }
+        let ks = best { for k in 1..<200 { sink += KolmogorovSmirnov.testSorted(sorted[0], sorted[k]).pValue } }
+        let walk = best { for k in 1..<200 { sink += ContinuousTests.wasserstein(sortedReference: sorted[0], sortedCurrent: sorted[k]) } }
+        let paired = best {
+            for k in stride(from: 1, to: 199, by: 2) {
+                let (x, y) = KolmogorovSmirnov.testSortedWithWasserstein((sorted[0], sorted[k]), (sorted[0], sorted[k + 1]))
+                sink += x.wasserstein + y.wasserstein
+            }
+        }
+        let psi = best { for k in 1..<200 { sink += ContinuousTests.populationStabilityIndex(sortedReference: sorted[0], sortedCurrent: sorted[k]) } }
+        report("merge walk (KS gaps + Wasserstein)", microseconds: walk / 199 * 1e6, per: "numeric column")
+        report("merge walks two at a time", microseconds: paired / 198 * 1e6, per: "numeric column")
+        report("KS with its exact p-value", microseconds: ks / 199 * 1e6, per: "numeric column")
+        report("PSI", microseconds: psi / 199 * 1e6, per: "numeric column")
+        if sink.isNaN { print("") }  // keeps the timed work observable
     }
 }
