@@ -92,7 +92,7 @@ let package = Package(
         ),
         .target(
             name: "TidelineConfig",
-            dependencies: ["Kafka", "Events", "LabelJoin", "Monitoring", "Drift", "Alerts", "Training", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Kafka", "Events", "LabelJoin", "Monitoring", "Drift", "Alerts", "Statistics", "Training", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         .target(

@@ -27,8 +27,11 @@ struct BenchMonitor: AsyncParsableCommand {
     var throughputOnly = false
     @Flag(name: .long, help: "Also time the operator's parts one by one (best of several runs each; one JSON line per part).")
     var breakdown = false
+    @Option(name: .long, help: "KS p-value method of the policy: auto (the default, as scipy), exact or asymptotic.")
+    var ksMethod: String = "auto"
 
     func validate() throws {
+        guard KolmogorovSmirnov.Method(rawValue: ksMethod) != nil else { throw ValidationError("--ks-method: must be auto, exact or asymptotic") }
         guard count >= 100_000 else { throw ValidationError("--count: must be at least 100000") }
         guard perWindow >= 1_000 else { throw ValidationError("--per-window: must be at least 1000") }
     }
@@ -130,7 +133,9 @@ struct BenchMonitor: AsyncParsableCommand {
                 try g.series.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: URL(fileURLWithPath: "\(dir)/\(s.name).f64"))
             }
             if breakdown && s.name == "stationary" { reportBreakdown(g) }
-            var op = MonitorOperator()
+            var policy = MonitorPolicy()
+            policy.drift.ksMethod = KolmogorovSmirnov.Method(rawValue: ksMethod)!
+            var op = MonitorOperator(configuration: MonitorConfiguration(defaultPolicy: policy))
             var out = MonitorOperator.Output()
             var alerts: [AlertEvent] = []
             let startClock = ContinuousClock.now
@@ -151,6 +156,7 @@ struct BenchMonitor: AsyncParsableCommand {
             if s.name == "stationary" {
                 BenchCommand.report("monitor-operator", count: events, seconds: seconds, bytes: 0, extra: [
                     ("features", .number(20)), ("windows", .number(Double(op.statistics.windowsEvaluated))),
+                    ("ks_method", .string(ksMethod)),
                     ("note", .string("pre-decoded predictions, 10 numeric + 10 categorical features, 5-minute windows of \(perWindow), default policy, one core")),
                 ])
                 if throughputOnly { return }

@@ -1,6 +1,7 @@
 import Alerts
 import Drift
 import Events
+import Statistics
 public import Monitoring
 import Yams
 
@@ -26,7 +27,7 @@ extension ConfigReader {
 
     static let monitorPolicyKeys: Set<String> = [
         "window", "hop", "window_events", "hop_events", "allowed_lateness", "label_lateness", "min_window_events", "reference", "alpha", "correction",
-        "reference_path", "min_ks", "min_js", "min_samples", "resolve_ratio", "adwin_delta", "min_accuracy", "max_log_loss", "min_auc",
+        "reference_path", "min_ks", "min_js", "min_samples", "ks_method", "resolve_ratio", "adwin_delta", "min_accuracy", "max_log_loss", "min_auc",
         "error_increase", "estimated_accuracy_drop", "max_entropy_drop", "max_violation_share", "features",
     ]
 
@@ -90,6 +91,13 @@ extension ConfigReader {
         if let v = m["min_ks"] { p.drift.minimumKS = try number(v, "\(path).min_ks", range: 0...1) }
         if let v = m["min_js"] { p.drift.minimumJensenShannon = try number(v, "\(path).min_js", range: 0...1) }
         if let v = m["min_samples"] { p.drift.minimumSamples = try int(v, "\(path).min_samples", range: 10...1_000_000) }
+        if let v = m["ks_method"] {
+            let text = try string(v, "\(path).ks_method")
+            guard let method = KolmogorovSmirnov.Method(rawValue: text) else {
+                throw error(v, "\(path).ks_method", "\"\(text)\" is not one of \(KolmogorovSmirnov.Method.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            p.drift.ksMethod = method
+        }
         if let v = m["resolve_ratio"] { p.resolveRatio = try number(v, "\(path).resolve_ratio", range: 0...1) }
         if let v = m["adwin_delta"] { p.adwinDelta = try number(v, "\(path).adwin_delta", range: 1e-12...0.999) }
         if let v = m["min_accuracy"] { p.minimumAccuracy = try number(v, "\(path).min_accuracy", range: 0...1) }

@@ -89,7 +89,7 @@ import TidelineConfig
         let config = try TidelineConfiguration.parse("""
             monitor:
               group: mon
-              defaults: {window: 10m, hop: 5m, alpha: 0.001, correction: bonferroni, min_ks: 0.2, reference: previous}
+              defaults: {window: 10m, hop: 5m, alpha: 0.001, correction: bonferroni, min_ks: 0.2, ks_method: asymptotic, reference: previous}
               alerts: {max_per_hour: 4, feature_drift: {severity: critical, for_windows: 3, cooldown: 1h, description: "{subject} moved"}}
             models:
               ctr:
@@ -103,6 +103,11 @@ import TidelineConfig
         let ctr = m.policy(for: "ctr"), eta = m.policy(for: "eta")
         #expect(ctr.windowMilliseconds == 600_000 && ctr.hopMilliseconds == 300_000 && ctr.drift.alpha == 0.001)
         #expect(ctr.drift.correction == .bonferroni && ctr.drift.minimumKS == 0.2 && ctr.reference == .previous)
+        #expect(ctr.drift.ksMethod == .asymptotic && config.monitorConfiguration.policy(for: "unconfigured").drift.ksMethod == .asymptotic)
+        #expect(try TidelineConfiguration.parse("models: {m: {}}").monitorConfiguration.policy(for: "m").drift.ksMethod == .auto)
+        #expect { try TidelineConfiguration.parse("monitor:\n  defaults: {ks_method: fast}\n") } throws: {
+            "\($0)".contains("monitor.defaults.ks_method") && "\($0)".contains("auto, exact, asymptotic")
+        }
         #expect(ctr.minimumAUC == 0.7 && ctr.expectations["age"]?.maximum == 120 && ctr.expectations["country"]?.allowed == ["NL", "DE"])
         #expect(eta.minimumAUC == nil && eta.windowMilliseconds == 600_000)
         #expect(m.alerts.maxIncidentsPerModelPerHour == 4)
