@@ -7,23 +7,47 @@ import Statistics
 public struct HashSample: Sendable, Hashable, Codable {
     public let capacity: Int
     public private(set) var threshold: UInt64 = .max
-    private var hashes: [UInt64] = []
-    private var kept: [Double] = []
-    /// `kept` sorted, once `prepareSorted()` ran and until the sample changes (a reference window is compared
-    /// with many windows: it is sorted once). Derived: not encoded, not compared.
+    /// The kept values with their events' hashes, in arrival order (one array: one append per value).
+    private var entries: [Entry] = []
+    /// The kept values sorted, once `prepareSorted()` ran and until the sample changes (a reference window is
+    /// compared with many windows: it is sorted once). Derived: not encoded, not compared.
     private var sortedCache: [Double]?
 
+    struct Entry: Sendable, Hashable {
+        var hash: UInt64
+        var value: Double
+    }
+
+    /// Encoded as two arrays, hashes and values.
     private enum CodingKeys: String, CodingKey { case capacity, threshold, hashes, kept }
 
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        capacity = try c.decode(Int.self, forKey: .capacity)
+        threshold = try c.decode(UInt64.self, forKey: .threshold)
+        let hashes = try c.decode([UInt64].self, forKey: .hashes), kept = try c.decode([Double].self, forKey: .kept)
+        guard hashes.count == kept.count, capacity >= 1 else {
+            throw DecodingError.dataCorruptedError(forKey: .kept, in: c, debugDescription: "one hash per value and a positive capacity expected")
+        }
+        entries = zip(hashes, kept).map { Entry(hash: $0, value: $1) }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(capacity, forKey: .capacity)
+        try c.encode(threshold, forKey: .threshold)
+        try c.encode(entries.map(\.hash), forKey: .hashes)
+        try c.encode(entries.map(\.value), forKey: .kept)
+    }
+
     public static func == (a: HashSample, b: HashSample) -> Bool {
-        a.capacity == b.capacity && a.threshold == b.threshold && a.hashes == b.hashes && a.kept == b.kept
+        a.capacity == b.capacity && a.threshold == b.threshold && a.entries == b.entries
     }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(capacity)
         hasher.combine(threshold)
-        hasher.combine(hashes)
-        hasher.combine(kept)
+        hasher.combine(entries)
     }
 
     public init(capacity: Int = 10_000) {
@@ -33,51 +57,49 @@ public struct HashSample: Sendable, Hashable, Codable {
 
     @inline(__always)
     public mutating func add(_ value: Double, hash: UInt64) {
-        guard hash <= threshold, threshold > 0 || kept.count < capacity else { return }
-        hashes.append(hash)
-        kept.append(value)
+        guard hash <= threshold, threshold > 0 || entries.count < capacity else { return }
+        entries.append(Entry(hash: hash, value: value))
         if sortedCache != nil { sortedCache = nil }
-        if kept.count > capacity { shrink() }
+        if entries.count > capacity { shrink() }
     }
 
     private mutating func shrink() {
         sortedCache = nil
         // Halving stops at 0: values whose hashes are all 0 cannot be thinned by hash (a degenerate input); the
         // sample then keeps the first `capacity` of them.
-        while kept.count > capacity && threshold > 0 {
+        while entries.count > capacity && threshold > 0 {
             threshold /= 2
-            var h: [UInt64] = [], v: [Double] = []
-            h.reserveCapacity(kept.count / 2 + 1)
-            v.reserveCapacity(kept.count / 2 + 1)
-            for i in kept.indices where hashes[i] <= threshold { h.append(hashes[i]); v.append(kept[i]) }
-            hashes = h
-            kept = v
+            let limit = threshold
+            entries.removeAll { $0.hash > limit }
         }
-        if kept.count > capacity { hashes.removeLast(kept.count - capacity); kept.removeLast(kept.count - capacity) }
+        if entries.count > capacity { entries.removeLast(entries.count - capacity) }
     }
 
     /// Combines another sample of the same population slice (e.g. another partition's share of the window).
     public mutating func merge(_ other: HashSample) {
         sortedCache = nil
         threshold = min(threshold, other.threshold)
-        var h: [UInt64] = [], v: [Double] = []
-        for i in kept.indices where hashes[i] <= threshold { h.append(hashes[i]); v.append(kept[i]) }
-        for i in other.kept.indices where other.hashes[i] <= threshold { h.append(other.hashes[i]); v.append(other.kept[i]) }
-        hashes = h
-        kept = v
-        if kept.count > capacity { shrink() }
+        let limit = threshold
+        entries.removeAll { $0.hash > limit }
+        entries.append(contentsOf: other.entries.lazy.filter { $0.hash <= limit })
+        if entries.count > capacity { shrink() }
     }
 
     /// The kept values (in arrival order).
-    public var values: [Double] { kept }
+    public var values: [Double] { entries.map(\.value) }
 
     /// The kept values in ascending order (`SampleSort`): from the cache when `prepareSorted()` ran since the
     /// last change, else sorted now.
-    public var sortedValues: [Double] { sortedCache ?? SampleSort.sorted(kept) }
+    public var sortedValues: [Double] {
+        if let sortedCache { return sortedCache }
+        var values = self.values
+        SampleSort.sort(&values)
+        return values
+    }
 
     /// Sorts the kept values once for every later `sortedValues` (until the sample changes).
     public mutating func prepareSorted() {
-        if sortedCache == nil { sortedCache = SampleSort.sorted(kept) }
+        if sortedCache == nil { sortedCache = sortedValues }
     }
-    public var count: Int { kept.count }
+    public var count: Int { entries.count }
 }
