@@ -37,6 +37,9 @@ public struct MonitorOperator: Sendable, Codable {
     /// The model of the previous event and where its state is (a lookup cache; not encoded). Any insertion into
     /// or removal from `models` clears it.
     private var hot: HotModel?
+    /// Features of closed prediction windows, given up after evaluation: new windows reuse their sample storage
+    /// (not state: not encoded).
+    private var spareFeatures: [FeatureWindow] = []
 
     private enum CodingKeys: String, CodingKey {
         case configuration, statistics, models, predictionClocks, exampleClocks, idlePredictionPartitions, idleExamplePartitions
@@ -164,7 +167,7 @@ public struct MonitorOperator: Sendable, Codable {
             }
             models[p.model] = state
         } else if !Self.addToTimeWindows(p, hash: hash, ownClock: ownClock, runtime: runtime, state: &models.values[index],
-                                         nextClose: &nextPredictionClose) {
+                                         nextClose: &nextPredictionClose, spares: &spareFeatures) {
             statistics.latePredictions += 1
         }
         // The watermark is at most this partition's clock: below the next close time it closes nothing.
@@ -176,7 +179,7 @@ public struct MonitorOperator: Sendable, Codable {
     /// Adds a prediction to the open event-time windows it falls in (opening them as needed); false when every
     /// one has closed (the event is late). Touches only the model's state, so that it can be mutated in place.
     private static func addToTimeWindows(_ p: PredictionEvent, hash: UInt64, ownClock: Int64, runtime: ModelRuntime,
-                                         state: inout ModelState, nextClose: inout Int64) -> Bool {
+                                         state: inout ModelState, nextClose: inout Int64, spares: inout [FeatureWindow]) -> Bool {
         let t = p.timestamp.milliseconds
         var added = false
         for start in windowStarts(t, runtime.policy) {
@@ -186,7 +189,8 @@ public struct MonitorOperator: Sendable, Codable {
             var index = state.predictionWindows.index(forKey: start)
             if index == nil {
                 let capacity = max(10_000, runtime.policy.drift.minimumSamples)
-                state.predictionWindows[start] = PredictionWindow(start: start, end: end, sampleCapacity: capacity)
+                state.predictionWindows[start] = spares.isEmpty ? PredictionWindow(start: start, end: end, sampleCapacity: capacity)
+                    : PredictionWindow(start: start, end: end, sampleCapacity: capacity, reusing: spares.removeLast())
                 index = state.predictionWindows.index(forKey: start)
                 nextClose = min(nextClose, closesAt)
             }
@@ -390,6 +394,7 @@ public struct MonitorOperator: Sendable, Codable {
                     if policy.windowEvents != nil { window = window.spanningItsEvents }
                     state.predictionsClosedThrough = max(state.predictionsClosedThrough, start)
                     evaluate(window, key: start, model: model, policy: policy, state: &state, into: &out)
+                    if spareFeatures.count < 4 { spareFeatures.append(window.features) }
                 } else {
                     var window = state.outcomeWindows.removeValue(forKey: start)!
                     if policy.windowEvents != nil { window = window.spanningItsEvents }

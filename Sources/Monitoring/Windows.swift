@@ -25,6 +25,12 @@ public struct PredictionWindow: Sendable, Codable {
         features = FeatureWindow(sampleCapacity: sampleCapacity)
     }
 
+    /// An empty window whose features reuse the sample storage of `earlier` (see `FeatureWindow.init(sampleCapacity:reusing:)`).
+    public init(start: Int64, end: Int64, sampleCapacity: Int, reusing earlier: consuming FeatureWindow) {
+        self.start = start; self.end = end
+        features = FeatureWindow(sampleCapacity: sampleCapacity, reusing: earlier)
+    }
+
     /// Adds one prediction. `hash` identifies the event (a hash of its request id) for sampling.
     public mutating func add(_ p: PredictionEvent, hash: UInt64) {
         features.add(p.features, prediction: p.prediction, eventTime: p.timestamp.milliseconds, hash: hash)

@@ -82,6 +82,19 @@ public struct FeatureStatistics: Sendable, Codable {
 
     public init(sampleCapacity: Int = 10_000) { sample = HashSample(capacity: sampleCapacity) }
 
+    /// Empty statistics that keep their values in `sample` (emptied), reusing its storage.
+    init(reusing sample: HashSample) {
+        self.sample = sample
+        self.sample.removeAll()
+    }
+
+    /// Moves the sample out (its storage for reuse), leaving an empty one.
+    mutating func takeSample() -> HashSample {
+        var taken = HashSample(capacity: sample.capacity)
+        swap(&taken, &sample)
+        return taken
+    }
+
     /// Sorts the sample once for the comparisons to come (see `HashSample.prepareSorted()`).
     public mutating func prepareSortedSample() { sample.prepareSorted() }
 

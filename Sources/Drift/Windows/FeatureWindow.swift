@@ -19,6 +19,8 @@ public struct FeatureWindow: Sendable, Codable {
     public private(set) var predictions: FeatureStatistics
     /// The column of each feature position in the previous event (a lookup cache, not state: not encoded).
     private var positionGuess: [Int] = []
+    /// Samples of an earlier window, emptied, whose storage new columns take (not state: not encoded).
+    private var spareSamples: [HashSample] = []
 
     private enum CodingKeys: String, CodingKey {
         case count, firstEventTime, lastEventTime, columns, names, predictions, sampleCapacity
@@ -57,6 +59,17 @@ public struct FeatureWindow: Sendable, Codable {
     public init(sampleCapacity: Int = 10_000) {
         self.sampleCapacity = sampleCapacity
         predictions = FeatureStatistics(sampleCapacity: sampleCapacity)
+    }
+
+    /// An empty window that reuses the sample storage of `earlier` (a closed window of the same stream, given up):
+    /// its columns fill arrays already grown, and likely still cached, instead of growing new ones.
+    public init(sampleCapacity: Int, reusing earlier: consuming FeatureWindow) {
+        self.init(sampleCapacity: sampleCapacity)
+        guard earlier.sampleCapacity == sampleCapacity else { return }
+        var earlier = earlier
+        spareSamples.reserveCapacity(earlier.columns.count)
+        for i in earlier.columns.indices.reversed() { spareSamples.append(earlier.columns[i].takeSample()) }
+        predictions = FeatureStatistics(reusing: earlier.predictions.takeSample())
     }
 
     /// Adds one event's features. `hash` identifies the event (a hash of its request id) for sampling.
@@ -100,7 +113,7 @@ public struct FeatureWindow: Sendable, Codable {
         let i = nameTable.number(of: name)
         if i == names.count {
             names.append(String(decoding: name, as: UTF8.self))
-            columns.append(FeatureStatistics(sampleCapacity: sampleCapacity))
+            columns.append(spareSamples.isEmpty ? FeatureStatistics(sampleCapacity: sampleCapacity) : FeatureStatistics(reusing: spareSamples.removeLast()))
         }
         return i
     }

@@ -75,6 +75,13 @@ public struct HashSample: Sendable, Hashable, Codable {
         if entries.count > capacity { entries.removeLast(entries.count - capacity) }
     }
 
+    /// Empties the sample (threshold back to the maximum) and keeps its storage for the values to come.
+    public mutating func removeAll() {
+        threshold = .max
+        entries.removeAll(keepingCapacity: true)
+        sortedCache = nil
+    }
+
     /// Combines another sample of the same population slice (e.g. another partition's share of the window).
     public mutating func merge(_ other: HashSample) {
         sortedCache = nil
