@@ -27,8 +27,8 @@ struct BenchMonitor: AsyncParsableCommand {
     var throughputOnly = false
     @Flag(name: .long, help: "Also time the operator's parts one by one (best of several runs each; one JSON line per part).")
     var breakdown = false
-    @Option(name: .long, help: "KS p-value method of the policy: auto (the default, as scipy), exact or asymptotic.")
-    var ksMethod: String = "auto"
+    @Option(name: .long, help: "KS p-value method of the policy: asymptotic (the monitor's default), exact or auto (scipy's choice).")
+    var ksMethod: String = "asymptotic"
 
     func validate() throws {
         guard KolmogorovSmirnov.Method(rawValue: ksMethod) != nil else { throw ValidationError("--ks-method: must be auto, exact or asymptotic") }

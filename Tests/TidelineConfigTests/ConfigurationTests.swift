@@ -104,7 +104,8 @@ import TidelineConfig
         #expect(ctr.windowMilliseconds == 600_000 && ctr.hopMilliseconds == 300_000 && ctr.drift.alpha == 0.001)
         #expect(ctr.drift.correction == .bonferroni && ctr.drift.minimumKS == 0.2 && ctr.reference == .previous)
         #expect(ctr.drift.ksMethod == .asymptotic && config.monitorConfiguration.policy(for: "unconfigured").drift.ksMethod == .asymptotic)
-        #expect(try TidelineConfiguration.parse("models: {m: {}}").monitorConfiguration.policy(for: "m").drift.ksMethod == .auto)
+        #expect(try TidelineConfiguration.parse("models: {m: {}}").monitorConfiguration.policy(for: "m").drift.ksMethod == .asymptotic)
+        #expect(try TidelineConfiguration.parse("monitor: {defaults: {ks_method: auto}}").monitorConfiguration.policy(for: "m").drift.ksMethod == .auto)
         #expect { try TidelineConfiguration.parse("monitor:\n  defaults: {ks_method: fast}\n") } throws: {
             "\($0)".contains("monitor.defaults.ks_method") && "\($0)".contains("auto, exact, asymptotic")
         }
