@@ -224,20 +224,15 @@ public struct MonitorOperator: Sendable, Codable {
 
     public mutating func process(_ e: LabeledExample, partition: Int32, into out: inout Output) {
         statistics.examples += 1
-        let policy = configuration.policy(for: e.model)
         let t = e.predictionTime.milliseconds
         let ownClock = advanceClock(.examples, partition: partition, to: t)
-        hot = nil
-        var state = models.removeValue(forKey: e.model) ?? ModelState(adwin: try! ADWIN(delta: policy.adwinDelta))
-        // The error stream, in the order of the examples topic (one partition per model): ADWIN sees every example.
-        if e.labelKind != .correction, let error = Self.error(prediction: e.prediction, label: e.label) {
-            state.adwin.update(error)
-            if state.adwin.driftDetected { state.adwinDetections.append(t) }
-        }
-        var added = false
-        if e.labelKind == .correction {
-            // A correction supersedes an implicit example already counted: windows count each request once.
-        } else if let size = policy.windowEvents {
+        let (index, runtime) = slot(e.model)
+        if let size = runtime.policy.windowEvents, e.labelKind != .correction {
+            // Count-based windows are evaluated as they fill: the state leaves the table meanwhile.
+            let policy = runtime.policy
+            hot = nil
+            var state = models.remove(at: index).value
+            Self.updateErrorStream(e, state: &state)
             let n = state.examplesCounted ?? 0
             state.examplesCounted = n + 1
             for start in Self.countWindowStarts(n, size: size, hop: policy.hopEvents ?? size) {
@@ -250,21 +245,46 @@ public struct MonitorOperator: Sendable, Codable {
                     state.outcomeWindows[start] = w
                 }
             }
-            added = true
-        } else {
-            for start in Self.windowStarts(t, policy) {
-                let end = start + policy.windowMilliseconds
-                if start <= state.outcomesClosedThrough || (ownClock != Int64.min && ownClock >= end + policy.labelLatenessMilliseconds) { continue }
-                var w = state.outcomeWindows.removeValue(forKey: start) ?? OutcomeWindow(start: start, end: end, sampleCapacity: 10_000)
-                if w.count == 0 { nextExampleClose = min(nextExampleClose, end + policy.labelLatenessMilliseconds) }
-                Self.add(e, to: &w)
-                state.outcomeWindows[start] = w
-                added = true
-            }
+            models[e.model] = state
+        } else if !Self.addToTimeWindows(e, ownClock: ownClock, runtime: runtime, state: &models.values[index], nextClose: &nextExampleClose),
+                  e.labelKind != .correction {
+            statistics.lateExamples += 1
         }
-        if !added && e.labelKind != .correction { statistics.lateExamples += 1 }
-        models[e.model] = state
         if t > ownClock && t >= nextExampleClose, let w = watermark(.examples), w >= nextExampleClose { closeWindows(.examples, through: w, into: &out) }
+    }
+
+    /// The error stream, in the order of the examples topic (one partition per model): ADWIN sees every example
+    /// but corrections (which supersede an implicit example already seen).
+    private static func updateErrorStream(_ e: LabeledExample, state: inout ModelState) {
+        if e.labelKind != .correction, let error = error(prediction: e.prediction, label: e.label) {
+            state.adwin.update(error)
+            if state.adwin.driftDetected { state.adwinDetections.append(e.predictionTime.milliseconds) }
+        }
+    }
+
+    /// Feeds the error stream and adds a labeled example to the open event-time windows it falls in (opening
+    /// them as needed); false when it entered none (late, or a correction: windows count each request once).
+    /// Touches only the model's state, so that it can be mutated in place.
+    private static func addToTimeWindows(_ e: LabeledExample, ownClock: Int64, runtime: ModelRuntime, state: inout ModelState,
+                                         nextClose: inout Int64) -> Bool {
+        updateErrorStream(e, state: &state)
+        guard e.labelKind != .correction else { return false }
+        let t = e.predictionTime.milliseconds
+        var added = false
+        for start in windowStarts(t, runtime.policy) {
+            let end = start + runtime.policy.windowMilliseconds
+            let closesAt = end + runtime.policy.labelLatenessMilliseconds
+            if start <= state.outcomesClosedThrough || (ownClock != Int64.min && ownClock >= closesAt) { continue }
+            var index = state.outcomeWindows.index(forKey: start)
+            if index == nil {
+                state.outcomeWindows[start] = OutcomeWindow(start: start, end: end, sampleCapacity: 10_000)
+                index = state.outcomeWindows.index(forKey: start)
+                nextClose = min(nextClose, closesAt)
+            }
+            add(e, to: &state.outcomeWindows.values[index!])
+            added = true
+        }
+        return added
     }
 
     /// Adds one labeled example (not a correction) to one window.
@@ -277,9 +297,8 @@ public struct MonitorOperator: Sendable, Codable {
         case .bool(let b): w.labels.addCategory(b ? "true" : "false", isBoolean: true)
         case .string(let s): w.labels.addCategory(s)
         }
-        let group = "\(e.modelVersion)/\(e.variant ?? "-")"
         addPerformance(prediction: e.prediction, label: e.label, to: &w.performance)
-        addPerformance(prediction: e.prediction, label: e.label, to: &w.byVersionAndVariant[group, default: PerformanceAccumulator()])
+        w.withGroup(version: e.modelVersion, variant: e.variant) { addPerformance(prediction: e.prediction, label: e.label, to: &$0) }
     }
 
     /// Declares the partitions of an input this operator is fed (the stage calls this on assignment): windows

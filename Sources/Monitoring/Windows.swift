@@ -72,11 +72,28 @@ public struct OutcomeWindow: Sendable, Codable {
     public var end: Int64
     public var labels: FeatureStatistics
     public var performance = PerformanceAccumulator()
-    /// Keyed "version/variant".
-    public var byVersionAndVariant: [String: PerformanceAccumulator] = [:]
+    /// Keyed "version/variant" ("-" without a variant).
+    public private(set) var byVersionAndVariant: [String: PerformanceAccumulator] = [:]
     public var count = 0
     /// Prediction times of the examples held (min...max), epoch milliseconds; nil while empty.
     public var eventTimeRange: ClosedRange<Int64>?
+    /// The last group used and where its accumulator is (a lookup cache, not state: not encoded). Valid while
+    /// `byVersionAndVariant` gains no key, which only `withGroup` does.
+    private var lastGroup: (version: String, variant: String?, index: Dictionary<String, PerformanceAccumulator>.Index)?
+
+    private enum CodingKeys: String, CodingKey { case start, end, labels, performance, byVersionAndVariant, count, eventTimeRange }
+
+    /// Runs `body` on the accumulator of one model version and variant (created when new); a run of examples of
+    /// one group builds no key and looks nothing up.
+    public mutating func withGroup(version: String, variant: String?, _ body: (inout PerformanceAccumulator) -> Void) {
+        if let last = lastGroup, last.version == version, last.variant == variant {
+            body(&byVersionAndVariant.values[last.index])
+            return
+        }
+        let key = "\(version)/\(variant ?? "-")"
+        body(&byVersionAndVariant[key, default: PerformanceAccumulator()])
+        lastGroup = (version, variant, byVersionAndVariant.index(forKey: key)!)
+    }
 
     public init(start: Int64, end: Int64, sampleCapacity: Int) {
         self.start = start; self.end = end

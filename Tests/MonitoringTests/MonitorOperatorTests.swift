@@ -151,6 +151,40 @@ import TidelineTestKit
         #expect(out.alerts.filter { $0.kind == .labelDrift }.isEmpty)
     }
 
+    /// Accuracy per model version and variant, with examples of several groups interleaved (runs of one group
+    /// and switches between them), equals the accuracy counted plainly per group.
+    @Test(arguments: [nil, 600]) func accuracyPerVersionAndVariantCountsEachGroup(windowEvents: Int?) {
+        var policy = MonitorPolicy()
+        policy.windowEvents = windowEvents
+        var op = MonitorOperator(configuration: MonitorConfiguration(defaultPolicy: policy))
+        var out = MonitorOperator.Output()
+        let groups: [(String, String?)] = [("1", nil), ("2", "treatment"), ("2", nil), ("1", "control")]
+        var expected: [Int: [String: (correct: Int, total: Int)]] = [:]  // by window
+        var rng = SplitMix64(seed: 12)
+        var group = 0
+        for (k, e) in Self.degradingExamples().enumerated() {
+            if rng.below(4) == 0 { group = Int(rng.below(UInt64(groups.count))) }
+            let (version, variant) = groups[group]
+            let x = LabeledExample(eventID: e.eventID, requestID: e.requestID, model: e.model, modelVersion: version, variant: variant,
+                                   features: [], prediction: e.prediction, label: e.label, labelKind: e.labelKind,
+                                   predictionTime: e.predictionTime, labelTime: e.labelTime)
+            op.process(x, partition: 0, into: &out)
+            guard case .score(let s) = e.prediction, case .bool(let b) = e.label else { continue }
+            let key = "\(version)/\(variant ?? "-")"
+            expected[k / 600, default: [:]][key, default: (0, 0)].total += 1
+            if (s >= 0.5) == b { expected[k / 600, default: [:]][key, default: (0, 0)].correct += 1 }
+        }
+        op.flush(into: &out)
+        let evaluated = out.summaries.filter { $0.input == .examples && $0.outcome == .evaluated }
+        #expect(evaluated.count >= 11)
+        for summary in evaluated {
+            let window = Int((summary.start - MonitorScenario.start) / MonitorScenario.windowMs)
+            for (key, counts) in expected[window] ?? [:] {
+                #expect(summary.metrics["accuracy[\(key)]"] == Double(counts.correct) / Double(counts.total), "window \(window) \(key)")
+            }
+        }
+    }
+
     /// Count-based windows: 1,000 predictions each, closed the moment the last one arrives (no watermark, no
     /// lateness), reported with the event-time range of what they hold.
     @Test func countBasedTumblingWindowsCloseWhenFull() {
