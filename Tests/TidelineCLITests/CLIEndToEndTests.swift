@@ -101,6 +101,7 @@ import TidelineTestKit
         (["bench", "train", "--batch-size", "0"], 64, "--batch-size"),
         (["bench", "monitor", "--count", "5"], 64, "--count"),
         (["bench", "monitor", "--per-window", "10"], 64, "--per-window"),
+        (["bench", "monitor", "--ks-method", "fast"], 64, "--ks-method"),
         (["drift", "compare", "--reference", "a.jsonl"], 64, "--current"),
         (["drift", "compare", "--reference", "a", "--current", "b", "--correction", "holm"], 64, "--correction"),
         (["backtest"], 64, "--input"),
