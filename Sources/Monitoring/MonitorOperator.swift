@@ -186,19 +186,26 @@ public struct MonitorOperator: Sendable, Codable {
             let end = start + runtime.policy.windowMilliseconds
             let closesAt = end + runtime.policy.allowedLatenessMilliseconds
             if start <= state.predictionsClosedThrough || (ownClock != Int64.min && ownClock >= closesAt) { continue }
-            var index = state.predictionWindows.index(forKey: start)
-            if index == nil {
+            let index = windowIndex(start, in: &state.predictionWindows, closesAt: closesAt, nextClose: &nextClose) {
                 let capacity = max(10_000, runtime.policy.drift.minimumSamples)
-                state.predictionWindows[start] = spares.isEmpty ? PredictionWindow(start: start, end: end, sampleCapacity: capacity)
+                return spares.isEmpty ? PredictionWindow(start: start, end: end, sampleCapacity: capacity)
                     : PredictionWindow(start: start, end: end, sampleCapacity: capacity, reusing: spares.removeLast())
-                index = state.predictionWindows.index(forKey: start)
-                nextClose = min(nextClose, closesAt)
             }
-            state.predictionWindows.values[index!].add(p, hash: hash)
+            state.predictionWindows.values[index].add(p, hash: hash)
             if !runtime.policy.expectations.isEmpty { check(p.features, runtime.policy, into: &state, start: start) }
             added = true
         }
         return added
+    }
+
+    /// Where the window starting at `start` is in `windows`, opening it with `open` when absent (and lowering
+    /// `nextClose` to its close time): one lookup for a window already open.
+    private static func windowIndex<W>(_ start: Int64, in windows: inout [Int64: W], closesAt: Int64, nextClose: inout Int64,
+                                       open: () -> W) -> Dictionary<Int64, W>.Index {
+        if let index = windows.index(forKey: start) { return index }
+        windows[start] = open()
+        nextClose = min(nextClose, closesAt)
+        return windows.index(forKey: start)!
     }
 
     /// Where `model`'s state is in `models` (created on first sight) and its policy: the previous event's model is
@@ -275,13 +282,10 @@ public struct MonitorOperator: Sendable, Codable {
             let end = start + runtime.policy.windowMilliseconds
             let closesAt = end + runtime.policy.labelLatenessMilliseconds
             if start <= state.outcomesClosedThrough || (ownClock != Int64.min && ownClock >= closesAt) { continue }
-            var index = state.outcomeWindows.index(forKey: start)
-            if index == nil {
-                state.outcomeWindows[start] = OutcomeWindow(start: start, end: end, sampleCapacity: 10_000)
-                index = state.outcomeWindows.index(forKey: start)
-                nextClose = min(nextClose, closesAt)
+            let index = windowIndex(start, in: &state.outcomeWindows, closesAt: closesAt, nextClose: &nextClose) {
+                OutcomeWindow(start: start, end: end, sampleCapacity: 10_000)
             }
-            add(e, to: &state.outcomeWindows.values[index!])
+            add(e, to: &state.outcomeWindows.values[index])
             added = true
         }
         return added

@@ -93,11 +93,12 @@ public enum DriftComparison {
         -> (row: DriftReport.Row, samples: (reference: [Double], current: [Double])?)? {
         if r.valued == 0 && c.valued == 0 { return nil }
         if r.isNumeric {
+            let referenceMoments = r.moments  // folds the pending batch: once, not per field
             let row = DriftReport.Row(
                 subject: name, type: "numeric", test: "ks", statistic: 0, pValue: 1, adjustedPValue: 1, effect: 0,
                 effectThreshold: policy.minimumKS, verdict: .insufficient, referenceCount: r.numbers, currentCount: c.numbers,
-                psi: nil, wasserstein: nil, referenceMean: r.moments.mean, currentMean: c.numbers > 0 ? c.moments.mean : nil,
-                referenceStandardDeviation: r.moments.standardDeviation, unseenShare: nil, detail: "")
+                psi: nil, wasserstein: nil, referenceMean: referenceMoments.mean, currentMean: c.numbers > 0 ? c.moments.mean : nil,
+                referenceStandardDeviation: referenceMoments.standardDeviation, unseenShare: nil, detail: "")
             guard r.sample.count >= policy.minimumSamples && c.sample.count >= policy.minimumSamples else { return (row, nil) }
             return (row, (r.sample.sortedValues, c.sample.sortedValues))
         }
