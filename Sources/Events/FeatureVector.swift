@@ -230,6 +230,18 @@ public enum RawFeatureValue {
     case null
 }
 
+extension FeatureValue {
+    /// The value `raw` hands over, with its bytes copied into a `String`.
+    public init(_ raw: RawFeatureValue) {
+        switch raw {
+        case .number(let x): self = .number(x)
+        case .string(let bytes): self = .string(String(decoding: bytes, as: UTF8.self))
+        case .bool(let b): self = .bool(b)
+        case .null: self = .null
+        }
+    }
+}
+
 extension FeatureVector {
     /// Calls `body` with each feature's name (UTF-8 bytes, unescaped) and value, in order, without creating
     /// `String`s for plain names and values (escaped ones are unescaped into a temporary). The buffers are valid

@@ -48,18 +48,22 @@ public enum SampleSort {
             values.withUnsafeBufferPointer { v in
                 output.withUnsafeMutableBufferPointer { out in
                     for x in v { starts[Swift.min(Int((x - lo) * scale), last) + 1] &+= 1 }
-                    for b in 0..<buckets { starts[b + 1] &+= starts[b] }
-                    withUnsafeTemporaryAllocation(of: Int32.self, capacity: buckets) { next in
-                        for b in 0..<buckets { next[b] = starts[b] }
-                        for x in v {
-                            let b = Swift.min(Int((x - lo) * scale), last)
-                            out[Int(next[b])] = x
-                            next[b] &+= 1
-                        }
+                    // Prefix sums turn counts into starts; a crowded bucket is noted on the way (rarely any).
+                    var crowded: [Int] = []
+                    for b in 0..<buckets {
+                        let size = starts[b + 1]
+                        starts[b + 1] = size &+ starts[b]
+                        if size > 32 { crowded.append(b) }
                     }
-                    for b in 0..<buckets where starts[b + 1] - starts[b] > 32 {
-                        var crowded = UnsafeMutableBufferPointer(rebasing: out[Int(starts[b])..<Int(starts[b + 1])])
-                        crowded.sort()
+                    // Each bucket's start is its cursor; afterwards it is the bucket's end (the next one's start).
+                    for x in v {
+                        let b = Swift.min(Int((x - lo) * scale), last)
+                        out[Int(starts[b])] = x
+                        starts[b] &+= 1
+                    }
+                    for b in crowded {
+                        var bucket = UnsafeMutableBufferPointer(rebasing: out[(b == 0 ? 0 : Int(starts[b - 1]))..<Int(starts[b])])
+                        bucket.sort()
                     }
                     for i in 1..<n {
                         let x = out[i]

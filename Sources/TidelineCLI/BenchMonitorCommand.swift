@@ -220,7 +220,7 @@ struct BenchMonitor: AsyncParsableCommand {
         let add = best(3) {
             var window = FeatureWindow(sampleCapacity: 10_000)
             for (k, p) in g.predictions.enumerated() {
-                if k % perWindow == 0 { window = FeatureWindow(sampleCapacity: 10_000) }
+                if k % perWindow == 0 { window = FeatureWindow(sampleCapacity: 10_000, reusing: window) }
                 window.add(p.features, prediction: p.prediction, eventTime: p.timestamp.milliseconds, hash: hashes[k])
             }
             sink += Double(window.count)

@@ -19,4 +19,20 @@ import Testing
         SampleSort.sort(&values)
         #expect(values.first == 6 && values.last == 7)
     }
+
+    /// Finite data takes the bucket sort. Clusters make crowded buckets (sorted on their own) at the low end, in
+    /// the middle and at the high end of the range; the rest is spread thinly.
+    @Test func crowdedBucketsAtBothEndsAndInBetween() {
+        var rng = SplitMix64(seed: 11)
+        var values: [Double] = []
+        for i in 0..<600 { values.append(Double(i % 97) * 1e-9) }                // low end: bucket 0
+        for i in 0..<600 { values.append(5e5 + Double(i % 89) * 1e-9) }          // middle
+        for i in 0..<600 { values.append(1e6 - Double(i % 83) * 1e-9) }          // high end: the last bucket
+        for _ in 0..<2_000 { values.append(rng.unit() * 1e6) }
+        var rng2 = SplitMix64(seed: 12)
+        for i in stride(from: values.count - 1, to: 0, by: -1) { values.swapAt(i, Int(rng2.below(UInt64(i + 1)))) }
+        var sorted = values
+        #expect(SampleSort.bucketSort(&sorted))
+        #expect(sorted == values.sorted())
+    }
 }

@@ -24,8 +24,8 @@ public struct FeatureStatistics: Sendable, Codable {
     /// Moments of the values up to the last full batch; the values since wait in `pendingNumbers` (at most
     /// `momentsBatch`) and are folded in as one batch, off the per-value dependency chain of `RunningMoments.add`.
     private var foldedMoments = RunningMoments()
-    private var pendingNumbers: [Double] = []
-    static let momentsBatch = 64
+    private var pendingNumbers = PendingValues()
+    static let momentsBatch = PendingValues.capacity
     public private(set) var sample: HashSample
     private var categoryNames: [String] = []
     private var categoryCounts: [Int] = []
@@ -45,7 +45,7 @@ public struct FeatureStatistics: Sendable, Codable {
         try c.encode(strings, forKey: .strings)
         try c.encode(booleans, forKey: .booleans)
         try c.encode(foldedMoments, forKey: .moments)
-        if !pendingNumbers.isEmpty { try c.encode(pendingNumbers, forKey: .pendingNumbers) }
+        if !pendingNumbers.isEmpty { try c.encode(pendingNumbers.values, forKey: .pendingNumbers) }
         try c.encode(sample, forKey: .sample)
         try c.encode(categoryNames, forKey: .categoryNames)
         try c.encode(categoryCounts, forKey: .categoryCounts)
@@ -59,10 +59,11 @@ public struct FeatureStatistics: Sendable, Codable {
         strings = try c.decode(Int.self, forKey: .strings)
         booleans = try c.decode(Int.self, forKey: .booleans)
         foldedMoments = try c.decode(RunningMoments.self, forKey: .moments)
-        pendingNumbers = try c.decodeIfPresent([Double].self, forKey: .pendingNumbers) ?? []
-        guard pendingNumbers.count < Self.momentsBatch else {
+        let pending = try c.decodeIfPresent([Double].self, forKey: .pendingNumbers) ?? []
+        guard pending.count < Self.momentsBatch else {
             throw DecodingError.dataCorruptedError(forKey: .pendingNumbers, in: c, debugDescription: "more values pending than one batch")
         }
+        for x in pending { pendingNumbers.append(x) }
         sample = try c.decode(HashSample.self, forKey: .sample)
         categoryNames = try c.decode([String].self, forKey: .categoryNames)
         categoryCounts = try c.decode([Int].self, forKey: .categoryCounts)
@@ -103,9 +104,9 @@ public struct FeatureStatistics: Sendable, Codable {
         guard x.isFinite else { nulls += 1; return }  // NaN/inf cannot come from JSON; treat as missing if they do
         numbers += 1
         pendingNumbers.append(x)
-        if pendingNumbers.count == Self.momentsBatch {
+        if pendingNumbers.isFull {
             pendingNumbers.withUnsafeBufferPointer { foldedMoments.add(contentsOf: $0) }
-            pendingNumbers.removeAll(keepingCapacity: true)
+            pendingNumbers.removeAll()
         }
         sample.add(x, hash: hash)
     }
@@ -141,7 +142,7 @@ public struct FeatureStatistics: Sendable, Codable {
         present += other.present; nulls += other.nulls
         numbers += other.numbers; strings += other.strings; booleans += other.booleans
         foldedMoments = moments
-        pendingNumbers.removeAll(keepingCapacity: true)
+        pendingNumbers.removeAll()
         foldedMoments.merge(other.moments)
         sample.merge(other.sample)
         for (i, name) in other.categoryNames.enumerated() {
@@ -175,5 +176,32 @@ public struct FeatureStatistics: Sendable, Codable {
         if valued == 0 { return "null" }
         if numbers >= strings && numbers >= booleans { return "number" }
         return strings >= booleans ? "string" : "boolean"
+    }
+}
+
+/// The values waiting to be folded into a column's moments, at most one batch, stored inline: appending one
+/// touches no heap array (no uniqueness check, no capacity check). Value type.
+struct PendingValues: Sendable {
+    static let capacity = 64
+    private var storage = InlineArray<64, Double>(repeating: 0)
+    private(set) var count = 0
+
+    var isEmpty: Bool { count == 0 }
+    var isFull: Bool { count == Self.capacity }
+    /// The pending values in arrival order.
+    var values: [Double] { withUnsafeBufferPointer { Array($0) } }
+
+    /// Appends `x`; the caller folds and empties a full batch first.
+    @inline(__always)
+    mutating func append(_ x: Double) {
+        storage[count] = x
+        count += 1
+    }
+
+    mutating func removeAll() { count = 0 }
+
+    func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Double>) -> R) -> R {
+        let count = count
+        return storage.span.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[..<count])) }
     }
 }

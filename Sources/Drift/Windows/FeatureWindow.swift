@@ -77,16 +77,26 @@ public struct FeatureWindow: Sendable, Codable {
         count += 1
         firstEventTime = min(firstEventTime, eventTime)
         lastEventTime = max(lastEventTime, eventTime)
-        var position = 0
-        vector.forEachRaw { name, value in
-            let i = column(name, position: position)
-            position += 1
-            switch value {
-            case .number(let x): columns[i].addNumber(x, hash: hash)
-            case .string(let bytes): columns[i].addCategory(bytes: bytes)
-            case .bool(let b): (b ? Self.trueStorage : Self.falseStorage).withUnsafeBytes { columns[i].addCategory(bytes: $0, isBoolean: true) }
-            case .null: columns[i].addNull()
+        // Events of one model carry their features in the same order, so the column of each position in the
+        // previous event is tried first (verified by its bytes). Those features are added through one buffer
+        // over the columns: one uniqueness check per event instead of one per feature. Any other feature (a new
+        // one, or one at a new position) is copied aside and added after, through the name lookup.
+        var others: [(position: Int, name: [UInt8], value: FeatureValue)] = []
+        let guesses = positionGuess, table = nameTable
+        columns.withUnsafeMutableBufferPointer { columns in
+            var position = 0
+            vector.forEachRaw { name, value in
+                defer { position += 1 }
+                guard position < guesses.count, case let i = guesses[position], table.matches(i, name) else {
+                    others.append((position, Array(name), FeatureValue(value)))
+                    return
+                }
+                Self.add(value, to: &columns[i], hash: hash)
             }
+        }
+        for other in others {
+            let i = other.name.withUnsafeBytes { column($0, position: other.position) }
+            columns[i].add(other.value, hash: hash)
         }
         switch prediction {
         case .score(let x)?: predictions.addNumber(x, hash: hash)
@@ -95,15 +105,19 @@ public struct FeatureWindow: Sendable, Codable {
         }
     }
 
-    /// The column of the feature at `position` in the event: events of one model carry their features in the same
-    /// order, so the previous event's column at that position is tried first (verified by its bytes) before the
-    /// hash lookup.
     @inline(__always)
-    private mutating func column(_ name: UnsafeRawBufferPointer, position: Int) -> Int {
-        if position < positionGuess.count {
-            let guess = positionGuess[position]
-            if nameTable.matches(guess, name) { return guess }
+    private static func add(_ value: RawFeatureValue, to column: inout FeatureStatistics, hash: UInt64) {
+        switch value {
+        case .number(let x): column.addNumber(x, hash: hash)
+        case .string(let bytes): column.addCategory(bytes: bytes)
+        case .bool(let b): (b ? trueStorage : falseStorage).withUnsafeBytes { column.addCategory(bytes: $0, isBoolean: true) }
+        case .null: column.addNull()
         }
+    }
+
+    /// The column of the feature at `position` in the event, found by name (created when new), remembered as
+    /// the guess for that position.
+    private mutating func column(_ name: UnsafeRawBufferPointer, position: Int) -> Int {
         let i = column(name)
         if position < positionGuess.count { positionGuess[position] = i } else if position == positionGuess.count { positionGuess.append(i) }
         return i
