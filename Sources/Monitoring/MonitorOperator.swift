@@ -21,8 +21,8 @@ public struct MonitorOperator: Sendable, Codable {
     /// Alert incidents open now, per model (models without one are left out).
     public var openIncidents: [String: Int] { engine.openIncidentsByModel }
     private var models: [String: ModelState] = [:]
-    private var predictionClocks: [Int32: Int64] = [:]
-    private var exampleClocks: [Int32: Int64] = [:]
+    private var predictionClocks = SmallSortedMap<Int32, Int64>()
+    private var exampleClocks = SmallSortedMap<Int32, Int64>()
     private var idlePredictionPartitions: Set<Int32> = []
     private var idleExamplePartitions: Set<Int32> = []
     /// Partitions the stage holds: each holds windows open from the start, before its first event.
@@ -72,8 +72,9 @@ public struct MonitorOperator: Sendable, Codable {
     }
 
     struct ModelState: Sendable, Codable {
-        var predictionWindows: [Int64: PredictionWindow] = [:]
-        var outcomeWindows: [Int64: OutcomeWindow] = [:]
+        /// Open windows by start (event time, or the index of the first event for count-based windows).
+        var predictionWindows = SmallSortedMap<Int64, PredictionWindow>()
+        var outcomeWindows = SmallSortedMap<Int64, OutcomeWindow>()
         /// Windows starting at or before this have closed.
         var predictionsClosedThrough = Int64.min
         var outcomesClosedThrough = Int64.min
@@ -191,7 +192,7 @@ public struct MonitorOperator: Sendable, Codable {
                 return spares.isEmpty ? PredictionWindow(start: start, end: end, sampleCapacity: capacity)
                     : PredictionWindow(start: start, end: end, sampleCapacity: capacity, reusing: spares.removeLast())
             }
-            state.predictionWindows.values[index].add(p, hash: hash)
+            state.predictionWindows.update(at: index) { $0.add(p, hash: hash) }
             if !runtime.policy.expectations.isEmpty { check(p.features, runtime.policy, into: &state, start: start) }
             added = true
         }
@@ -200,12 +201,12 @@ public struct MonitorOperator: Sendable, Codable {
 
     /// Where the window starting at `start` is in `windows`, opening it with `open` when absent (and lowering
     /// `nextClose` to its close time): one lookup for a window already open.
-    private static func windowIndex<W>(_ start: Int64, in windows: inout [Int64: W], closesAt: Int64, nextClose: inout Int64,
-                                       open: () -> W) -> Dictionary<Int64, W>.Index {
-        if let index = windows.index(forKey: start) { return index }
-        windows[start] = open()
-        nextClose = min(nextClose, closesAt)
-        return windows.index(forKey: start)!
+    private static func windowIndex<W>(_ start: Int64, in windows: inout SmallSortedMap<Int64, W>, closesAt: Int64, nextClose: inout Int64,
+                                       open: () -> W) -> Int {
+        windows.position(of: start) {
+            nextClose = min(nextClose, closesAt)
+            return open()
+        }
     }
 
     /// Where `model`'s state is in `models` (created on first sight) and its policy: the previous event's model is
@@ -285,7 +286,7 @@ public struct MonitorOperator: Sendable, Codable {
             let index = windowIndex(start, in: &state.outcomeWindows, closesAt: closesAt, nextClose: &nextClose) {
                 OutcomeWindow(start: start, end: end, sampleCapacity: 10_000)
             }
-            add(e, to: &state.outcomeWindows.values[index])
+            state.outcomeWindows.update(at: index) { add(e, to: &$0) }
             added = true
         }
         return added
@@ -350,15 +351,22 @@ public struct MonitorOperator: Sendable, Codable {
     private mutating func advanceClock(_ input: Input, partition: Int32, to t: Int64) -> Int64 {
         switch input {
         case .predictions:
-            let before = predictionClocks[partition] ?? Int64.min
-            if t > before { predictionClocks[partition] = t }
+            let before = Self.advance(&predictionClocks, partition: partition, to: t)
             if !idlePredictionPartitions.isEmpty { idlePredictionPartitions.remove(partition) }
             return before
         case .examples:
-            let before = exampleClocks[partition] ?? Int64.min
-            if t > before { exampleClocks[partition] = t }
+            let before = Self.advance(&exampleClocks, partition: partition, to: t)
             if !idleExamplePartitions.isEmpty { idleExamplePartitions.remove(partition) }
             return before
+        }
+    }
+
+    /// Moves one clock forward to `t` (never back), with one search; returns it before (`Int64.min`: none yet).
+    private static func advance(_ clocks: inout SmallSortedMap<Int32, Int64>, partition: Int32, to t: Int64) -> Int64 {
+        let i = clocks.position(of: partition) { Int64.min }
+        return clocks.update(at: i) { clock in
+            defer { clock = max(clock, t) }
+            return clock
         }
     }
 
@@ -386,7 +394,7 @@ public struct MonitorOperator: Sendable, Codable {
         // An assigned, active partition that has not delivered yet holds every window open.
         for p in assigned where clocks[p] == nil && !idle.contains(p) { return nil }
         var w: Int64? = nil
-        for (p, c) in clocks where !idle.contains(p) { w = min(w ?? c, c) }
+        for (p, c) in zip(clocks.keys, clocks.values) where !idle.contains(p) { w = min(w ?? c, c) }
         if w == nil, !clocks.isEmpty { w = clocks.values.max() }  // every partition idle: the furthest clock
         return w
     }
@@ -405,7 +413,7 @@ public struct MonitorOperator: Sendable, Codable {
             hot = nil
             var state = models.removeValue(forKey: model)!
             let lateness = input == .predictions ? policy.allowedLatenessMilliseconds : policy.labelLatenessMilliseconds
-            let starts = (input == .predictions ? Array(state.predictionWindows.keys) : Array(state.outcomeWindows.keys)).sorted()
+            let starts = input == .predictions ? state.predictionWindows.keys : state.outcomeWindows.keys  // ascending
             for start in starts {
                 let end = start + policy.windowMilliseconds
                 guard watermark == .max || end + lateness <= watermark else {
