@@ -8,75 +8,83 @@ public enum SampleSort {
     public static func sort(_ values: inout [Double]) {
         let n = values.count
         if n < 256 { values.sort(); return }
-        if bucketSort(&values) { return }
+        if let sorted = values.withUnsafeBytes({ bucketSorted($0.baseAddress!, count: n, stride: 8) }) {
+            values = sorted
+            return
+        }
         radixSort(&values)
     }
 
-    /// Distribution sort for finite data: two buckets per value over [min, max] (the bucket index
-    /// ⌊(x - min)·scale⌋ is monotonic in x, so buckets are ordered), a crowded bucket sorted on its own, then
-    /// one insertion pass over the whole array to fix the few inversions left inside small buckets (cheaper than
-    /// a loop per bucket, whose varying trip counts the branch predictor cannot learn). Two reads and one
-    /// scatter for smooth data; returns false without touching the data when the range is not finite.
-    static func bucketSort(_ values: inout [Double]) -> Bool {
-        let n = values.count
-        var lo = Double.infinity, hi = -Double.infinity
-        values.withUnsafeBufferPointer { v in
-            // Four lanes: each min and max waits only for its own lane's previous one.
-            var lo0 = Double.infinity, lo1 = lo0, lo2 = lo0, lo3 = lo0
-            var hi0 = -Double.infinity, hi1 = hi0, hi2 = hi0, hi3 = hi0
-            var i = 0
-            while i + 4 <= n {
-                lo0 = Swift.min(lo0, v[i]); hi0 = Swift.max(hi0, v[i])
-                lo1 = Swift.min(lo1, v[i + 1]); hi1 = Swift.max(hi1, v[i + 1])
-                lo2 = Swift.min(lo2, v[i + 2]); hi2 = Swift.max(hi2, v[i + 2])
-                lo3 = Swift.min(lo3, v[i + 3]); hi3 = Swift.max(hi3, v[i + 3])
-                i += 4
-            }
-            while i < n { lo0 = Swift.min(lo0, v[i]); hi0 = Swift.max(hi0, v[i]); i += 1 }
-            lo = Swift.min(Swift.min(lo0, lo1), Swift.min(lo2, lo3))
-            hi = Swift.max(Swift.max(hi0, hi1), Swift.max(hi2, hi3))
+    /// The `count` doubles at `base`, `base + stride`, … (bytes; e.g. one field of an array of structs) sorted
+    /// ascending into a new array, without first gathering them. NaN must not be present.
+    public static func sorted(_ base: UnsafeRawPointer, count n: Int, stride: Int) -> [Double] {
+        if n >= 256, let sorted = bucketSorted(base, count: n, stride: stride) { return sorted }
+        var values = (0..<n).map { base.load(fromByteOffset: $0 * stride, as: Double.self) }
+        sort(&values)
+        return values
+    }
+
+    /// Distribution sort for finite data: about two buckets per value over [min, max] (the bucket index, the
+    /// nearest integer to (x - min)·scale, is monotonic in x, so buckets are ordered), a crowded bucket sorted on
+    /// its own, then one insertion pass over the whole array to fix the few inversions left inside small buckets
+    /// (cheaper than a loop per bucket, whose varying trip counts the branch predictor cannot learn). Two reads
+    /// and one scatter for smooth data; nil when the range is not finite.
+    static func bucketSorted(_ base: UnsafeRawPointer, count n: Int, stride: Int) -> [Double]? {
+        @inline(__always) func value(_ i: Int) -> Double { base.load(fromByteOffset: i &* stride, as: Double.self) }
+        // Four lanes: each min and max waits only for its own lane's previous one.
+        var lo0 = Double.infinity, lo1 = lo0, lo2 = lo0, lo3 = lo0
+        var hi0 = -Double.infinity, hi1 = hi0, hi2 = hi0, hi3 = hi0
+        var i = 0
+        while i + 4 <= n {
+            let x0 = value(i), x1 = value(i + 1), x2 = value(i + 2), x3 = value(i + 3)
+            lo0 = Swift.min(lo0, x0); hi0 = Swift.max(hi0, x0)
+            lo1 = Swift.min(lo1, x1); hi1 = Swift.max(hi1, x1)
+            lo2 = Swift.min(lo2, x2); hi2 = Swift.max(hi2, x2)
+            lo3 = Swift.min(lo3, x3); hi3 = Swift.max(hi3, x3)
+            i += 4
         }
+        while i < n { lo0 = Swift.min(lo0, value(i)); hi0 = Swift.max(hi0, value(i)); i += 1 }
+        let lo = Swift.min(Swift.min(lo0, lo1), Swift.min(lo2, lo3))
+        let hi = Swift.max(Swift.max(hi0, hi1), Swift.max(hi2, hi3))
         let range = hi - lo
-        guard range.isFinite else { return false }
-        if range == 0 { return true }
-        let buckets = 2 * n
-        let scale = Double(buckets) / range
-        let last = buckets - 1
-        var output = [Double](repeating: 0, count: n)
-        withUnsafeTemporaryAllocation(of: Int32.self, capacity: buckets + 1) { starts in
-            starts.initialize(repeating: 0)
-            values.withUnsafeBufferPointer { v in
-                output.withUnsafeMutableBufferPointer { out in
-                    for x in v { starts[Swift.min(Int((x - lo) * scale), last) + 1] &+= 1 }
-                    // Prefix sums turn counts into starts; a crowded bucket is noted on the way (rarely any).
-                    var crowded: [Int] = []
-                    for b in 0..<buckets {
-                        let size = starts[b + 1]
-                        starts[b + 1] = size &+ starts[b]
-                        if size > 32 { crowded.append(b) }
-                    }
-                    // Each bucket's start is its cursor; afterwards it is the bucket's end (the next one's start).
-                    for x in v {
-                        let b = Swift.min(Int((x - lo) * scale), last)
-                        out[Int(starts[b])] = x
-                        starts[b] &+= 1
-                    }
-                    for b in crowded {
-                        var bucket = UnsafeMutableBufferPointer(rebasing: out[(b == 0 ? 0 : Int(starts[b - 1]))..<Int(starts[b])])
-                        bucket.sort()
-                    }
-                    for i in 1..<n {
-                        let x = out[i]
-                        if out[i - 1] <= x { continue }
-                        var j = i - 1
-                        while j >= 0 && out[j] > x { out[j + 1] = out[j]; j -= 1 }
-                        out[j + 1] = x
-                    }
+        guard range.isFinite else { return nil }
+        if range == 0 { return (0..<n).map(value) }
+        // Indices 0 ... 2n: (x - lo)·scale lies in [0, 2n] up to rounding, and adding 2⁵² leaves its nearest
+        // integer in the low bits of the sum: a bucket index with no conversion check and no clamp.
+        let buckets = 2 * n + 1
+        let scale = Double(2 * n) / range
+        @inline(__always) func bucket(_ x: Double) -> Int { Int(truncatingIfNeeded: ((x - lo) * scale + 0x1p52).bitPattern & 0xFFFF_FFFF) }
+        return [Double](unsafeUninitializedCapacity: n) { out, initialized in
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: buckets + 1) { starts in
+                starts.initialize(repeating: 0)
+                for i in 0..<n { starts[bucket(value(i)) + 1] &+= 1 }
+                // Prefix sums turn counts into starts; a crowded bucket is noted on the way (rarely any).
+                var crowded: [Int] = []
+                for b in 0..<buckets {
+                    let size = starts[b + 1]
+                    starts[b + 1] = size &+ starts[b]
+                    if size > 32 { crowded.append(b) }
+                }
+                // Each bucket's start is its cursor; afterwards it is the bucket's end (the next one's start).
+                for i in 0..<n {
+                    let x = value(i), b = bucket(x)
+                    (out.baseAddress! + Int(starts[b])).initialize(to: x)
+                    starts[b] &+= 1
+                }
+                for b in crowded {
+                    var bucket = UnsafeMutableBufferPointer(rebasing: out[(b == 0 ? 0 : Int(starts[b - 1]))..<Int(starts[b])])
+                    bucket.sort()
+                }
+                for i in 1..<n {
+                    let x = out[i]
+                    if out[i - 1] <= x { continue }
+                    var j = i - 1
+                    while j >= 0 && out[j] > x { out[j + 1] = out[j]; j -= 1 }
+                    out[j + 1] = x
                 }
             }
+            initialized = n
         }
-        values = output
-        return true
     }
 
     /// LSD radix sort on order-preserving bit patterns, 8 bits per pass (any data without NaN).

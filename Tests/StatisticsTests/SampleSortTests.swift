@@ -31,8 +31,24 @@ import Testing
         for _ in 0..<2_000 { values.append(rng.unit() * 1e6) }
         var rng2 = SplitMix64(seed: 12)
         for i in stride(from: values.count - 1, to: 0, by: -1) { values.swapAt(i, Int(rng2.below(UInt64(i + 1)))) }
-        var sorted = values
-        #expect(SampleSort.bucketSort(&sorted))
+        let sorted = values.withUnsafeBytes { SampleSort.bucketSorted($0.baseAddress!, count: values.count, stride: 8) }
         #expect(sorted == values.sorted())
+    }
+
+    /// One field of an array of structs, sorted without gathering it first: the bucket path, the small path and
+    /// the radix fallback (a non-finite range) give what sorting the field's values gives.
+    @Test(arguments: [100, 3_000])
+    func sortsOneFieldOfStructs(count: Int) {
+        struct Entry { var hash: UInt64; var value: Double }
+        var rng = SplitMix64(seed: UInt64(count))
+        var entries: [Entry] = (0..<count).map { _ in Entry(hash: rng.next(), value: rng.gaussian() * 1e3) }
+        for infinite in [false, true] {
+            if infinite { entries[7].value = .infinity; entries[9].value = -.infinity }
+            let sorted = entries.withUnsafeBytes {
+                SampleSort.sorted($0.baseAddress! + MemoryLayout<Entry>.offset(of: \Entry.value)!, count: count,
+                                  stride: MemoryLayout<Entry>.stride)
+            }
+            #expect(sorted == entries.map(\.value).sorted())
+        }
     }
 }

@@ -99,9 +99,10 @@ public struct HashSample: Sendable, Hashable, Codable {
     /// last change, else sorted now.
     public var sortedValues: [Double] {
         if let sortedCache { return sortedCache }
-        var values = self.values
-        SampleSort.sort(&values)
-        return values
+        return entries.withUnsafeBytes { entries in
+            guard let base = entries.baseAddress else { return [] }
+            return SampleSort.sorted(base + MemoryLayout<Entry>.offset(of: \Entry.value)!, count: count, stride: MemoryLayout<Entry>.stride)
+        }
     }
 
     /// Sorts the kept values once for every later `sortedValues` (until the sample changes).
