@@ -63,8 +63,9 @@ public enum DriftComparison {
     }
 
     static func test(_ name: String, _ r: FeatureStatistics, _ c: FeatureStatistics, _ policy: DriftPolicy) -> DriftReport.Row? {
-        guard var (row, samples) = prepare(name, r, c, policy) else { return nil }
-        if let (sa, sb) = samples {
+        guard let prepared = prepare(name, r, c, policy) else { return nil }
+        var row = prepared.row
+        if let (sa, sb) = prepared.samples {
             complete(&row, KolmogorovSmirnov.testSortedWithWasserstein(sa, sb, method: policy.ksMethod), sa, sb, policy)
         }
         return row
