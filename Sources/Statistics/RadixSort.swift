@@ -24,7 +24,7 @@ public enum SampleSort {
         return values
     }
 
-    /// Distribution sort for finite data: about two buckets per value over [min, max] (the bucket index, the
+    /// Distribution sort for finite data: three buckets per value over [min, max] (the bucket index, the
     /// nearest integer to (x - min)·scale, is monotonic in x, so buckets are ordered), a crowded bucket sorted on
     /// its own, then one insertion pass over the whole array to fix the few inversions left inside small buckets
     /// (cheaper than a loop per bucket, whose varying trip counts the branch predictor cannot learn). Two reads
@@ -49,41 +49,50 @@ public enum SampleSort {
         let range = hi - lo
         guard range.isFinite else { return nil }
         if range == 0 { return (0..<n).map(value) }
-        // Indices 0 ... 2n: (x - lo)·scale lies in [0, 2n] up to rounding, and adding 2⁵² leaves its nearest
+        // Indices 0 ... 3n: (x - lo)·scale lies in [0, 3n] up to rounding, and adding 2⁵² leaves its nearest
         // integer in the low bits of the sum: a bucket index with no conversion check and no clamp.
-        let buckets = 2 * n + 1
-        let scale = Double(2 * n) / range
-        @inline(__always) func bucket(_ x: Double) -> Int { Int(truncatingIfNeeded: ((x - lo) * scale + 0x1p52).bitPattern & 0xFFFF_FFFF) }
+        let buckets = 3 * n + 1
+        let scale = Double(3 * n) / range
         return [Double](unsafeUninitializedCapacity: n) { out, initialized in
-            withUnsafeTemporaryAllocation(of: Int32.self, capacity: buckets + 1) { starts in
-                starts.initialize(repeating: 0)
-                for i in 0..<n { starts[bucket(value(i)) + 1] &+= 1 }
-                // Prefix sums turn counts into starts; a crowded bucket is noted on the way (rarely any).
-                var crowded: [Int] = []
-                for b in 0..<buckets {
-                    let size = starts[b + 1]
-                    starts[b + 1] = size &+ starts[b]
-                    if size > 32 { crowded.append(b) }
-                }
-                // Each bucket's start is its cursor; afterwards it is the bucket's end (the next one's start).
-                for i in 0..<n {
-                    let x = value(i), b = bucket(x)
-                    (out.baseAddress! + Int(starts[b])).initialize(to: x)
-                    starts[b] &+= 1
-                }
-                for b in crowded {
-                    var bucket = UnsafeMutableBufferPointer(rebasing: out[(b == 0 ? 0 : Int(starts[b - 1]))..<Int(starts[b])])
-                    bucket.sort()
-                }
-                for i in 1..<n {
-                    let x = out[i]
-                    if out[i - 1] <= x { continue }
-                    var j = i - 1
-                    while j >= 0 && out[j] > x { out[j + 1] = out[j]; j -= 1 }
-                    out[j + 1] = x
-                }
-            }
+            distribute(base, count: n, stride: stride, lo: lo, scale: scale, buckets: buckets, into: out)
             initialized = n
+        }
+    }
+
+    /// The counting, the scatter and the final insertion pass of `bucketSorted`. Bucket starts are unsigned 32-bit
+    /// (a zero extension to index with: 38 → 34 µs on 5,000 values against signed ones; 16-bit ones were slower).
+    @inline(__always)
+    private static func distribute(_ base: UnsafeRawPointer, count n: Int, stride: Int, lo: Double, scale: Double, buckets: Int,
+                                   into out: UnsafeMutableBufferPointer<Double>) {
+        @inline(__always) func value(_ i: Int) -> Double { base.load(fromByteOffset: i &* stride, as: Double.self) }
+        @inline(__always) func bucket(_ x: Double) -> Int { Int(truncatingIfNeeded: ((x - lo) * scale + 0x1p52).bitPattern & 0xFFFF_FFFF) }
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: buckets + 1) { starts in
+            starts.initialize(repeating: 0)
+            for i in 0..<n { starts[bucket(value(i)) + 1] &+= 1 }
+            // Prefix sums turn counts into starts; a crowded bucket is noted on the way (rarely any).
+            var crowded: [Int] = []
+            for b in 0..<buckets {
+                let size = starts[b + 1]
+                starts[b + 1] = size &+ starts[b]
+                if size > 32 { crowded.append(b) }
+            }
+            // Each bucket's start is its cursor; afterwards it is the bucket's end (the next one's start).
+            for i in 0..<n {
+                let x = value(i), b = bucket(x)
+                (out.baseAddress! + Int(starts[b])).initialize(to: x)
+                starts[b] &+= 1
+            }
+            for b in crowded {
+                var bucket = UnsafeMutableBufferPointer(rebasing: out[(b == 0 ? 0 : Int(starts[b - 1]))..<Int(starts[b])])
+                bucket.sort()
+            }
+            for i in 1..<n {
+                let x = out[i]
+                if out[i - 1] <= x { continue }
+                var j = i - 1
+                while j >= 0 && out[j] > x { out[j + 1] = out[j]; j -= 1 }
+                out[j + 1] = x
+            }
         }
     }
 
