@@ -3,7 +3,8 @@
 /// hashes nothing. A `Dictionary` runs SipHash over the key on every lookup, and with two or three lookups per
 /// event that cost several percent of the monitor's time.
 ///
-/// Encoded exactly as a `Dictionary` of the same keys and values, so snapshots written before it still decode.
+/// Encoded in the format of a `Dictionary` of the same keys and values, so snapshots written before it still
+/// decode; unlike a `Dictionary`'s, its encoding is in key order, the same for the same contents.
 /// Value type; not thread-safe.
 struct SmallSortedMap<Key: Comparable & Hashable & Codable & Sendable, Value: Codable & Sendable>: Sendable, Codable {
     /// Ascending.
@@ -82,7 +83,18 @@ struct SmallSortedMap<Key: Comparable & Hashable & Codable & Sendable, Value: Co
         values = keys.map { dictionary[$0]! }
     }
 
+    /// A `Dictionary`'s format, in key order: the same contents always give the same bytes (a `Dictionary` writes
+    /// keys that are not `String` or `Int` as an array of alternating keys and values, in its hash order, which
+    /// changes from run to run).
     func encode(to encoder: any Encoder) throws {
-        try Dictionary(uniqueKeysWithValues: zip(keys, values)).encode(to: encoder)
+        guard !(Key.self is any CodingKeyRepresentable.Type) else {
+            // String and Int keys: a `Dictionary` writes a keyed container (whose order is the encoder's business).
+            return try Dictionary(uniqueKeysWithValues: zip(keys, values)).encode(to: encoder)
+        }
+        var container = encoder.unkeyedContainer()
+        for (key, value) in zip(keys, values) {
+            try container.encode(key)
+            try container.encode(value)
+        }
     }
 }

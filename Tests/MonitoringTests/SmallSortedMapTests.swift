@@ -38,5 +38,18 @@ import Testing
         #expect(asDictionary == reference)
         let decoded = try JSONDecoder().decode(SmallSortedMap<Int64, Int>.self, from: JSONEncoder().encode(reference))
         #expect(decoded.keys == map.keys && decoded.values == map.values)
+        // Written in key order (a Dictionary writes its hash order, which changes from run to run): the same
+        // contents give the same bytes.
+        let written = try JSONDecoder().decode([Int64].self, from: JSONEncoder().encode(map))
+        #expect(written == zip(map.keys, map.values).flatMap { [$0, Int64($1)] })
+    }
+
+    /// Keys a `Dictionary` writes as a keyed container (`Int`, `String`) keep that format.
+    @Test func keyedFormatForIntAndStringKeys() throws {
+        var map = SmallSortedMap<Int, String>()
+        map[3] = "c"; map[1] = "a"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        #expect(try encoder.encode(map) == encoder.encode([1: "a", 3: "c"]))
     }
 }
