@@ -181,22 +181,35 @@ public struct MonitorOperator: Sendable, Codable {
     /// one has closed (the event is late). Touches only the model's state, so that it can be mutated in place.
     private static func addToTimeWindows(_ p: PredictionEvent, hash: UInt64, ownClock: Int64, runtime: ModelRuntime,
                                          state: inout ModelState, nextClose: inout Int64, spares: inout [FeatureWindow]) -> Bool {
-        let t = p.timestamp.milliseconds
-        var added = false
-        for start in windowStarts(t, runtime.policy) {
-            let end = start + runtime.policy.windowMilliseconds
-            let closesAt = end + runtime.policy.allowedLatenessMilliseconds
-            if start <= state.predictionsClosedThrough || (ownClock != Int64.min && ownClock >= closesAt) { continue }
+        let policy = runtime.policy
+        return forEachOpenWindow(at: p.timestamp.milliseconds, policy, lateness: policy.allowedLatenessMilliseconds,
+                                 closedThrough: state.predictionsClosedThrough, ownClock: ownClock) { start, end, closesAt in
             let index = windowIndex(start, in: &state.predictionWindows, closesAt: closesAt, nextClose: &nextClose) {
-                let capacity = max(10_000, runtime.policy.drift.minimumSamples)
+                let capacity = max(10_000, policy.drift.minimumSamples)
                 return spares.isEmpty ? PredictionWindow(start: start, end: end, sampleCapacity: capacity)
                     : PredictionWindow(start: start, end: end, sampleCapacity: capacity, reusing: spares.removeLast())
             }
             state.predictionWindows.update(at: index) { $0.add(p, hash: hash) }
-            if !runtime.policy.expectations.isEmpty { check(p.features, runtime.policy, into: &state, start: start) }
-            added = true
+            if !policy.expectations.isEmpty { check(p.features, policy, into: &state, start: start) }
         }
-        return added
+    }
+
+    /// Calls `body` with each event-time window that an event at `t` falls in and that is still open: not closed
+    /// already (starting after `closedThrough`) and not past its close time (end + `lateness`) on the partition's
+    /// clock. Returns whether there was any (false: the event is late). The one place that says which windows an
+    /// event still enters, for both inputs.
+    @inline(__always)
+    private static func forEachOpenWindow(at t: Int64, _ policy: MonitorPolicy, lateness: Int64, closedThrough: Int64, ownClock: Int64,
+                                          _ body: (_ start: Int64, _ end: Int64, _ closesAt: Int64) -> Void) -> Bool {
+        var any = false
+        for start in windowStarts(t, policy) {
+            let end = start + policy.windowMilliseconds
+            let closesAt = end + lateness
+            if start <= closedThrough || (ownClock != Int64.min && ownClock >= closesAt) { continue }
+            body(start, end, closesAt)
+            any = true
+        }
+        return any
     }
 
     /// Where the window starting at `start` is in `windows`, opening it with `open` when absent (and lowering
@@ -277,19 +290,14 @@ public struct MonitorOperator: Sendable, Codable {
                                          nextClose: inout Int64) -> Bool {
         updateErrorStream(e, state: &state)
         guard e.labelKind != .correction else { return false }
-        let t = e.predictionTime.milliseconds
-        var added = false
-        for start in windowStarts(t, runtime.policy) {
-            let end = start + runtime.policy.windowMilliseconds
-            let closesAt = end + runtime.policy.labelLatenessMilliseconds
-            if start <= state.outcomesClosedThrough || (ownClock != Int64.min && ownClock >= closesAt) { continue }
+        let policy = runtime.policy
+        return forEachOpenWindow(at: e.predictionTime.milliseconds, policy, lateness: policy.labelLatenessMilliseconds,
+                                 closedThrough: state.outcomesClosedThrough, ownClock: ownClock) { start, end, closesAt in
             let index = windowIndex(start, in: &state.outcomeWindows, closesAt: closesAt, nextClose: &nextClose) {
                 OutcomeWindow(start: start, end: end, sampleCapacity: 10_000)
             }
             state.outcomeWindows.update(at: index) { add(e, to: &$0) }
-            added = true
         }
-        return added
     }
 
     /// Adds one labeled example (not a correction) to one window.
