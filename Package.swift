@@ -56,6 +56,7 @@ let package = Package(
         .target(name: "Monitoring", dependencies: ["Drift", "Alerts", "Statistics", "Events"], swiftSettings: strict),
         // Numeric kernels at the CPU's full vector width, chosen at run time (the Swift targets build for baseline x86-64).
         .target(name: "CNumericKernels"),
+        .target(name: "CAllocatorTuning"),
         .target(name: "Training", dependencies: ["Events", "Statistics", "Drift", "CNumericKernels"],
                 swiftSettings: strict + [.unsafeFlags(["-Xcc", "-fno-math-errno"])]),
         .target(name: "ModelStore", dependencies: ["Training", "Events", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
@@ -104,7 +105,7 @@ let package = Package(
             name: "TidelineCLI",
             dependencies: [
                 "Kafka", "Events", "Pipeline", "Telemetry", "Dashboard", "TidelineConfig", "LabelJoin", "Statistics", "Drift", "Monitoring", "Alerts", "Training", "ModelStore",
-                "Backtest",
+                "Backtest", "CAllocatorTuning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

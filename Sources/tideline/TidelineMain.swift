@@ -3,6 +3,7 @@ import TidelineCLI
 @main
 enum TidelineMain {
     static func main() async {
+        ProcessAllocator.configure()
         await TidelineCommand.main()
     }
 }
