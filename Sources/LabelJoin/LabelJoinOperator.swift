@@ -261,13 +261,14 @@ public struct LabelJoinOperator: Sendable {
         // Hold the label for predictions still to come, unless none could still match it.
         let expiry = t &+ backwardReach(modelFilter)
         if predictionClock < expiry {
+            orphanBytes += OrphanLabel.chargedBytes(requestIDBytes: label.requestID.utf8.count)
             let orphan = OrphanLabel(hash: fullHash, requestID: label.requestID, time: t, clockBefore: clockBefore, sequence: sequence,
                                      fingerprint: fingerprint, value: label.label, model: modelFilter, attributed: attributed)
+            // Moved into place, not copied (a copy retained and released its strings).
             let o: Int32
-            if let free = freeOrphans.popLast() { o = free; orphans[Int(o)] = orphan } else { o = Int32(orphans.count); orphans.append(orphan) }
+            if let free = freeOrphans.popLast() { o = free; orphans[Int(o)] = consume orphan } else { o = Int32(orphans.count); orphans.append(consume orphan) }
             orphanIndex.insert(o, hash: h) { [orphans] in StableHash.indexKey(orphans[Int($0)].hash) }
             orphanTimers.push(expiry, o)
-            orphanBytes += OrphanLabel.chargedBytes(orphan)
         } else if !attributed {
             statistics.unattributedLabels += 1
         }
