@@ -1,4 +1,5 @@
 internal import CAllocatorTuning
+import Foundation
 
 /// The allocator settings the `tideline` process runs with, applied once at start (`TidelineMain`).
 ///
@@ -12,16 +13,20 @@ internal import CAllocatorTuning
 /// of the mapped blocks the program frees), so `mmapThreshold` fixes it at that ceiling: requests below 32 MiB come
 /// from the heap, as they would after glibc had adapted.
 ///
-/// Only glibc is tuned; elsewhere `configure()` changes nothing. Call it before other threads start allocating.
+/// Only glibc is tuned; elsewhere `configure()` changes nothing. Malloc settings given in `GLIBC_TUNABLES`
+/// (`glibc.malloc.…`) are the operator's choice and are left alone. Call it before other threads start allocating.
 public enum ProcessAllocator {
     /// Free bytes at the top of the heap kept for reuse (64 MiB).
     public static let trimThreshold = 64 << 20
     /// Requests of this many bytes or more get their own mapping (32 MiB).
     public static let mmapThreshold = 32 << 20
 
-    /// Applies both settings. Returns false when the C library is not glibc or refused a setting.
+    /// Applies both settings, unless `environment` (the process's when nil) sets glibc malloc tunables. Returns
+    /// whether they were applied (false also when the C library is not glibc or refused a setting).
     @discardableResult
-    public static func configure() -> Bool {
-        tideline_configure_allocator(trimThreshold, mmapThreshold)
+    public static func configure(environment: [String: String]? = nil) -> Bool {
+        let environment = environment ?? ProcessInfo.processInfo.environment
+        if environment["GLIBC_TUNABLES"]?.contains("glibc.malloc.") == true { return false }
+        return tideline_configure_allocator(trimThreshold, mmapThreshold)
     }
 }
