@@ -1,6 +1,6 @@
-public import Alerts
+import Alerts
 public import Foundation
-public import Drift
+import Drift
 public import Events
 import Statistics
 

@@ -38,7 +38,7 @@ public struct FeatureWindow: Sendable, Codable {
         guard columns.count == names.count else {
             throw DecodingError.dataCorruptedError(forKey: .columns, in: c, debugDescription: "one column per feature name expected")
         }
-        for var name in names { name.withUTF8 { nameTable.append(UnsafeRawBufferPointer($0)) } }
+        for var name in names { _ = name.withUTF8 { nameTable.append(UnsafeRawBufferPointer($0)) } }
     }
 
     /// Sorts every sample once, for a window that will be the reference of many comparisons. Changes nothing
