@@ -1,3 +1,4 @@
+import Statistics
 import Testing
 @testable import Events
 
@@ -11,7 +12,7 @@ import Testing
     /// Numbers are written as `description` writes them (the shortest text that reads back as the same double),
     /// over the whole range: random bit patterns, subnormals, values near the integer fast path's bound.
     @Test func numbersAreWrittenAsTheirDescription() {
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(seed: 7)
         var checked = 0
         for _ in 0..<200_000 {
             let x = Double(bitPattern: rng.next())
@@ -35,17 +36,5 @@ import Testing
         w.element(); w.number(3)
         w.endArray()
         #expect(String(decoding: w.bytes, as: UTF8.self) == "[0.25,-1.5e-07,3]")
-    }
-
-    struct SplitMix {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 }
