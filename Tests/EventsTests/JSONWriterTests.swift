@@ -21,7 +21,7 @@ import Testing
             checked += 1
         }
         #expect(checked > 100_000)
-        for x in [0.1, -0.1, 1e-5, 5e-324, -2.2250738585072014e-308, 1.7976931348623157e308, 9_007_199_254_740_992.0,
+        for x in [0.1, -0.1, 1e-5, Double.leastNonzeroMagnitude, -2.2250738585072014e-308, 1.7976931348623157e308, 9_007_199_254_740_992.0,
                   0.12345678901234566, 123456.789, 1e22, 1e23] {
             #expect(Self.written(x) == x.description, "\(x)")
             #expect(Double(Self.written(x)) == x)
