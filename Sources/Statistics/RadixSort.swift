@@ -20,7 +20,8 @@ public enum SampleSort {
     public static func sorted(_ base: UnsafeRawPointer, count n: Int, stride: Int) -> [Double] {
         if n >= 256, let sorted = bucketSorted(base, count: n, stride: stride) { return sorted }
         var values = (0..<n).map { base.load(fromByteOffset: $0 * stride, as: Double.self) }
-        sort(&values)
+        // Not `sort(&values)`: for 256 values or more that would try the bucket sort (and its range pass) again.
+        if n < 256 { values.sort() } else { radixSort(&values) }
         return values
     }
 
