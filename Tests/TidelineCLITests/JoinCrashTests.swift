@@ -117,22 +117,24 @@ import TidelineTestKit
 
         let (predictions, labels) = Self.traffic(count: 200_000, seed: 7)
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: SharedBroker.client()), logger: quietLogger())
-        // The input arrives in ten parts, one before each (re)start, as traffic would: every kill then falls while
-        // there is still input to come, however fast the stage runs on the machine at hand.
-        let parts = 10
-        var labelCursor = 0
-        func producePart(_ part: Int) async throws {
-            let range = part * predictions.count / parts ..< (part + 1) * predictions.count / parts
-            let until = part == parts - 1 ? Int64.max : predictions[range.upperBound].timestamp.milliseconds
+        // The input arrives in ten parts, one per run of the stage, as traffic would. The first half of a part is
+        // there when the stage starts; the second half trickles in, in ten slices 150 ms apart, while it runs, and the
+        // kill falls just after a random slice. So every kill finds the stage mid-stream with output published since
+        // its last checkpoint (300 ms), however fast the machine: the restart must re-publish some of it.
+        let parts = 10, slices = 10
+        var predictionCursor = 0, labelCursor = 0
+        func produce(upTo end: Int) async throws {
+            guard end > predictionCursor else { return }
+            let until = end == predictions.count ? Int64.max : predictions[end].timestamp.milliseconds
             var labelEnd = labelCursor
             while labelEnd < labels.count && labels[labelEnd].timestamp.milliseconds < until { labelEnd += 1 }
-            if part == parts - 1 { labelEnd = labels.count }
-            try await producer.sendAll(predictions[range].map {
+            try await producer.sendAll(predictions[predictionCursor ..< end].map {
                 KafkaOutgoingMessage(topic: prefix + "predictions", key: Array($0.requestID.utf8), value: $0.encoded())
             })
             try await producer.sendAll(labels[labelCursor ..< labelEnd].map {
                 KafkaOutgoingMessage(topic: prefix + "labels", key: Array($0.requestID.utf8), value: $0.encoded())
             })
+            predictionCursor = end
             labelCursor = labelEnd
         }
 
@@ -146,20 +148,30 @@ import TidelineTestKit
 
         var rng = SeededGenerator(seed: UInt64(UInt32.random(in: 0 ... .max)))
         var kills = 0
+        var republished: [Int] = []  // examples each restart published a second time, as seen at its kill
         let group = TestNames.unique("crash-join")
-        while kills < 10 {
-            try await producePart(kills)
+        while kills < parts {
+            let partEnd = (kills + 1) * predictions.count / parts
+            let half = (kills * predictions.count / parts + partEnd) / 2
+            try await produce(upTo: half)
             let stage = try Self.startStage(config: configURL, brokers: cluster.bootstrapServers, state: state, group: group, prefix: prefix, log: logURL)
-            // Kill at a random moment, once it has had time to join the group and do some work.
+            // Once it has joined the group and published something, the rest of the part trickles in.
             let before = log.total
             let deadline = ContinuousClock.now + .seconds(30)
             while log.total == before && ContinuousClock.now < deadline && stage.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-            try await Task.sleep(for: .milliseconds(Int(rng.next() % 2_500)))
+            let killAfter = Int(rng.next() % UInt64(slices))
+            for slice in 0 ... killAfter {
+                try await produce(upTo: half + (slice + 1) * (partEnd - half) / slices)
+                try await Task.sleep(for: .milliseconds(slice == killAfter ? Int(rng.next() % 100) : 150))
+            }
             #expect(stage.isRunning, "the stage exited by itself; see \(logURL.path)")
             kill(stage.processIdentifier, SIGKILL)
             await Subprocess.waitForExit(stage)
             kills += 1
+            republished.append(log.total - log.unique - republished.reduce(0, +))
+            try await produce(upTo: partEnd)  // the rest of the part arrives while the stage is down
         }
+        try await produce(upTo: predictions.count)
         try await producer.close()
         #expect(labelCursor == labels.count)
 
@@ -194,6 +206,6 @@ import TidelineTestKit
         }
         #expect(differing == 0)
         #expect(log.total > log.unique, "the kills should have caused some re-publication (\(log.total) received)")
-        print("join crash test: \(kills) kills, \(log.total) examples received, \(log.unique) unique, \(expected.count) expected")
+        print("join crash test: \(kills) kills, \(log.total) examples received, \(log.unique) unique, \(expected.count) expected; re-published by each restart as seen at its kill: \(republished.dropFirst())")
     }
 }
