@@ -8,29 +8,60 @@ import Darwin
 ///
 /// Decoding checks every feature (names non-empty, unique and valid UTF-8; values numbers, strings, booleans
 /// or null; limits) but keeps the object's bytes instead of building a `String` and an enum per feature.
-/// That makes decoding several times cheaper, keeps pending predictions compact (about the size of their
-/// JSON), and lets a stage copy features into its output verbatim. Iterating yields `Feature` values.
+/// That makes decoding several times cheaper, keeps a vector compact (the size of its JSON plus 8 bytes per
+/// number), and lets a stage copy features into its output verbatim. Iterating yields `Feature` values.
+///
+/// Numbers are parsed once, when the bytes are validated (validation has to read them anyway), and kept beside
+/// the bytes: `forEachRaw` hands them over without parsing their text again. For a 17-digit number that is most
+/// of the cost of reading it.
 ///
 /// Equality is semantic (same names and values in the same order), not byte equality.
 public struct FeatureVector: Sendable, Hashable, Sequence, ExpressibleByArrayLiteral, CustomStringConvertible {
+    /// The features' JSON object, validated (compact when built from values), then the value of each number
+    /// token in it, in order: 8 bytes each, native byte order. One allocation for both.
+    private let storage: [UInt8]
+    /// Bytes of JSON at the start of `storage`.
+    private let jsonCount: UInt32
+    private let featureCount: UInt32
+
     /// The features' JSON object, validated (compact when built from values).
-    public let json: [UInt8]
+    public var json: ArraySlice<UInt8> { storage[..<Int(jsonCount)] }
     /// The number of features.
-    public let count: Int
+    public var count: Int { Int(featureCount) }
 
     /// Builds the vector from values (encoded as compact JSON).
     public init(_ features: [Feature]) {
         var writer = JSONWriter(capacity: 16 + features.count * 16)
         writer.features(features)
-        json = writer.bytes
-        count = features.count
+        // The writer writes a finite number as text that reads back as the same `Double` (-0 included), and a
+        // number that is not finite as `null`.
+        var numbers = ParsedNumbers()
+        for f in features { if case .number(let x) = f.value, x.isFinite { numbers.append(x) } }
+        self = writer.bytes.withUnsafeBytes { FeatureVector(json: $0, count: features.count, numbers: numbers) }
     }
 
     public init(arrayLiteral elements: Feature...) { self.init(elements) }
 
-    init(validatedJSON: [UInt8], count: Int) {
-        json = validatedJSON
-        self.count = count
+    /// `{}`, made once.
+    public static let empty = FeatureVector([])
+
+    /// A vector of validated bytes and the values of their number tokens, in order.
+    init(json: UnsafeRawBufferPointer, count: Int, numbers: ParsedNumbers) {
+        precondition(json.count <= UInt32.max && count <= UInt32.max, "a feature vector of 4 GiB or more")
+        jsonCount = UInt32(json.count)
+        featureCount = UInt32(count)
+        // Copied from `json` and then extended in place: unlike `Array(unsafeUninitializedCapacity:)`, this path
+        // is specialized for bytes (that one looked up generic metadata on every call).
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(json.count + numbers.count * 8)
+        bytes.append(contentsOf: json)
+        numbers.append(to: &bytes)
+        storage = bytes
+    }
+
+    /// Calls `body` with the JSON object's bytes (valid only during the call).
+    public func withJSONBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<Int(jsonCount)])) }
     }
 
     public var isEmpty: Bool { count == 0 }
@@ -43,7 +74,7 @@ public struct FeatureVector: Sendable, Hashable, Sequence, ExpressibleByArrayLit
         first { $0.name == name }?.value
     }
 
-    public var description: String { String(decoding: json, as: UTF8.self) }
+    public var description: String { withJSONBytes { String(decoding: $0, as: UTF8.self) } }
 
     public static func == (a: FeatureVector, b: FeatureVector) -> Bool {
         a.count == b.count && (a.json == b.json || a.features == b.features)
@@ -57,7 +88,7 @@ public struct FeatureVector: Sendable, Hashable, Sequence, ExpressibleByArrayLit
 
     /// Parses one feature per step from the stored bytes.
     public struct Iterator: IteratorProtocol {
-        let json: [UInt8]
+        let json: ArraySlice<UInt8>
         var position = 1  // after '{'
         var first = true
 
@@ -101,6 +132,7 @@ extension JSONScanner {
         // Duplicate names: full 64-bit hashes of the names so far (inline up to 16, then on the heap);
         // names are compared only when hashes match.
         var hashes = NameHashes()
+        var numbers = ParsedNumbers()
         var first = true
         while let keyRange = try nextKey(first: &first) {
             if n >= limits.maxFeatures { throw error(.limitExceeded, "\(field)", "more than \(limits.maxFeatures) features") }
@@ -129,10 +161,12 @@ extension JSONScanner {
             }
             hashes.append(hash)
             let keyBase = base
-            try validateFeatureValue(field: "\(field).\(String(decoding: UnsafeBufferPointer(start: keyBase + keyRange.lowerBound, count: keyRange.count), as: UTF8.self))")
+            if let x = try validateFeatureValue(field: "\(field).\(String(decoding: UnsafeBufferPointer(start: keyBase + keyRange.lowerBound, count: keyRange.count), as: UTF8.self))") {
+                numbers.append(x)
+            }
             n += 1
         }
-        return FeatureVector(validatedJSON: Array(UnsafeBufferPointer(start: base + start, count: position - start)), count: n)
+        return FeatureVector(json: UnsafeRawBufferPointer(start: base + start, count: position - start), count: n, numbers: numbers)
     }
 
     /// The names of the features in the object starting at `start`, up to the key starting before `end`.
@@ -148,18 +182,19 @@ extension JSONScanner {
         return names
     }
 
-    /// Checks a feature value (number, string, boolean or null) without building it.
+    /// Checks a feature value (number, string, boolean or null) without building it; returns a number's value.
     @inline(__always)
-    mutating func validateFeatureValue(field: @autoclosure () -> String) throws(EventDecodingError) {
+    mutating func validateFeatureValue(field: @autoclosure () -> String) throws(EventDecodingError) -> Double? {
         guard let c = peek() else { throw malformed("value expected, found end of input") }
         switch c {
         case UInt8(ascii: "\""): try validateString(field: field())
-        case UInt8(ascii: "-"), 0x30...0x39: _ = try readNumber(field: field())
+        case UInt8(ascii: "-"), 0x30...0x39: return try readNumber(field: field())
         default:
             guard readLiteral() != nil else {
                 throw error(.invalidField, field(), "expected a number, string, boolean or null, found \(describeValueAtPosition())")
             }
         }
+        return nil
     }
 
     /// Checks a string token (escapes, control characters, UTF-8, length) without building it.
@@ -171,6 +206,32 @@ extension JSONScanner {
             position = quote
             _ = try readString(field: field())  // the slow path validates escapes and UTF-8 and reports errors
         }
+    }
+}
+
+/// The values of a vector's number tokens while it is built: up to 16 inline (no allocation), more on the heap.
+struct ParsedNumbers {
+    private var inline: (Double, Double, Double, Double, Double, Double, Double, Double,
+                         Double, Double, Double, Double, Double, Double, Double, Double) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    private(set) var count = 0
+    private var overflow: [Double] = []
+
+    @inline(__always)
+    mutating func append(_ x: Double) {
+        if count < 16 {
+            let i = count
+            withUnsafeMutableBytes(of: &inline) { $0.storeBytes(of: x, toByteOffset: i * 8, as: Double.self) }
+        } else {
+            overflow.append(x)
+        }
+        count += 1
+    }
+
+    /// Appends the values to `bytes`, 8 bytes each.
+    func append(to bytes: inout [UInt8]) {
+        withUnsafeBytes(of: inline) { bytes.append(contentsOf: $0[..<(Swift.min(count, 16) * 8)]) }
+        if count > 16 { overflow.withUnsafeBytes { bytes.append(contentsOf: $0) } }
     }
 }
 
@@ -244,17 +305,21 @@ extension FeatureValue {
 
 extension FeatureVector {
     /// Calls `body` with each feature's name (UTF-8 bytes, unescaped) and value, in order, without creating
-    /// `String`s for plain names and values (escaped ones are unescaped into a temporary). The buffers are valid
-    /// only during the call.
+    /// `String`s for plain names and values (escaped ones are unescaped into a temporary), and without parsing
+    /// numbers again (their values were kept when the bytes were validated). The buffers are valid only during
+    /// the call.
     public func forEachRaw(_ body: (UnsafeRawBufferPointer, RawFeatureValue) -> Void) {
-        json.withUnsafeBytes { buffer in
+        storage.withUnsafeBytes { whole in
+            let buffer = UnsafeRawBufferPointer(rebasing: whole[..<Int(jsonCount)])
             guard let start = buffer.baseAddress, memchr(start, Int32(UInt8(ascii: "\\")), buffer.count) == nil else {
                 return Self.forEachRawEscaped(buffer, body)
             }
             // No escapes anywhere, and the bytes were validated when the vector was made: every token can be found
-            // by its first byte, and every string ends at the next quote.
+            // by its first byte, every string ends at the next quote, and every number at the first byte that
+            // cannot be part of one (whitespace, ',' or '}').
             let base = start.assumingMemoryBound(to: UInt8.self), count = buffer.count
-            var scanner = JSONScanner(buffer, event: "features", limits: .unlimited)
+            let numbers = start + count
+            var number = 0
             var p = 1
             @inline(__always) func skipWhitespace() { while p < count && base[p] <= 0x20 { p += 1 } }
             @inline(__always) func stringEnd(from q: Int) -> Int {
@@ -281,9 +346,10 @@ extension FeatureVector {
                 case UInt8(ascii: "f"): body(key, .bool(false)); p += 5
                 case UInt8(ascii: "n"): body(key, .null); p += 4
                 default:
-                    scanner.position = p
-                    guard let x = try? scanner.readNumber(field: "") else { return }
-                    p = scanner.position
+                    let x = numbers.loadUnaligned(fromByteOffset: number * 8, as: Double.self)
+                    number += 1
+                    p += 1
+                    while p < count && base[p] > 0x20 && base[p] != UInt8(ascii: ",") && base[p] != UInt8(ascii: "}") { p += 1 }
                     body(key, .number(x))
                 }
             }

@@ -47,7 +47,7 @@ public struct LabeledExample: EventContract, Hashable {
         var d = try ObjectDecoding(buffer, event: eventName, limits: limits)
         var eventID = "", requestID = "", model = "", modelVersion = ""
         var variant: String?, entityID: String?, itemID: String?
-        var features = FeatureVector([])
+        var features = FeatureVector.empty
         var prediction = PredictionValue.score(0)
         var label = LabelValue.number(0)
         var kind = LabelKind.observed

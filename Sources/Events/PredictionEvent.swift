@@ -41,7 +41,7 @@ public struct PredictionEvent: EventContract, Hashable {
         var d = try ObjectDecoding(buffer, event: eventName, limits: limits)
         var requestID = "", model = "", modelVersion = ""
         var timestamp = EventTime(milliseconds: 0)
-        var features = FeatureVector([])
+        var features = FeatureVector.empty
         var prediction = PredictionValue.score(0)
         var variant: String?, entityID: String?, itemID: String?
         var served = true

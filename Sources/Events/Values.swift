@@ -119,7 +119,7 @@ extension JSONScanner {
 
 extension JSONWriter {
     /// Writes a validated feature vector's bytes verbatim.
-    public mutating func features(_ vector: FeatureVector) { raw(vector.json) }
+    public mutating func features(_ vector: FeatureVector) { vector.withJSONBytes { raw($0) } }
 
     public mutating func features(_ features: [Feature]) {
         beginObject()

@@ -394,7 +394,7 @@ public struct LabelJoinOperator: Sendable {
         if let v = p.entityID { arena.append(contentsOf: ExampleSyntax.entityID); ExampleSyntax.appendQuoted(v, to: &arena) }
         if let v = p.itemID { arena.append(contentsOf: ExampleSyntax.itemID); ExampleSyntax.appendQuoted(v, to: &arena) }
         arena.append(contentsOf: ExampleSyntax.features)
-        arena.append(contentsOf: p.features.json)
+        p.features.withJSONBytes { arena.append(contentsOf: $0) }
         arena.append(contentsOf: ExampleSyntax.prediction)
         switch p.prediction {
         case .score(let v):

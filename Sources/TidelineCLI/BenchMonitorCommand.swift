@@ -133,31 +133,22 @@ struct BenchMonitor: AsyncParsableCommand {
                 try g.series.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: URL(fileURLWithPath: "\(dir)/\(s.name).f64"))
             }
             if breakdown && s.name == "stationary" { reportBreakdown(g) }
-            var policy = MonitorPolicy()
-            policy.drift.ksMethod = KolmogorovSmirnov.Method(rawValue: ksMethod)!
-            var op = MonitorOperator(configuration: MonitorConfiguration(defaultPolicy: policy))
-            var out = MonitorOperator.Output()
-            var alerts: [AlertEvent] = []
-            let startClock = ContinuousClock.now
-            var e = 0
-            for (i, p) in g.predictions.enumerated() {
-                op.process(p, partition: Int32(i & 3), into: &out)
-                while e < g.examples.count && g.examples[e].predictionTime.milliseconds <= p.timestamp.milliseconds {
-                    op.process(g.examples[e], partition: 0, into: &out)
-                    e += 1
-                }
-                if !out.alerts.isEmpty { alerts += out.alerts }
-                out.removeAll()
-            }
-            op.flush(into: &out)
-            alerts += out.alerts
-            let seconds = (ContinuousClock.now - startClock).seconds
+            let (seconds, windows, alerts) = try timeOperator(g)
             let events = g.predictions.count + g.examples.count
             if s.name == "stationary" {
                 BenchCommand.report("monitor-operator", count: events, seconds: seconds, bytes: 0, extra: [
-                    ("features", .number(20)), ("windows", .number(Double(op.statistics.windowsEvaluated))),
+                    ("features", .number(20)), ("windows", .number(Double(windows))),
                     ("ks_method", .string(ksMethod)),
                     ("note", .string("pre-decoded predictions, 10 numeric + 10 categorical features, 5-minute windows of \(perWindow), default policy, one core")),
+                ])
+                // The same events from their JSON bytes: what the stage does per record, decoding included.
+                let encoded = g.predictions.map { $0.encoded() }
+                let decoded = try timeOperator(g, from: encoded)
+                BenchCommand.report("monitor-decode-operator", count: events, seconds: decoded.seconds,
+                                    bytes: encoded.reduce(0) { $0 + $1.count }, extra: [
+                    ("features", .number(20)), ("windows", .number(Double(decoded.windows))),
+                    ("ks_method", .string(ksMethod)),
+                    ("note", .string("predictions decoded from JSON bytes and monitored, 10 numeric + 10 categorical features, 5-minute windows of \(perWindow), default policy, one core")),
                 ])
                 if throughputOnly { return }
             }
@@ -190,6 +181,33 @@ struct BenchMonitor: AsyncParsableCommand {
             if !falseAlarms.isEmpty { extra.append(("false_alarm_subjects", .string(falseAlarms.prefix(5).map { "\($0.kind.rawValue):\($0.subject)" }.joined(separator: ",")))) }
             BenchCommand.report("monitor-quality", count: events, seconds: seconds, bytes: 0, extra: extra)
         }
+    }
+
+    /// Runs the stationary or drifted stream through a fresh operator with the default policy (labeled examples
+    /// merged in by prediction time). With `encoded`, each prediction is first decoded from those bytes (the
+    /// same events, as JSON) inside the timed loop. Returns the seconds taken, windows evaluated, and the alerts.
+    func timeOperator(_ g: Generated, from encoded: [[UInt8]]? = nil) throws -> (seconds: Double, windows: Int, alerts: [AlertEvent]) {
+        var policy = MonitorPolicy()
+        policy.drift.ksMethod = KolmogorovSmirnov.Method(rawValue: ksMethod)!
+        var op = MonitorOperator(configuration: MonitorConfiguration(defaultPolicy: policy))
+        var out = MonitorOperator.Output()
+        var alerts: [AlertEvent] = []
+        let startClock = ContinuousClock.now
+        var e = 0
+        for i in g.predictions.indices {
+            let p: PredictionEvent
+            if let encoded { p = try PredictionEvent.decode(encoded[i]) } else { p = g.predictions[i] }
+            op.process(p, partition: Int32(i & 3), into: &out)
+            while e < g.examples.count && g.examples[e].predictionTime.milliseconds <= p.timestamp.milliseconds {
+                op.process(g.examples[e], partition: 0, into: &out)
+                e += 1
+            }
+            if !out.alerts.isEmpty { alerts += out.alerts }
+            out.removeAll()
+        }
+        op.flush(into: &out)
+        alerts += out.alerts
+        return ((ContinuousClock.now - startClock).seconds, op.statistics.windowsEvaluated, alerts)
     }
 
     /// Where the operator's time goes, part by part, on the stationary stream: reading the features, adding

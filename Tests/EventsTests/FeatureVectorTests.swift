@@ -84,4 +84,30 @@ import Testing
             }
         }
     }
+
+    /// The numbers `forEachRaw` hands over were kept when the vector was made; they must be bit for bit what
+    /// parsing the text gives (signed zeros, integers beyond 2^53, exponents, more than the 16 kept inline).
+    @Test func keptNumbersAreTheParsedOnes() throws {
+        var rng = SplitMix64(seed: 11)
+        let fixed = ["-0", "0", "-0.0", "9007199254740993", "1e308", "-2.5e-310", "123456789012345678901234567890",
+                     "0.1", "1E+2", "-17"]
+        for round in 0 ..< 200 {
+            var texts = fixed.shuffled(using: &rng)
+            for _ in 0 ..< Int(rng.below(40)) {
+                texts.append(rng.below(2) == 0 ? "\(Double(bitPattern: rng.next() >> 2) * (rng.below(2) == 0 ? 1 : -1))"
+                                                : String(Int64(bitPattern: rng.next()) >> Int(rng.below(63))))
+            }
+            texts = texts.map { $0.contains("inf") || $0.contains("nan") ? "1" : $0 }
+            // Numbers between other values, so that the kept ones must stay in step with the number tokens.
+            let members = texts.enumerated().map { k, text in #""n\#(k)":\#(text),"s\#(k)":"x","b\#(k)":null"# }
+            let decoded = try decode("{" + members.joined(separator: ",") + "}")
+            for vector in [decoded, FeatureVector(Array(decoded))] {
+                var kept: [UInt64] = []
+                vector.forEachRaw { _, value in if case .number(let x) = value { kept.append(x.bitPattern) } }
+                let parsed = vector.compactMap { f -> UInt64? in if case .number(let x) = f.value { x.bitPattern } else { nil } }
+                #expect(kept == parsed, "round \(round)")
+                #expect(kept.count == texts.count)
+            }
+        }
+    }
 }

@@ -70,7 +70,7 @@ public struct FeatureStatistics: Sendable, Codable {
         guard categoryCounts.count == categoryNames.count else {
             throw DecodingError.dataCorruptedError(forKey: .categoryCounts, in: c, debugDescription: "one count per category expected")
         }
-        for var name in categoryNames { name.withUTF8 { categoryTable.append(UnsafeRawBufferPointer($0)) } }
+        for var name in categoryNames { _ = name.withUTF8 { categoryTable.append(UnsafeRawBufferPointer($0)) } }
     }
 
     /// Counts of string and boolean values ("true"/"false").
