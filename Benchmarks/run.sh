@@ -84,9 +84,11 @@ DRIFT_DIR=$(mktemp -d /tmp/tideline-bench-drift-XXXX)
 "$BIN" bench drift --write-stream "$DRIFT_DIR/stream.f64" --write-samples "$DRIFT_DIR/ks.f64" | tee -a "$OUT"
 "$PY" Benchmarks/peers/drift_peer.py "$DRIFT_DIR/stream.f64" "$DRIFT_DIR/ks.f64" 10000 | tee -a "$OUT"
 
-# 6. The monitor (issue 4): operator throughput with 20 features, and the detection-quality harness (injected
-#    drifts; delay, misses, false alarms per million) beside River's detectors on the drifted series.
-"$BIN" bench monitor --count 1000000 --write-series "$DRIFT_DIR/series" | tee -a "$OUT"
+# 6. The monitor (issue 4): operator throughput with 20 features (pre-decoded, and from JSON bytes) beside a
+#    numpy + scipy windowed monitor on the same predictions, and the detection-quality harness (injected drifts;
+#    delay, misses, false alarms per million) beside River's detectors on the drifted series.
+"$BIN" bench monitor --count 1000000 --write-series "$DRIFT_DIR/series" --write-input "$DRIFT_DIR/predictions.jsonl" | tee -a "$OUT"
+"$PY" Benchmarks/peers/monitor_throughput_peer.py "$DRIFT_DIR/predictions.jsonl" | tee -a "$OUT"
 "$PY" Benchmarks/peers/monitor_peer.py "$DRIFT_DIR/series" 1000000 | tee -a "$OUT"
 rm -rf "$DRIFT_DIR"
 

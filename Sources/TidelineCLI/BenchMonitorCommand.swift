@@ -23,6 +23,8 @@ struct BenchMonitor: AsyncParsableCommand {
     var seed: UInt64 = 42
     @Option(name: .long, help: "Write each scenario's drifted series (float64) into this directory for the River peer.")
     var writeSeries: String?
+    @Option(name: .long, help: "Write the stationary stream's predictions as JSON Lines here, for the Python peer.")
+    var writeInput: String?
     @Flag(name: .long, help: "Skip the quality harness (throughput only).")
     var throughputOnly = false
     @Flag(name: .long, help: "Also time the operator's parts one by one (best of several runs each; one JSON line per part).")
@@ -143,6 +145,11 @@ struct BenchMonitor: AsyncParsableCommand {
                 ])
                 // The same events from their JSON bytes: what the stage does per record, decoding included.
                 let encoded = g.predictions.map { $0.encoded() }
+                if let writeInput {
+                    var data = Data()
+                    for bytes in encoded { data.append(contentsOf: bytes); data.append(UInt8(ascii: "\n")) }
+                    try data.write(to: URL(fileURLWithPath: writeInput))
+                }
                 let decoded = try timeOperator(g, from: encoded)
                 BenchCommand.report("monitor-decode-operator", count: events, seconds: decoded.seconds,
                                     bytes: encoded.reduce(0) { $0 + $1.count }, extra: [
