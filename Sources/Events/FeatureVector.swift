@@ -8,17 +8,18 @@ import Darwin
 ///
 /// Decoding checks every feature (names non-empty, unique and valid UTF-8; values numbers, strings, booleans
 /// or null; limits) but keeps the object's bytes instead of building a `String` and an enum per feature.
-/// That makes decoding several times cheaper, keeps a vector compact (the size of its JSON plus 8 bytes per
+/// That makes decoding several times cheaper, keeps a vector compact (the size of its JSON plus 9 bytes per
 /// number), and lets a stage copy features into its output verbatim. Iterating yields `Feature` values.
 ///
 /// Numbers are parsed once, when the bytes are validated (validation has to read them anyway), and kept beside
-/// the bytes: `forEachRaw` hands them over without parsing their text again. For a 17-digit number that is most
-/// of the cost of reading it.
+/// the bytes with the length of their text: `forEachRaw` hands them over without reading their text again. For a
+/// 17-digit number that is nearly all of the cost of reading it.
 ///
 /// Equality is semantic (same names and values in the same order), not byte equality.
 public struct FeatureVector: Sendable, Hashable, Sequence, ExpressibleByArrayLiteral, CustomStringConvertible {
-    /// The features' JSON object, validated (compact when built from values), then the value of each number
-    /// token in it, in order: 8 bytes each, native byte order. One allocation for both.
+    /// The features' JSON object, validated (compact when built from values); then the value of each number
+    /// token in it, in order, 8 bytes each in native byte order; then the length of each number token, one byte
+    /// each (0 for a token longer than 255 bytes). One allocation for all three.
     private let storage: [UInt8]
     /// Bytes of JSON at the start of `storage`.
     private let jsonCount: UInt32
@@ -32,11 +33,8 @@ public struct FeatureVector: Sendable, Hashable, Sequence, ExpressibleByArrayLit
     /// Builds the vector from values (encoded as compact JSON).
     public init(_ features: [Feature]) {
         var writer = JSONWriter(capacity: 16 + features.count * 16)
-        writer.features(features)
-        // The writer writes a finite number as text that reads back as the same `Double` (-0 included), and a
-        // number that is not finite as `null`.
         var numbers = ParsedNumbers()
-        for f in features { if case .number(let x) = f.value, x.isFinite { numbers.append(x) } }
+        writer.features(features) { x, length in numbers.append(x, length: length) }
         self = writer.bytes.withUnsafeBytes { FeatureVector(json: $0, count: features.count, numbers: numbers) }
     }
 
@@ -45,7 +43,7 @@ public struct FeatureVector: Sendable, Hashable, Sequence, ExpressibleByArrayLit
     /// `{}`, made once.
     public static let empty = FeatureVector([])
 
-    /// A vector of validated bytes and the values of their number tokens, in order.
+    /// A vector of validated bytes and the values and lengths of their number tokens, in order.
     init(json: UnsafeRawBufferPointer, count: Int, numbers: ParsedNumbers) {
         precondition(json.count <= UInt32.max && count <= UInt32.max, "a feature vector of 4 GiB or more")
         jsonCount = UInt32(json.count)
@@ -53,7 +51,7 @@ public struct FeatureVector: Sendable, Hashable, Sequence, ExpressibleByArrayLit
         // Copied from `json` and then extended in place: unlike `Array(unsafeUninitializedCapacity:)`, this path
         // is specialized for bytes (that one looked up generic metadata on every call).
         var bytes = [UInt8]()
-        bytes.reserveCapacity(json.count + numbers.count * 8)
+        bytes.reserveCapacity(json.count + numbers.count * 9)
         bytes.append(contentsOf: json)
         numbers.append(to: &bytes)
         storage = bytes
@@ -161,8 +159,8 @@ extension JSONScanner {
             }
             hashes.append(hash)
             let keyBase = base
-            if let x = try validateFeatureValue(field: "\(field).\(String(decoding: UnsafeBufferPointer(start: keyBase + keyRange.lowerBound, count: keyRange.count), as: UTF8.self))") {
-                numbers.append(x)
+            if let (x, length) = try validateFeatureValue(field: "\(field).\(String(decoding: UnsafeBufferPointer(start: keyBase + keyRange.lowerBound, count: keyRange.count), as: UTF8.self))") {
+                numbers.append(x, length: length)
             }
             n += 1
         }
@@ -182,13 +180,17 @@ extension JSONScanner {
         return names
     }
 
-    /// Checks a feature value (number, string, boolean or null) without building it; returns a number's value.
+    /// Checks a feature value (number, string, boolean or null) without building it; returns a number's value and
+    /// the length of its text.
     @inline(__always)
-    mutating func validateFeatureValue(field: @autoclosure () -> String) throws(EventDecodingError) -> Double? {
+    mutating func validateFeatureValue(field: @autoclosure () -> String) throws(EventDecodingError) -> (Double, Int)? {
         guard let c = peek() else { throw malformed("value expected, found end of input") }
         switch c {
         case UInt8(ascii: "\""): try validateString(field: field())
-        case UInt8(ascii: "-"), 0x30...0x39: return try readNumber(field: field())
+        case UInt8(ascii: "-"), 0x30...0x39:
+            let start = position
+            let x = try readNumber(field: field())
+            return (x, position - start)
         default:
             guard readLiteral() != nil else {
                 throw error(.invalidField, field(), "expected a number, string, boolean or null, found \(describeValueAtPosition())")
@@ -209,29 +211,39 @@ extension JSONScanner {
     }
 }
 
-/// The values of a vector's number tokens while it is built: up to 16 inline (no allocation), more on the heap.
+/// The values of a vector's number tokens and the lengths of their text while it is built: up to 16 inline (no
+/// allocation), more on the heap.
 struct ParsedNumbers {
     private var inline: (Double, Double, Double, Double, Double, Double, Double, Double,
                          Double, Double, Double, Double, Double, Double, Double, Double) =
         (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    private var inlineLengths: (UInt64, UInt64) = (0, 0)
     private(set) var count = 0
     private var overflow: [Double] = []
+    private var overflowLengths: [UInt8] = []
 
+    /// Adds a number and the length of its text in bytes (kept as 0, "unknown", beyond 255).
     @inline(__always)
-    mutating func append(_ x: Double) {
+    mutating func append(_ x: Double, length: Int) {
+        let length = UInt8(truncatingIfNeeded: length <= 255 ? length : 0)
         if count < 16 {
             let i = count
             withUnsafeMutableBytes(of: &inline) { $0.storeBytes(of: x, toByteOffset: i * 8, as: Double.self) }
+            withUnsafeMutableBytes(of: &inlineLengths) { $0[i] = length }
         } else {
             overflow.append(x)
+            overflowLengths.append(length)
         }
         count += 1
     }
 
-    /// Appends the values to `bytes`, 8 bytes each.
+    /// Appends the values to `bytes`, 8 bytes each, then the lengths, one byte each.
     func append(to bytes: inout [UInt8]) {
-        withUnsafeBytes(of: inline) { bytes.append(contentsOf: $0[..<(Swift.min(count, 16) * 8)]) }
+        let inlineCount = Swift.min(count, 16)
+        withUnsafeBytes(of: inline) { bytes.append(contentsOf: $0[..<(inlineCount * 8)]) }
         if count > 16 { overflow.withUnsafeBytes { bytes.append(contentsOf: $0) } }
+        withUnsafeBytes(of: inlineLengths) { bytes.append(contentsOf: $0[..<inlineCount]) }
+        if count > 16 { bytes.append(contentsOf: overflowLengths) }
     }
 }
 
@@ -319,6 +331,7 @@ extension FeatureVector {
             // cannot be part of one (whitespace, ',' or '}').
             let base = start.assumingMemoryBound(to: UInt8.self), count = buffer.count
             let numbers = start + count
+            let lengths = (numbers + (whole.count - count) / 9 * 8).assumingMemoryBound(to: UInt8.self)
             var number = 0
             var p = 1
             @inline(__always) func skipWhitespace() { while p < count && base[p] <= 0x20 { p += 1 } }
@@ -347,9 +360,13 @@ extension FeatureVector {
                 case UInt8(ascii: "n"): body(key, .null); p += 4
                 default:
                     let x = numbers.loadUnaligned(fromByteOffset: number * 8, as: Double.self)
+                    let length = Int(lengths[number])
                     number += 1
-                    p += 1
-                    while p < count && base[p] > 0x20 && base[p] != UInt8(ascii: ",") && base[p] != UInt8(ascii: "}") { p += 1 }
+                    if length > 0 {
+                        p += length
+                    } else {
+                        while p < count && base[p] > 0x20 && base[p] != UInt8(ascii: ",") && base[p] != UInt8(ascii: "}") { p += 1 }
+                    }
                     body(key, .number(x))
                 }
             }

@@ -121,12 +121,19 @@ extension JSONWriter {
     /// Writes a validated feature vector's bytes verbatim.
     public mutating func features(_ vector: FeatureVector) { vector.withJSONBytes { raw($0) } }
 
-    public mutating func features(_ features: [Feature]) {
+    public mutating func features(_ features: [Feature]) { self.features(features) { _, _ in } }
+
+    /// Writes features as a JSON object; `written` gets each number written as a number token (not `null`), and
+    /// the length of its text. The text reads back as the same `Double` (-0 included).
+    mutating func features(_ features: [Feature], written: (Double, Int) -> Void) {
         beginObject()
         for f in features {
             key(f.name)
             switch f.value {
-            case .number(let v): number(v)
+            case .number(let v):
+                let start = bytes.count
+                number(v)
+                if v.isFinite { written(v, bytes.count - start) }
             case .string(let s): string(s)
             case .bool(let b): bool(b)
             case .null: null()

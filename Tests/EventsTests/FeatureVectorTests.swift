@@ -85,12 +85,14 @@ import Testing
         }
     }
 
-    /// The numbers `forEachRaw` hands over were kept when the vector was made; they must be bit for bit what
-    /// parsing the text gives (signed zeros, integers beyond 2^53, exponents, more than the 16 kept inline).
+    /// The numbers `forEachRaw` hands over were kept when the vector was made, with the length of their text;
+    /// they must be bit for bit what parsing the text gives (signed zeros, integers beyond 2^53, exponents, more
+    /// than the 16 kept inline, a text longer than the 255 bytes a kept length holds), and the tokens after them
+    /// must still be found.
     @Test func keptNumbersAreTheParsedOnes() throws {
         var rng = SplitMix64(seed: 11)
         let fixed = ["-0", "0", "-0.0", "9007199254740993", "1e308", "-2.5e-310", "123456789012345678901234567890",
-                     "0.1", "1E+2", "-17"]
+                     "0.1", "1E+2", "-17", "1" + String(repeating: "0", count: 299), "0." + String(repeating: "3", count: 300)]
         for round in 0 ..< 200 {
             var texts = fixed.shuffled(using: &rng)
             for _ in 0 ..< Int(rng.below(40)) {
@@ -107,6 +109,9 @@ import Testing
                 let parsed = vector.compactMap { f -> UInt64? in if case .number(let x) = f.value { x.bitPattern } else { nil } }
                 #expect(kept == parsed, "round \(round)")
                 #expect(kept.count == texts.count)
+                var names: [String] = []
+                vector.forEachRaw { name, _ in names.append(String(decoding: name, as: UTF8.self)) }
+                #expect(names == vector.map(\.name), "round \(round)")
             }
         }
     }
