@@ -273,9 +273,9 @@ struct CapturedLog: LogHandler {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
-    func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+    func log(event: LogEvent) {
         var all = metadata
-        if let explicit { all.merge(explicit) { _, new in new } }
-        lines.append(Entry(level: level, message: message.description, metadata: all.mapValues(\.description)))
+        if let explicit = event.metadata { all.merge(explicit) { _, new in new } }
+        lines.append(Entry(level: event.level, message: event.message.description, metadata: all.mapValues(\.description)))
     }
 }
