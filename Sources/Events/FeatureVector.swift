@@ -254,9 +254,18 @@ struct NameHashes {
         (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     private var count = 0
     private var overflow: [UInt64] = []
+    /// One bit per hash seen, of 256 (chosen by the hash's mixed top byte): a clear bit means "not seen" without
+    /// scanning the hashes, which for every name of a 20-feature vector was 40 % of this function's time.
+    private var filter: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    @inline(__always)
+    private static func filterBit(_ hash: UInt64) -> Int { Int(truncatingIfNeeded: (hash &* 0x9E37_79B9_7F4A_7C15) >> 56) }
 
     @inline(__always)
     func contains(_ hash: UInt64) -> Bool {
+        let bit = Self.filterBit(hash)
+        let word = withUnsafeBytes(of: filter) { $0.load(fromByteOffset: (bit >> 6) * 8, as: UInt64.self) }
+        guard word & (1 << UInt64(bit & 63)) != 0 else { return false }
         let n = Swift.min(count, 16)
         let found = withUnsafeBytes(of: inline) { raw in
             let p = raw.bindMemory(to: UInt64.self)
@@ -268,6 +277,11 @@ struct NameHashes {
 
     @inline(__always)
     mutating func append(_ hash: UInt64) {
+        let bit = Self.filterBit(hash)
+        withUnsafeMutableBytes(of: &filter) { raw in
+            let word = raw.load(fromByteOffset: (bit >> 6) * 8, as: UInt64.self)
+            raw.storeBytes(of: word | 1 << UInt64(bit & 63), toByteOffset: (bit >> 6) * 8, as: UInt64.self)
+        }
         if count < 16 {
             let i = count
             withUnsafeMutableBytes(of: &inline) { $0.storeBytes(of: hash, toByteOffset: i * 8, as: UInt64.self) }

@@ -34,6 +34,22 @@ import Testing
         }
     }
 
+    /// Names are checked for duplicates through a bit filter over their hashes before any scan: a duplicate
+    /// anywhere in a vector of any size is still found, and distinct names never are.
+    @Test func duplicatesAreFoundWhateverTheFilterSays() {
+        var rng = SplitMix64(seed: 3)
+        for _ in 0 ..< 100 {
+            let n = 1 + Int(rng.below(300))
+            let names = (0 ..< n).map { "n\($0)_\(rng.below(1_000_000))" }
+            let distinct = names.enumerated().map { #""\#($0.element)":\#($0.offset)"# }.joined(separator: ",")
+            #expect(throws: Never.self) { try decode("{\(distinct)}") }
+            let again = names[Int(rng.below(UInt64(n)))]
+            #expect { try decode("{\(distinct),\"\(again)\":0}") } throws: {
+                ($0 as? EventDecodingError)?.kind == .duplicateField && ($0 as? EventDecodingError)?.field == "features.\(again)"
+            }
+        }
+    }
+
     @Test func validatesValuesWithoutBuildingThem() {
         #expect { try decode(#"{"a":"\x"}"#) } throws: { ($0 as? EventDecodingError)?.kind == .malformedJSON }
         #expect { try decode(#"{"a":"\ud800"}"#) } throws: { ($0 as? EventDecodingError)?.kind == .malformedJSON }
