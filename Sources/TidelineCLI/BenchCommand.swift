@@ -41,6 +41,19 @@ struct BenchCommand: AsyncParsableCommand {
         }
     }
 
+    /// Fails fast, naming `flag`, when the file a benchmark will write at `path` cannot be created: its directory
+    /// must exist and be writable (checked before any work, not after the run).
+    static func validateOutputFile(_ path: String?, flag: String) throws {
+        guard let path else { return }
+        guard !path.isEmpty, !path.hasSuffix("/") else { throw ValidationError("\(flag): expected a file path, got '\(path)'") }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("\(flag): directory \(directory) does not exist")
+        }
+        guard FileManager.default.isWritableFile(atPath: directory) else { throw ValidationError("\(flag): directory \(directory) is not writable") }
+    }
+
     /// ~200-byte prediction events with 8 features.
     static func events(count: Int, seed: UInt64) -> [[UInt8]] {
         var traffic = SyntheticTraffic(seed: seed)
@@ -190,6 +203,10 @@ struct BenchCommand: AsyncParsableCommand {
         var skipFoundation = false
         @Option(name: .long, help: "Decode the input this many times and report the fastest pass (for profiling, too).")
         var repeats: Int = 1
+
+        func validate() throws {
+            try BenchCommand.validateOutputFile(writeInput, flag: "--write-input")
+        }
 
         func run() async throws {
             let values = BenchCommand.events(count: count, seed: seed)

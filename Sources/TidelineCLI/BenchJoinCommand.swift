@@ -40,6 +40,7 @@ struct BenchJoin: AsyncParsableCommand {
         guard pending >= 0 else { throw ValidationError("--pending: must not be negative") }
         guard (1...256).contains(partitions) else { throw ValidationError("--partitions: must be between 1 and 256") }
         guard latencyRate >= 0 else { throw ValidationError("--latency-rate: must not be negative") }
+        try BenchCommand.validateOutputFile(writeInput, flag: "--write-input")
     }
 
     static let policy = JoinPolicy(window: 30_000, backwardWindow: 1_000, grace: 1_000, correctionHorizon: 60_000,

@@ -36,6 +36,7 @@ struct BenchMonitor: AsyncParsableCommand {
         guard KolmogorovSmirnov.Method(rawValue: ksMethod) != nil else { throw ValidationError("--ks-method: must be auto, exact or asymptotic") }
         guard count >= 100_000 else { throw ValidationError("--count: must be at least 100000") }
         guard perWindow >= 1_000 else { throw ValidationError("--per-window: must be at least 1000") }
+        try BenchCommand.validateOutputFile(writeInput, flag: "--write-input")
     }
 
     /// A scenario: what drifts, from which event to which, and which alert should say so.
