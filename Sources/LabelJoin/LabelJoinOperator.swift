@@ -388,14 +388,14 @@ public struct LabelJoinOperator: Sendable {
         }
         arena.append(UInt8(length))
         arena.append(contentsOf: rid)
-        arena.append(contentsOf: ExampleSyntax.modelVersion)
+        arena.append(ExampleSyntax.modelVersion)
         ExampleSyntax.appendQuoted(p.modelVersion, to: &arena)
-        if let v = p.variant { arena.append(contentsOf: ExampleSyntax.variant); ExampleSyntax.appendQuoted(v, to: &arena) }
-        if let v = p.entityID { arena.append(contentsOf: ExampleSyntax.entityID); ExampleSyntax.appendQuoted(v, to: &arena) }
-        if let v = p.itemID { arena.append(contentsOf: ExampleSyntax.itemID); ExampleSyntax.appendQuoted(v, to: &arena) }
-        arena.append(contentsOf: ExampleSyntax.features)
+        if let v = p.variant { arena.append(ExampleSyntax.variant); ExampleSyntax.appendQuoted(v, to: &arena) }
+        if let v = p.entityID { arena.append(ExampleSyntax.entityID); ExampleSyntax.appendQuoted(v, to: &arena) }
+        if let v = p.itemID { arena.append(ExampleSyntax.itemID); ExampleSyntax.appendQuoted(v, to: &arena) }
+        arena.append(ExampleSyntax.features)
         p.features.withJSONBytes { arena.append(contentsOf: $0) }
-        arena.append(contentsOf: ExampleSyntax.prediction)
+        arena.append(ExampleSyntax.prediction)
         switch p.prediction {
         case .score(let v):
             scratch.removeAll()
@@ -679,17 +679,17 @@ public struct LabelJoinOperator: Sendable {
             let rid = UnsafeBufferPointer(rebasing: a[ridRange])
             let fragment = UnsafeBufferPointer(rebasing: a[ridRange.upperBound ..< payload.upperBound])
             output.writer.withBytes { b in
-                b.append(contentsOf: ExampleSyntax.eventID)
+                b.append(ExampleSyntax.eventID)
                 Self.appendEventID(to: &b, modelSeed: slot.idSeed, rid: UnsafeRawBufferPointer(rid), time: entry.time, sequence: sequence)
-                b.append(contentsOf: ExampleSyntax.requestID)
+                b.append(ExampleSyntax.requestID)
             }
             output.writer.string(utf8: rid)
             output.writer.withBytes { b in
-                b.append(contentsOf: ExampleSyntax.model)
+                b.append(ExampleSyntax.model)
                 b.append(contentsOf: slot.quotedName)
                 b.append(UInt8(ascii: ","))
                 b.append(contentsOf: fragment)
-                b.append(contentsOf: ExampleSyntax.label)
+                b.append(ExampleSyntax.label)
             }
             if let defaultLabel {
                 output.writer.label(defaultLabel)
@@ -702,18 +702,18 @@ public struct LabelJoinOperator: Sendable {
             }
             output.writer.withBytes { b in
                 switch kind {
-                case .observed: b.append(contentsOf: ExampleSyntax.observed)
-                case .implicit: b.append(contentsOf: ExampleSyntax.implicit)
-                case .correction: b.append(contentsOf: ExampleSyntax.correction)
+                case .observed: b.append(ExampleSyntax.observed)
+                case .implicit: b.append(ExampleSyntax.implicit)
+                case .correction: b.append(ExampleSyntax.correction)
                 }
                 b.append(UInt8(ascii: "\""))
                 EventTime(milliseconds: entry.time).appendRFC3339(to: &b)
                 if defaultLabel != nil {
-                    b.append(contentsOf: ExampleSyntax.noLabelTime)
+                    b.append(ExampleSyntax.noLabelTime)
                 } else {
-                    b.append(contentsOf: ExampleSyntax.labelTime)
+                    b.append(ExampleSyntax.labelTime)
                     EventTime(milliseconds: entry.time &+ Int64(state.delay)).appendRFC3339(to: &b)
-                    b.append(contentsOf: ExampleSyntax.labelDelay)
+                    b.append(ExampleSyntax.labelDelay)
                 }
             }
             if defaultLabel == nil { output.writer.int(Int64(state.delay)) }
@@ -821,24 +821,25 @@ import Glibc
 import Darwin
 #endif
 
-/// Pre-encoded pieces of a `labeled-examples` value.
+/// Pre-encoded pieces of a `labeled-examples` value. Static strings, not arrays: appending one costs no
+/// reference count and no lazy-initialization check.
 enum ExampleSyntax {
-    static let eventID = Array(#"{"event_id":"#.utf8)
-    static let requestID = Array(#","request_id":"#.utf8)
-    static let model = Array(#","model":"#.utf8)
-    static let label = Array(#","label":"#.utf8)
-    static let observed = Array(#","label_kind":"observed","prediction_time":"#.utf8)
-    static let implicit = Array(#","label_kind":"implicit","prediction_time":"#.utf8)
-    static let correction = Array(#","label_kind":"correction","prediction_time":"#.utf8)
-    static let labelTime = Array(#"","label_time":""#.utf8)
-    static let labelDelay = Array(#"","label_delay_ms":"#.utf8)
-    static let noLabelTime = Array(#"","label_time":null,"label_delay_ms":null"#.utf8)
-    static let modelVersion = Array(#""model_version":"#.utf8)
-    static let variant = Array(#","variant":"#.utf8)
-    static let entityID = Array(#","entity_id":"#.utf8)
-    static let itemID = Array(#","item_id":"#.utf8)
-    static let features = Array(#","features":"#.utf8)
-    static let prediction = Array(#","prediction":"#.utf8)
+    static let eventID: StaticString = #"{"event_id":"#
+    static let requestID: StaticString = #","request_id":"#
+    static let model: StaticString = #","model":"#
+    static let label: StaticString = #","label":"#
+    static let observed: StaticString = #","label_kind":"observed","prediction_time":"#
+    static let implicit: StaticString = #","label_kind":"implicit","prediction_time":"#
+    static let correction: StaticString = #","label_kind":"correction","prediction_time":"#
+    static let labelTime: StaticString = #"","label_time":""#
+    static let labelDelay: StaticString = #"","label_delay_ms":"#
+    static let noLabelTime: StaticString = #"","label_time":null,"label_delay_ms":null"#
+    static let modelVersion: StaticString = #""model_version":"#
+    static let variant: StaticString = #","variant":"#
+    static let entityID: StaticString = #","entity_id":"#
+    static let itemID: StaticString = #","item_id":"#
+    static let features: StaticString = #","features":"#
+    static let prediction: StaticString = #","prediction":"#
 
     /// Appends a JSON string; copies the bytes straight through when nothing needs escaping.
     static func appendQuoted(_ s: String, to out: inout [UInt8]) {
@@ -860,5 +861,13 @@ enum ExampleSyntax {
             w.string(utf8: utf8)
             out.append(contentsOf: w.bytes)
         }
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Appends the UTF-8 bytes of a static string.
+    @inline(__always)
+    mutating func append(_ s: StaticString) {
+        append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 }
