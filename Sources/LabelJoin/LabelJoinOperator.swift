@@ -51,7 +51,7 @@ public struct LabelJoinOperator: Sendable {
     var labelSequence: UInt64 = 0
 
     var models: [ModelSlot] = []
-    var modelNumbers: [String: UInt16] = [:]
+    var modelNumbers = ModelNumbers()
     var lastModel: (name: String, number: UInt16)?
 
     var entries: [PendingPrediction] = []
@@ -125,7 +125,7 @@ public struct LabelJoinOperator: Sendable {
     }
 
     /// Whether an event naming `model` can be processed: the model is known, or there is room for another.
-    public func admits(model: String) -> Bool { models.count < Self.maxModels || modelNumbers[model] != nil }
+    public func admits(model: String) -> Bool { models.count < Self.maxModels || modelNumbers.number(of: model) != nil }
 
     // MARK: Input
 
@@ -750,7 +750,7 @@ public struct LabelJoinOperator: Sendable {
 
     mutating func modelNumber(_ name: String) -> UInt16 {
         if let last = lastModel, last.name == name { return last.number }
-        if let n = modelNumbers[name] {
+        if let n = modelNumbers.number(of: name) {
             lastModel = (name, n)
             return n
         }
@@ -762,7 +762,7 @@ public struct LabelJoinOperator: Sendable {
         models.append(ModelSlot(name: name, quotedName: w.bytes, policy: policy, idSeed: StableHash.hash(name, seed: 11),
                                 closeOffset: policy.window &+ policy.grace,
                                 removalOffset: policy.window &+ policy.grace &+ policy.correctionHorizon))
-        modelNumbers[name] = n
+        _ = modelNumbers.add(name)
         return n
     }
 }

@@ -1,0 +1,47 @@
+/// The numbers an operator gives the model names it has seen (0, 1, 2, … in order of first sight).
+///
+/// Every event names its model, so this lookup runs twice per prediction–label pair. An open-addressing table
+/// over `StableHash` of the name's UTF-8 costs a few nanoseconds where a `Dictionary<String, _>` spends most
+/// of its lookup in SipHash. Not thread-safe; owned by one operator.
+struct ModelNumbers {
+    /// Model number + 1 per slot, 0 when empty; at most half full.
+    private var slots = [UInt16](repeating: 0, count: 16)
+    /// Names by number.
+    private(set) var names: [String] = []
+
+    var count: Int { names.count }
+
+    /// The number of `name`, if it has one.
+    @inline(__always)
+    func number(of name: String) -> UInt16? {
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: StableHash.hash(name)) & mask
+        while true {
+            let s = slots[i]
+            if s == 0 { return nil }
+            if names[Int(s - 1)] == name { return s - 1 }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// Gives `name` the next number (it must not have one) and returns it.
+    mutating func add(_ name: String) -> UInt16 {
+        precondition(names.count < Int(UInt16.max) - 1, "ModelNumbers: too many names")
+        let n = UInt16(names.count)
+        names.append(name)
+        if names.count * 2 > slots.count {
+            slots = [UInt16](repeating: 0, count: slots.count * 2)
+            for (number, existing) in names.enumerated() { place(existing, number: UInt16(number)) }
+        } else {
+            place(name, number: n)
+        }
+        return n
+    }
+
+    private mutating func place(_ name: String, number: UInt16) {
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: StableHash.hash(name)) & mask
+        while slots[i] != 0 { i = (i + 1) & mask }
+        slots[i] = number + 1
+    }
+}
