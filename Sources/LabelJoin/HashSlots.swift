@@ -1,82 +1,125 @@
 /// An open-addressing index from 32-bit hash keys to entry numbers (a multimap: several entries may share a
-/// hash). It stores only 4-byte entry numbers; the caller keeps each entry's hash and passes a lookup
-/// closure, so the index costs about 6 bytes per entry. Linear probing with backward-shift deletion (no
-/// tombstones). Not thread-safe; owned by one operator.
+/// hash), in 4 bytes per slot (about 6–11 bytes per entry at its load of 0.35–0.7).
+///
+/// Each slot holds the entry number in its low `entryBits` bits and, above them, a tag: the top bits of a
+/// multiplicative hash of the key. A walk compares tags in the slot array and hands the caller only entries
+/// whose tag matches (12 tag bits up to a million entry numbers: 1 stranger in 4,096), so a lookup touches the
+/// caller's entries only for real candidates. Deletion leaves a tombstone, so it never reads a neighbour's hash
+/// either; tombstones are reused by inserts and cleared by a rebuild once members and tombstones pass 70 % of
+/// the slots. A rebuild reads every member's hash once, from the caller's own sequential walk when it has one
+/// (`insert(_:hash:members:)`). Linear probing. Not thread-safe; owned by one operator.
 struct HashSlots {
-    /// 0 = empty, otherwise entry number + 1.
+    /// 0 = empty; an entry part of 0 with a non-zero tag = tombstone; otherwise tag | (entry number + 1).
     private(set) var slots: [UInt32]
     private var mask: Int
+    /// Bits of a slot that hold the entry number + 1; the rest hold the tag.
+    private var entryBits: UInt32
     private(set) var count = 0
+    private var tombstones = 0
 
-    init(capacity: Int = 1024) {
-        var size = 16
-        while size < capacity * 2 { size <<= 1 }
+    init(capacity: Int = 1024) { self.init(size: Self.size(for: capacity), entryBits: 20) }
+
+    private init(size: Int, entryBits: UInt32) {
         slots = [UInt32](repeating: 0, count: size)
         mask = size - 1
+        self.entryBits = entryBits
+    }
+
+    /// The slot count for `members`: a power of two at least twice as large.
+    private static func size(for members: Int) -> Int {
+        var size = 16
+        while size < members * 2 { size <<= 1 }
+        return size
     }
 
     var memoryBytes: Int { slots.count * 4 }
 
+    private var entryMask: UInt32 { UInt32(truncatingIfNeeded: (UInt64(1) << UInt64(entryBits)) - 1) }
+    private static let tombstoneEntryPart: UInt32 = 0
+
     @inline(__always)
     private func home(_ hash: UInt32) -> Int { Int(hash) & mask }
 
-    /// Adds an entry under `hash`.
+    /// The tag of `hash` in place in a slot (never 0, so a tombstone differs from an empty slot).
+    @inline(__always)
+    private func tag(_ hash: UInt32) -> UInt32 {
+        let t = ((hash &* 0x9E37_79B1) >> entryBits) << entryBits
+        return t == 0 ? entryMask &+ 1 : t
+    }
+
+    /// Whether inserting `entry` first needs a rebuild (too full, or an entry number too wide for the slots).
+    @inline(__always)
+    private func needsRebuild(for entry: Int32) -> Bool {
+        (count + tombstones + 1) * 10 > slots.count * 7 || UInt32(entry) >= entryMask
+    }
+
+    /// Adds `entry` under `hash`. `members` calls its argument with every entry already in the index and its
+    /// hash (used only for a rebuild; a caller with its entries in an array walks that array in order).
+    @inline(__always)
+    mutating func insert(_ entry: Int32, hash: UInt32, members: ((Int32, UInt32) -> Void) -> Void) {
+        if needsRebuild(for: entry) { rebuild(widestEntry: entry, members: members) }
+        place(entry, hash: hash)
+    }
+
+    /// Adds `entry` under `hash`, finding members' hashes through `hashOf` if a rebuild is needed.
     @inline(__always)
     mutating func insert(_ entry: Int32, hash: UInt32, hashOf: (Int32) -> UInt32) {
-        if (count + 1) * 10 > slots.count * 7 { grow(hashOf: hashOf) }
+        if needsRebuild(for: entry) {
+            let old = slots, entryMask = entryMask
+            rebuild(widestEntry: entry) { add in
+                for s in old where s & entryMask != 0 {
+                    let e = Int32(s & entryMask) - 1
+                    add(e, hashOf(e))
+                }
+            }
+        }
+        place(entry, hash: hash)
+    }
+
+    @inline(__always)
+    private mutating func place(_ entry: Int32, hash: UInt32) {
         var i = home(hash)
-        while slots[i] != 0 { i = (i + 1) & mask }
-        slots[i] = UInt32(entry) + 1
+        while slots[i] & entryMask != 0 { i = (i + 1) & mask }
+        if slots[i] != 0 { tombstones -= 1 }  // the first free slot on the walk may be a tombstone: reuse it
+        slots[i] = tag(hash) | (UInt32(entry) + 1)
         count += 1
     }
 
-    /// Calls `body` with every entry stored under `hash` (and possibly others that collide in the index;
-    /// the caller compares hashes and keys). Returning false stops the walk.
+    private mutating func rebuild(widestEntry: Int32, members: ((Int32, UInt32) -> Void) -> Void) {
+        var bits = entryBits
+        while UInt32(widestEntry) >= UInt32(truncatingIfNeeded: (UInt64(1) << UInt64(bits)) - 1) { bits += 1 }
+        precondition(bits <= 31, "HashSlots: more than 2^31 - 2 entries")
+        var fresh = HashSlots(size: Self.size(for: count + 1), entryBits: bits)
+        members { e, h in fresh.place(e, hash: h) }
+        precondition(fresh.count == count, "HashSlots.rebuild: members do not match the index")
+        self = fresh
+    }
+
+    /// Calls `body` with every entry stored under `hash` (and, rarely, others whose tag collides; the caller
+    /// compares hashes and keys). Returning false stops the walk.
     @inline(__always)
     func forEach(hash: UInt32, _ body: (Int32) -> Bool) {
+        let t = tag(hash), entryMask = entryMask
         var i = home(hash)
         while true {
             let s = slots[i]
             if s == 0 { return }
-            if !body(Int32(s - 1)) { return }
+            if s & ~entryMask == t && s & entryMask != 0 && !body(Int32(s & entryMask) - 1) { return }
             i = (i + 1) & mask
         }
     }
 
-    /// Removes one entry (which must be present under `hash`).
-    mutating func remove(_ entry: Int32, hash: UInt32, hashOf: (Int32) -> UInt32) {
+    /// Removes `entry`, stored under `hash`.
+    mutating func remove(_ entry: Int32, hash: UInt32) {
+        let target = tag(hash) | (UInt32(entry) + 1)
         var i = home(hash)
-        let target = UInt32(entry) + 1
         while slots[i] != target {
             precondition(slots[i] != 0, "HashSlots.remove: entry not found")
             i = (i + 1) & mask
         }
-        // Backward-shift deletion: move later members of the probe run into the hole when their home allows.
-        var hole = i
-        var j = (i + 1) & mask
-        while slots[j] != 0 {
-            let h = home(hashOf(Int32(slots[j] - 1)))
-            // Move slots[j] to hole if its home is not in the cyclic range (hole, j].
-            let between = hole <= j ? (h > hole && h <= j) : (h > hole || h <= j)
-            if !between {
-                slots[hole] = slots[j]
-                hole = j
-            }
-            j = (j + 1) & mask
-        }
-        slots[hole] = 0
+        slots[i] = target & ~entryMask  // tombstone: the tag stays, the entry part is 0
         count -= 1
-    }
-
-    private mutating func grow(hashOf: (Int32) -> UInt32) {
-        let old = slots
-        slots = [UInt32](repeating: 0, count: old.count * 2)
-        mask = slots.count - 1
-        for s in old where s != 0 {
-            var i = home(hashOf(Int32(s - 1)))
-            while slots[i] != 0 { i = (i + 1) & mask }
-            slots[i] = s
-        }
+        tombstones += 1
     }
 }
 

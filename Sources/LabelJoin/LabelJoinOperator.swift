@@ -177,7 +177,10 @@ public struct LabelJoinOperator: Sendable {
             }
             let entry = PendingPrediction(hash: h, recordOffset: UInt32(offset), shortLength: shortLength, time: t, model: model)
             let e = allocateEntry(entry)
-            index.insert(e, hash: h) { [entries] in entries[Int($0)].hash }
+            // A rebuild (rare) reads the members' hashes walking the entries in order.
+            index.insert(e, hash: h) { [entries] add in
+                for i in entries.indices where entries[i].isLive && i != Int(e) { add(Int32(i), entries[i].hash) }
+            }
             return e
         }
         openCount += 1
@@ -467,7 +470,7 @@ public struct LabelJoinOperator: Sendable {
 
     private mutating func removeEntry(_ e: Int32) {
         let entry = entries[Int(e)]
-        index.remove(e, hash: entry.hash) { [entries] in entries[Int($0)].hash }
+        index.remove(e, hash: entry.hash)
         if entry.flags & PendingPrediction.extraFingerprintsFlag != 0 { extraFingerprints[e] = nil }
         if entry.flags & PendingPrediction.stringAggregateFlag != 0 { stringAggregates[e] = nil }
         if entry.labels != PendingPrediction.noLabels {
@@ -485,7 +488,7 @@ public struct LabelJoinOperator: Sendable {
 
     private mutating func removeOrphan(_ o: Int32) {
         let i = Int(o)
-        orphanIndex.remove(o, hash: StableHash.indexKey(orphans[i].hash)) { [orphans] in StableHash.indexKey(orphans[Int($0)].hash) }
+        orphanIndex.remove(o, hash: StableHash.indexKey(orphans[i].hash))
         if !orphans[i].attributed { statistics.unattributedLabels += 1 }
         orphanBytes -= OrphanLabel.chargedBytes(requestIDBytes: orphans[i].requestID.utf8.count)
         orphans[i].requestID = ""
