@@ -26,6 +26,19 @@ public struct EventTime: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Appends the RFC 3339 form (24 bytes, `YYYY-MM-DDTHH:MM:SS.mmmZ`) to a byte buffer in one append.
     public func appendRFC3339(to out: inout [UInt8]) {
+        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &buffer) { b in
+            writeRFC3339(to: b.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[0 ..< Self.rfc3339Length]))
+        }
+    }
+
+    /// Bytes in the RFC 3339 form `writeRFC3339(to:)` and `appendRFC3339(to:)` produce.
+    public static let rfc3339Length = 24
+
+    /// Writes the RFC 3339 form (`rfc3339Length` bytes, `YYYY-MM-DDTHH:MM:SS.mmmZ`) at `p`, which must have room.
+    @inline(__always)
+    public func writeRFC3339(to p: UnsafeMutablePointer<UInt8>) {
         let ms = milliseconds
         var days = ms / 86_400_000
         var rem = ms % 86_400_000
@@ -33,18 +46,14 @@ public struct EventTime: Hashable, Comparable, Sendable, CustomStringConvertible
         let (y, m, d) = Self.civil(fromDays: days)
         let secondsOfDay = Int(rem / 1000)
         let millis = Int(rem % 1000)
-        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &buffer) { b in
-            @inline(__always) func two(_ at: Int, _ v: Int) { b[at] = UInt8(0x30 + v / 10); b[at + 1] = UInt8(0x30 + v % 10) }
-            let year = Int(y)
-            b[0] = UInt8(0x30 + year / 1000 % 10); b[1] = UInt8(0x30 + year / 100 % 10); two(2, year % 100)
-            b[4] = UInt8(ascii: "-"); two(5, m); b[7] = UInt8(ascii: "-"); two(8, d)
-            b[10] = UInt8(ascii: "T"); two(11, secondsOfDay / 3600); b[13] = UInt8(ascii: ":")
-            two(14, secondsOfDay / 60 % 60); b[16] = UInt8(ascii: ":"); two(17, secondsOfDay % 60)
-            b[19] = UInt8(ascii: "."); b[20] = UInt8(0x30 + millis / 100); two(21, millis % 100)
-            b[23] = UInt8(ascii: "Z")
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[0 ..< 24]))
-        }
+        @inline(__always) func two(_ at: Int, _ v: Int) { p[at] = UInt8(0x30 + v / 10); p[at + 1] = UInt8(0x30 + v % 10) }
+        let year = Int(y)
+        p[0] = UInt8(0x30 + year / 1000 % 10); p[1] = UInt8(0x30 + year / 100 % 10); two(2, year % 100)
+        p[4] = UInt8(ascii: "-"); two(5, m); p[7] = UInt8(ascii: "-"); two(8, d)
+        p[10] = UInt8(ascii: "T"); two(11, secondsOfDay / 3600); p[13] = UInt8(ascii: ":")
+        two(14, secondsOfDay / 60 % 60); p[16] = UInt8(ascii: ":"); two(17, secondsOfDay % 60)
+        p[19] = UInt8(ascii: "."); p[20] = UInt8(0x30 + millis / 100); two(21, millis % 100)
+        p[23] = UInt8(ascii: "Z")
     }
 
     /// Parses RFC 3339 (`YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`; `t`, `z` and a space separator accepted).

@@ -671,82 +671,106 @@ public struct LabelJoinOperator: Sendable {
         emit(e, kind: .correction, sequence: Int(aggregates[a].corrections), output: &output)
     }
 
+    /// Encodes one `labeled-examples` value into `output`: built in a temporary buffer through a `ByteCursor`
+    /// and appended once. The example members stored with the prediction are copied verbatim.
     private mutating func emit(_ e: Int32, kind: LabelKind, sequence: Int, defaultLabel: LabelValue? = nil, output: inout JoinOutput) {
         let entry = entries[Int(e)]
         let state = labelState(e)
         let slot = models[Int(entry.model)]
+        // The label's text: a literal for booleans, otherwise written by `scratch` first.
+        var literal: StaticString?
+        scratch.removeAll()
+        if let defaultLabel {
+            if case .bool(let b) = defaultLabel { literal = b ? "true" : "false" } else { scratch.label(defaultLabel) }
+        } else {
+            switch state.kind {
+            case .bool: literal = state.value != 0 ? "true" : "false"
+            case .string: scratch.string(stringAggregates[e] ?? "")
+            case .number, .none: scratch.number(state.value)
+            }
+        }
         let start = output.writer.bytes.count
         arena.withUnsafeBufferPointer { a in
             let payload = payloadRange(entry)
             let ridRange = Self.requestIDRange(a, at: payload.lowerBound)
             let rid = UnsafeBufferPointer(rebasing: a[ridRange])
             let fragment = UnsafeBufferPointer(rebasing: a[ridRange.upperBound ..< payload.upperBound])
-            output.writer.withBytes { b in
-                b.append(ExampleSyntax.eventID)
-                Self.appendEventID(to: &b, modelSeed: slot.idSeed, rid: UnsafeRawBufferPointer(rid), time: entry.time, sequence: sequence)
-                b.append(ExampleSyntax.requestID)
+            // A request id that needs escaping (rare) is written by a JSONWriter first.
+            var escapedID: JSONWriter?
+            if rid.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+                var w = JSONWriter(capacity: rid.count * 6 + 2)
+                w.string(utf8: rid)
+                escapedID = w
             }
-            output.writer.string(utf8: rid)
-            output.writer.withBytes { b in
-                b.append(ExampleSyntax.model)
-                b.append(contentsOf: slot.quotedName)
-                b.append(UInt8(ascii: ","))
-                b.append(contentsOf: fragment)
-                b.append(ExampleSyntax.label)
-            }
-            if let defaultLabel {
-                output.writer.label(defaultLabel)
-            } else {
-                switch state.kind {
-                case .bool: output.writer.bool(state.value != 0)
-                case .string: output.writer.string(stringAggregates[e] ?? "")
-                case .number, .none: output.writer.number(state.value)
-                }
-            }
-            output.writer.withBytes { b in
-                switch kind {
-                case .observed: b.append(ExampleSyntax.observed)
-                case .implicit: b.append(ExampleSyntax.implicit)
-                case .correction: b.append(ExampleSyntax.correction)
-                }
-                b.append(UInt8(ascii: "\""))
-                EventTime(milliseconds: entry.time).appendRFC3339(to: &b)
-                if defaultLabel != nil {
-                    b.append(ExampleSyntax.noLabelTime)
+            let room = Self.exampleFixedRoom + (escapedID?.bytes.count ?? rid.count + 2) + slot.quotedName.count
+                + fragment.count + scratch.bytes.count
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: room) { buffer in
+                let base = buffer.baseAddress!
+                var w = ByteCursor(base)
+                w.put(ExampleSyntax.eventID)
+                Self.writeEventID(to: &w, modelSeed: slot.idSeed, rid: UnsafeRawBufferPointer(rid), time: entry.time, sequence: sequence)
+                w.put(ExampleSyntax.requestID)
+                if let escapedID {
+                    escapedID.bytes.withUnsafeBufferPointer { w.put($0) }
                 } else {
-                    b.append(ExampleSyntax.labelTime)
-                    EventTime(milliseconds: entry.time &+ Int64(state.delay)).appendRFC3339(to: &b)
-                    b.append(ExampleSyntax.labelDelay)
+                    w.put(UInt8(ascii: "\""))
+                    w.put(rid)
+                    w.put(UInt8(ascii: "\""))
                 }
+                w.put(ExampleSyntax.model)
+                slot.quotedName.withUnsafeBufferPointer { w.put($0) }
+                w.put(UInt8(ascii: ","))
+                w.put(fragment)
+                w.put(ExampleSyntax.label)
+                if let literal { w.put(literal) } else { scratch.bytes.withUnsafeBufferPointer { w.put($0) } }
+                switch kind {
+                case .observed: w.put(ExampleSyntax.observed)
+                case .implicit: w.put(ExampleSyntax.implicit)
+                case .correction: w.put(ExampleSyntax.correction)
+                }
+                w.put(UInt8(ascii: "\""))
+                w.putRFC3339(EventTime(milliseconds: entry.time))
+                if defaultLabel != nil {
+                    w.put(ExampleSyntax.noLabelTime)
+                } else {
+                    w.put(ExampleSyntax.labelTime)
+                    w.putRFC3339(EventTime(milliseconds: entry.time &+ Int64(state.delay)))
+                    w.put(ExampleSyntax.labelDelay)
+                    w.putInt(Int64(state.delay))
+                }
+                w.put(UInt8(ascii: "}"))
+                let length = w.position - base
+                precondition(length <= room, "labeled example overran its buffer")
+                output.writer.withBytes { $0.append(contentsOf: UnsafeBufferPointer(start: base, count: length)) }
             }
-            if defaultLabel == nil { output.writer.int(Int64(state.delay)) }
-            output.writer.withBytes { $0.append(UInt8(ascii: "}")) }
         }
         output.append(start: start, model: slot.name, kind: kind, labelDelayMilliseconds: defaultLabel == nil ? Int64(state.delay) : -1)
     }
 
-    private static func appendEventID(to w: inout [UInt8], modelSeed: UInt64, rid: UnsafeRawBufferPointer, time: Int64, sequence: Int) {
+    /// Room for everything in an example but the request id, model name, stored members and label text: the
+    /// syntax (at most 160 bytes), the quoted event id (34), two times (48) and a delay (20), with slack.
+    static let exampleFixedRoom = 320
+
+    private static func writeEventID(to w: inout ByteCursor, modelSeed: UInt64, rid: UnsafeRawBufferPointer, time: Int64, sequence: Int) {
         let base = StableHash.combine(StableHash.combine(modelSeed, UInt64(bitPattern: time)), UInt64(sequence))
         let (a, b) = (StableHash.hash(rid, seed: base), StableHash.hash(rid, seed: base ^ 0x5851_F42D_4C95_7F2D))
-        var digits: (UInt64, UInt64, UInt64, UInt64, UInt8, UInt8) = (0, 0, 0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &digits) { buf in
-            buf[0] = UInt8(ascii: "\"")
-            for i in 0 ..< 32 {
-                let word = i < 16 ? a : b
-                let d = UInt8((word >> UInt64(60 - 4 * (i & 15))) & 0xF)
-                buf[1 + i] = d < 10 ? 0x30 + d : 0x57 + d
-            }
-            buf[33] = UInt8(ascii: "\"")
-            w.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[0 ..< 34]))
+        w.put(UInt8(ascii: "\""))
+        for i in 0 ..< 32 {
+            let word = i < 16 ? a : b
+            let d = UInt8((word >> UInt64(60 - 4 * (i & 15))) & 0xF)
+            w.put(d < 10 ? 0x30 + d : 0x57 + d)
         }
+        w.put(UInt8(ascii: "\""))
     }
 
     /// The deterministic `event_id` of an example: 32 hex digits from the model, request id, prediction time
     /// and the example's sequence for that prediction (0 for the first, n for the n-th correction).
     public static func eventID(model: String, requestID: UnsafeRawBufferPointer, time: Int64, sequence: Int) -> [UInt8] {
-        var w: [UInt8] = []
-        appendEventID(to: &w, modelSeed: StableHash.hash(model, seed: 11), rid: requestID, time: time, sequence: sequence)
-        return w
+        [UInt8](unsafeUninitializedCapacity: 34) { buffer, count in
+            var w = ByteCursor(buffer.baseAddress!)
+            writeEventID(to: &w, modelSeed: StableHash.hash(model, seed: 11), rid: requestID, time: time, sequence: sequence)
+            count = w.position - buffer.baseAddress!
+        }
     }
 
     // MARK: Models
