@@ -27,6 +27,30 @@ struct ByteCursor {
         position += bytes.count
     }
 
+    /// A JSON string, quoted and escaped as `JSONWriter` does it. Needs `s.utf8.count * 6 + 2` bytes of room.
+    @inline(__always)
+    mutating func putQuoted(_ s: String) {
+        // Native strings expose their UTF-8 in place (no copy, no retain); others are made contiguous first.
+        if s.utf8.withContiguousStorageIfAvailable({ putQuoted(utf8: $0) }) != nil { return }
+        var copy = s
+        copy.withUTF8 { putQuoted(utf8: $0) }
+    }
+
+    /// UTF-8 bytes as a JSON string: copied between quotes when nothing needs escaping, otherwise escaped by
+    /// `JSONWriter` (rare). Needs `utf8.count * 6 + 2` bytes of room.
+    @inline(__always)
+    mutating func putQuoted(utf8: UnsafeBufferPointer<UInt8>) {
+        if utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            var w = JSONWriter(capacity: utf8.count * 6 + 2)
+            w.string(utf8: utf8)
+            w.bytes.withUnsafeBufferPointer { put($0) }
+        } else {
+            put(UInt8(ascii: "\""))
+            put(utf8)
+            put(UInt8(ascii: "\""))
+        }
+    }
+
     /// The 24 bytes of an RFC 3339 time, without quotes (`EventTime.writeRFC3339`).
     @inline(__always)
     mutating func putRFC3339(_ time: EventTime) {

@@ -379,32 +379,43 @@ public struct LabelJoinOperator: Sendable {
         return Int32(entries.count - 1)
     }
 
-    /// Appends `[clock delta, Int32][request-id length, LEB128][request id][example members]` to the arena;
-    /// returns its offset.
+    /// Appends `[clock delta, Int32][request-id length, LEB128][request id][example members]` to the arena
+    /// (built in a temporary buffer and appended once); returns its offset.
     private mutating func storeRecord(rid: UnsafeBufferPointer<UInt8>, _ p: PredictionEvent, clockDelta: Int32) -> Int {
+        scratch.removeAll()
+        if case .score(let v) = p.prediction { scratch.number(v) }
+        // Room: the header, each string escaped at worst (6 bytes per byte, and quotes), the member syntax.
+        @inline(__always) func quotedRoom(_ s: String?) -> Int { (s?.utf8.count ?? 0) * 6 + 2 }
+        var room = 4 + 10 + rid.count + 80 + p.features.withJSONBytes { $0.count } + scratch.bytes.count
+            + quotedRoom(p.modelVersion) + quotedRoom(p.variant) + quotedRoom(p.entityID) + quotedRoom(p.itemID)
+        if case .label(let l) = p.prediction { room += quotedRoom(l) }
         let offset = arena.count
-        withUnsafeBytes(of: clockDelta.littleEndian) { arena.append(contentsOf: $0) }
-        var length = rid.count
-        while length >= 0x80 {
-            arena.append(UInt8(truncatingIfNeeded: length) | 0x80)
-            length >>= 7
-        }
-        arena.append(UInt8(length))
-        arena.append(contentsOf: rid)
-        arena.append(ExampleSyntax.modelVersion)
-        ExampleSyntax.appendQuoted(p.modelVersion, to: &arena)
-        if let v = p.variant { arena.append(ExampleSyntax.variant); ExampleSyntax.appendQuoted(v, to: &arena) }
-        if let v = p.entityID { arena.append(ExampleSyntax.entityID); ExampleSyntax.appendQuoted(v, to: &arena) }
-        if let v = p.itemID { arena.append(ExampleSyntax.itemID); ExampleSyntax.appendQuoted(v, to: &arena) }
-        arena.append(ExampleSyntax.features)
-        p.features.withJSONBytes { arena.append(contentsOf: $0) }
-        arena.append(ExampleSyntax.prediction)
-        switch p.prediction {
-        case .score(let v):
-            scratch.removeAll()
-            scratch.number(v)
-            arena.append(contentsOf: scratch.bytes)
-        case .label(let s): ExampleSyntax.appendQuoted(s, to: &arena)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: room) { buffer in
+            let base = buffer.baseAddress!
+            var w = ByteCursor(base)
+            withUnsafeBytes(of: clockDelta.littleEndian) { w.put($0.assumingMemoryBound(to: UInt8.self)) }
+            var length = rid.count
+            while length >= 0x80 {
+                w.put(UInt8(truncatingIfNeeded: length) | 0x80)
+                length >>= 7
+            }
+            w.put(UInt8(length))
+            w.put(rid)
+            w.put(ExampleSyntax.modelVersion)
+            w.putQuoted(p.modelVersion)
+            if let v = p.variant { w.put(ExampleSyntax.variant); w.putQuoted(v) }
+            if let v = p.entityID { w.put(ExampleSyntax.entityID); w.putQuoted(v) }
+            if let v = p.itemID { w.put(ExampleSyntax.itemID); w.putQuoted(v) }
+            w.put(ExampleSyntax.features)
+            p.features.withJSONBytes { w.put($0.assumingMemoryBound(to: UInt8.self)) }
+            w.put(ExampleSyntax.prediction)
+            switch p.prediction {
+            case .score: scratch.bytes.withUnsafeBufferPointer { w.put($0) }
+            case .label(let l): w.putQuoted(l)
+            }
+            let written = w.position - base
+            precondition(written <= room, "prediction record overran its buffer")
+            arena.append(contentsOf: UnsafeBufferPointer(start: base, count: written))
         }
         return offset
     }
@@ -695,28 +706,14 @@ public struct LabelJoinOperator: Sendable {
             let ridRange = Self.requestIDRange(a, at: payload.lowerBound)
             let rid = UnsafeBufferPointer(rebasing: a[ridRange])
             let fragment = UnsafeBufferPointer(rebasing: a[ridRange.upperBound ..< payload.upperBound])
-            // A request id that needs escaping (rare) is written by a JSONWriter first.
-            var escapedID: JSONWriter?
-            if rid.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-                var w = JSONWriter(capacity: rid.count * 6 + 2)
-                w.string(utf8: rid)
-                escapedID = w
-            }
-            let room = Self.exampleFixedRoom + (escapedID?.bytes.count ?? rid.count + 2) + slot.quotedName.count
-                + fragment.count + scratch.bytes.count
+            let room = Self.exampleFixedRoom + rid.count * 6 + 2 + slot.quotedName.count + fragment.count + scratch.bytes.count
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: room) { buffer in
                 let base = buffer.baseAddress!
                 var w = ByteCursor(base)
                 w.put(ExampleSyntax.eventID)
                 Self.writeEventID(to: &w, modelSeed: slot.idSeed, rid: UnsafeRawBufferPointer(rid), time: entry.time, sequence: sequence)
                 w.put(ExampleSyntax.requestID)
-                if let escapedID {
-                    escapedID.bytes.withUnsafeBufferPointer { w.put($0) }
-                } else {
-                    w.put(UInt8(ascii: "\""))
-                    w.put(rid)
-                    w.put(UInt8(ascii: "\""))
-                }
+                w.putQuoted(utf8: rid)
                 w.put(ExampleSyntax.model)
                 slot.quotedName.withUnsafeBufferPointer { w.put($0) }
                 w.put(UInt8(ascii: ","))
@@ -867,28 +864,6 @@ enum ExampleSyntax {
     static let itemID: StaticString = #","item_id":"#
     static let features: StaticString = #","features":"#
     static let prediction: StaticString = #","prediction":"#
-
-    /// Appends a JSON string; copies the bytes straight through when nothing needs escaping.
-    static func appendQuoted(_ s: String, to out: inout [UInt8]) {
-        // Native strings expose their UTF-8 in place (no copy, no retain); others are made contiguous first.
-        if s.utf8.withContiguousStorageIfAvailable({ appendQuoted(utf8: $0, to: &out) }) != nil { return }
-        var copy = s
-        copy.withUTF8 { appendQuoted(utf8: $0, to: &out) }
-    }
-
-    static func appendQuoted(utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        var clean = true
-        for c in utf8 where c < 0x20 || c == 0x22 || c == 0x5C { clean = false; break }
-        if clean {
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: utf8)
-            out.append(UInt8(ascii: "\""))
-        } else {
-            var w = JSONWriter(capacity: utf8.count + 8)
-            w.string(utf8: utf8)
-            out.append(contentsOf: w.bytes)
-        }
-    }
 }
 
 extension Array where Element == UInt8 {

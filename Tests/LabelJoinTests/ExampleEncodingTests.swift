@@ -46,4 +46,23 @@ import Testing
             #"{"event_id":"6dee33bba0a51a544bb8da09579ccb21","request_id":"a\"b\\c\nd\u0001-unlabeled","model":"ctr","model_version":"7","features":{"age":31,"country":"NL"},"prediction":0.25,"label":false,"label_kind":"implicit","prediction_time":"2025-11-23T12:13:20.010Z","label_time":null,"label_delay_ms":null}"#,
         ])
     }
+
+    /// Every optional member of a prediction, a class prediction and strings that need escaping.
+    @Test func everyPredictionMember() throws {
+        var op = LabelJoinOperator(configuration: JoinConfiguration(models: ["ctr": T.policy]))
+        var out = JoinOutput()
+        var p = T.prediction("r-9", at: 0)
+        p.modelVersion = "v\"2\""
+        p.variant = "treatment\tB"
+        p.entityID = "user-7"
+        p.itemID = "item/é"
+        p.prediction = .label("cat \"a\"")
+        op.process(p, recordTimestamp: nil, into: &out)
+        op.process(T.label("r-9", at: 500, .number(-7)), recordTimestamp: nil, into: &out)
+        op.advance(.labels, to: T.t0 + 70_000, into: &out)
+        let got = (0 ..< out.count).map { String(decoding: out.value($0), as: UTF8.self) }
+        #expect(got == [
+            #"{"event_id":"1764ed9d3595a6d5e26f7110701bb9ae","request_id":"r-9","model":"ctr","model_version":"v\"2\"","variant":"treatment\tB","entity_id":"user-7","item_id":"item/é","features":{"age":31,"country":"NL"},"prediction":"cat \"a\"","label":-7,"label_kind":"observed","prediction_time":"2025-11-23T12:13:20.000Z","label_time":"2025-11-23T12:13:20.500Z","label_delay_ms":500}"#,
+        ])
+    }
 }
