@@ -228,7 +228,8 @@ public struct LabelJoinOperator: Sendable {
         let sequence = labelSequence
         labelSequence &+= 1
         let modelFilter = label.model.map { modelNumber($0) } ?? OrphanLabel.anyModel
-        let fingerprint = Self.fingerprint(label, time: t)
+        let fingerprint = Self.fingerprint(label, time: t,
+                                           modelHash: modelFilter == OrphanLabel.anyModel ? nil : models[Int(modelFilter)].fingerprintSeed)
         var requestID = label.requestID
         let fullHash = requestID.withUTF8 { StableHash.hash(UnsafeRawBufferPointer($0)) }
         let h = StableHash.indexKey(fullHash)
@@ -563,14 +564,16 @@ public struct LabelJoinOperator: Sendable {
         var value: LabelValue
     }
 
-    static func fingerprint(_ label: LabelEvent, time: Int64) -> UInt64 {
+    /// A label's identity for duplicate detection: its time, value, model and source. `modelHash`, when given,
+    /// is `StableHash.hash(model, seed: 7)` already computed (a model slot keeps it).
+    static func fingerprint(_ label: LabelEvent, time: Int64, modelHash: UInt64? = nil) -> UInt64 {
         var h = StableHash.combine(StableHash.defaultSeed, UInt64(bitPattern: time))
         switch label.label {
         case .number(let v): h = StableHash.combine(h, 1 ^ (v.bitPattern &* 3))
         case .bool(let b): h = StableHash.combine(h, b ? 2 : 4)
         case .string(let s): h = StableHash.combine(h, StableHash.hash(s, seed: 5))
         }
-        h = StableHash.combine(h, label.model.map { StableHash.hash($0, seed: 7) } ?? 6)
+        h = StableHash.combine(h, modelHash ?? label.model.map { StableHash.hash($0, seed: 7) } ?? 6)
         h = StableHash.combine(h, label.source.map { StableHash.hash($0, seed: 9) } ?? 8)
         return h == 0 ? 1 : h
     }
@@ -805,6 +808,8 @@ final class ModelSlot: Sendable {
     let removalOffset: Int64
     /// Backward window + grace (ms): how long a label naming this model waits for its prediction.
     let backwardReach: Int64
+    /// `StableHash` of the name with seed 7: the model's part of a label fingerprint.
+    let fingerprintSeed: UInt64
 
     init(name: String, quotedName: [UInt8], policy: JoinPolicy, idSeed: UInt64, closeOffset: Int64, removalOffset: Int64) {
         self.name = name
@@ -814,6 +819,7 @@ final class ModelSlot: Sendable {
         self.closeOffset = closeOffset
         self.removalOffset = removalOffset
         self.backwardReach = policy.backwardWindow &+ policy.grace
+        self.fingerprintSeed = StableHash.hash(name, seed: 7)
     }
 }
 
