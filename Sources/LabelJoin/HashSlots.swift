@@ -17,18 +17,25 @@ struct HashSlots {
     private(set) var count = 0
     private var tombstones = 0
 
-    init(capacity: Int = 1024) { self.init(size: Self.size(for: capacity), entryBits: 20) }
+    /// `slotsPerMember`: how sparse a rebuild leaves the table (2: load at most 0.5). A sparser table costs
+    /// memory and is rebuilt less often under churn (members and tombstones reach 70 % later).
+    init(capacity: Int = 1024, slotsPerMember: Int = 2) {
+        self.init(size: Self.size(for: capacity, slotsPerMember: slotsPerMember), entryBits: 20, slotsPerMember: slotsPerMember)
+    }
 
-    private init(size: Int, entryBits: UInt32) {
+    private init(size: Int, entryBits: UInt32, slotsPerMember: Int) {
         slots = [UInt32](repeating: 0, count: size)
         mask = size - 1
         self.entryBits = entryBits
+        self.slotsPerMember = slotsPerMember
     }
 
-    /// The slot count for `members`: a power of two at least twice as large.
-    private static func size(for members: Int) -> Int {
+    private let slotsPerMember: Int
+
+    /// The slot count for `members`: a power of two at least `slotsPerMember` times as large.
+    private static func size(for members: Int, slotsPerMember: Int) -> Int {
         var size = 16
-        while size < members * 2 { size <<= 1 }
+        while size < members * slotsPerMember { size <<= 1 }
         return size
     }
 
@@ -89,7 +96,7 @@ struct HashSlots {
         var bits = entryBits
         while UInt32(widestEntry) >= UInt32(truncatingIfNeeded: (UInt64(1) << UInt64(bits)) - 1) { bits += 1 }
         precondition(bits <= 31, "HashSlots: more than 2^31 - 2 entries")
-        var fresh = HashSlots(size: Self.size(for: count + 1), entryBits: bits)
+        var fresh = HashSlots(size: Self.size(for: count + 1, slotsPerMember: slotsPerMember), entryBits: bits, slotsPerMember: slotsPerMember)
         members { e, h in fresh.place(e, hash: h) }
         precondition(fresh.count == count, "HashSlots.rebuild: members do not match the index")
         self = fresh
