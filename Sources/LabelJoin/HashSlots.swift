@@ -1,5 +1,5 @@
 /// An open-addressing index from 32-bit hash keys to entry numbers (a multimap: several entries may share a
-/// hash), in 4 bytes per slot (about 6–11 bytes per entry at its load of 0.35–0.7).
+/// hash), in 4 bytes per slot (about 6–16 bytes per entry at its load of 0.25–0.7).
 ///
 /// Each slot holds the entry number in its low `entryBits` bits and, above them, a tag: the top bits of a
 /// multiplicative hash of the key. A walk compares tags in the slot array and hands the caller only entries

@@ -34,7 +34,7 @@ public enum JoinStream: UInt8, Sendable, CaseIterable {
 /// ## Memory
 /// A pending prediction is 24 bytes of fixed fields plus a record in one byte arena (a 4-byte header, then the
 /// payload: request id and the pre-encoded example members: model version, variant, entity, item, features,
-/// prediction), plus 6–11 bytes of hash index (load 0.35–0.7) and 4 bytes of timer queue. Label state
+/// prediction), plus 6–16 bytes of hash index (load 0.25–0.7) and 4 bytes of timer queue. Label state
 /// (24 bytes) is held in a side table only for predictions a label has reached. See `PendingPrediction`.
 ///
 /// Not thread-safe: one task owns an operator.
