@@ -86,8 +86,8 @@ extension LabelJoinOperator {
             entry.flags = flags
             let state = LabelAggregate(value: aggregate, fingerprint: fingerprint, delay: aggregateDelay, corrections: corrections,
                                        onTimeLabels: onTime, kindRaw: kind)
-            if !state.isEmpty { entry.labels = addLabelState(state) }
             let e = Int32(entries.count)
+            if !state.isEmpty { entry.labels = addLabelState(e, state) }
             entries.append(entry)
             if flags & PendingPrediction.extraFingerprintsFlag != 0 {
                 let n = Int(try r.u32())

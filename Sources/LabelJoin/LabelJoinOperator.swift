@@ -35,7 +35,8 @@ public enum JoinStream: UInt8, Sendable, CaseIterable {
 /// A pending prediction is 24 bytes of fixed fields plus a record in one byte arena (a 4-byte header, then the
 /// payload: request id and the pre-encoded example members: model version, variant, entity, item, features,
 /// prediction), plus 6–16 bytes of hash index (load 0.25–0.7) and 4 bytes of timer queue. Label state
-/// (24 bytes) is held in a side table only for predictions a label has reached. See `PendingPrediction`.
+/// (24 bytes) is held only for predictions a label has reached, in pages by entry number (`LabelStates`). See
+/// `PendingPrediction`.
 ///
 /// Not thread-safe: one task owns an operator.
 public struct LabelJoinOperator: Sendable {
@@ -59,8 +60,7 @@ public struct LabelJoinOperator: Sendable {
     var index = HashSlots()
     var closeTimers = TimerQueue()
     var removalTimers = TimerQueue()
-    var aggregates: [LabelAggregate] = []
-    var freeAggregates: [Int32] = []
+    var labelStates = LabelStates()
     var arena: [UInt8] = []
     var arenaGarbage = 0
     var extraFingerprints: [Int32: [UInt64]] = [:]
@@ -85,8 +85,9 @@ public struct LabelJoinOperator: Sendable {
 
     /// Fixed bytes charged per pending prediction (entry, index at its mean load, timer) in `pendingBytes`.
     public static let entryOverhead = MemoryLayout<PendingPrediction>.stride + 8 + 4 + PendingPrediction.headerBytes
-    /// Bytes charged, in addition, per prediction that holds label state.
-    public static let labelStateOverhead = MemoryLayout<LabelAggregate>.stride
+    /// Bytes charged, in addition, per page of `LabelStates` in use: 64 entry numbers' label states, allocated
+    /// once any of the 64 holds one (so at most this much per 64 held predictions, 24 bytes each).
+    public static let labelStatePageOverhead = LabelStates.pageSize * MemoryLayout<LabelAggregate>.stride
     /// The most distinct model names one operator accepts (events name models; an operator holds one slot per
     /// name it has seen). The stage dead-letters events that would exceed it: check `admits(model:)` first.
     public static let maxModels = PendingPrediction.modelLimit - 1
@@ -109,7 +110,7 @@ public struct LabelJoinOperator: Sendable {
     public var heldLabels: Int { orphans.count - freeOrphans.count }
     /// Bytes of pending state charged against `maxPendingBytes`: payloads plus fixed per-entry costs.
     public var pendingBytes: Int {
-        payloadBytes + liveCount * Self.entryOverhead + (aggregates.count - freeAggregates.count) * Self.labelStateOverhead + orphanBytes
+        payloadBytes + liveCount * Self.entryOverhead + labelStates.pagesInUse * Self.labelStatePageOverhead + orphanBytes
     }
     /// True when pending state exceeds the configured bound (the stage applies the overflow policy).
     public var isOverBound: Bool { pendingBytes > configuration.maxPendingBytes }
@@ -121,7 +122,7 @@ public struct LabelJoinOperator: Sendable {
     /// Bytes actually allocated for pending state (capacity of every structure), for memory reports.
     public var allocatedBytes: Int {
         entries.capacity * MemoryLayout<PendingPrediction>.stride + freeEntries.capacity * 4 + index.memoryBytes
-            + aggregates.capacity * MemoryLayout<LabelAggregate>.stride + freeAggregates.capacity * 4
+            + labelStates.memoryBytes
             + closeTimers.memoryBytes + removalTimers.memoryBytes + arena.capacity
             + orphans.capacity * MemoryLayout<OrphanLabel>.stride + orphanIndex.memoryBytes + orphanTimers.memoryBytes
     }
@@ -488,7 +489,7 @@ public struct LabelJoinOperator: Sendable {
         if entry.flags & PendingPrediction.extraFingerprintsFlag != 0 { extraFingerprints[e] = nil }
         if entry.flags & PendingPrediction.stringAggregateFlag != 0 { stringAggregates[e] = nil }
         if entry.labels != PendingPrediction.noLabels {
-            freeAggregates.append(entry.labels)
+            labelStates.remove(e)
             entries[Int(e)].labels = PendingPrediction.noLabels
         }
         let stored = storedLength(entry)
@@ -585,7 +586,7 @@ public struct LabelJoinOperator: Sendable {
     @discardableResult
     private mutating func apply(_ label: IncomingLabel, to e: Int32, policy: JoinPolicy, onTime: Bool) -> Bool {
         var entry = entries[Int(e)]
-        var state = entry.labels == PendingPrediction.noLabels ? LabelAggregate() : aggregates[Int(entry.labels)]
+        var state = entry.labels == PendingPrediction.noLabels ? LabelAggregate() : labelStates[e]
         if state.fingerprint == label.fingerprint
             || (entry.flags & PendingPrediction.extraFingerprintsFlag != 0 && extraFingerprints[e]!.contains(label.fingerprint)) {
             statistics.duplicateLabels += 1
@@ -638,26 +639,22 @@ public struct LabelJoinOperator: Sendable {
             state.onTimeLabels &+= state.onTimeLabels == .max ? 0 : 1
             statistics.recordDelay(Int64(delay))
         }
-        if entry.labels == PendingPrediction.noLabels { entry.labels = addLabelState(state) } else { aggregates[Int(entry.labels)] = state }
+        if entry.labels == PendingPrediction.noLabels { entry.labels = addLabelState(e, state) } else { labelStates[e] = state }
         entries[Int(e)] = entry
         return true
     }
 
     /// Stores a new label state; returns its slot.
-    mutating func addLabelState(_ state: LabelAggregate) -> Int32 {
-        if let free = freeAggregates.popLast() {
-            aggregates[Int(free)] = state
-            return free
-        }
-        aggregates.append(state)
-        return Int32(aggregates.count - 1)
+    /// Stores held entry `e`'s first label state; returns what its `labels` field then holds (its own number).
+    mutating func addLabelState(_ e: Int32, _ state: LabelAggregate) -> Int32 {
+        labelStates.add(e, state)
+        return e
     }
 
     /// The label state of held entry `e` (empty when no label reached it).
     @inline(__always)
     func labelState(_ e: Int32) -> LabelAggregate {
-        let a = entries[Int(e)].labels
-        return a == PendingPrediction.noLabels ? LabelAggregate() : aggregates[Int(a)]
+        entries[Int(e)].labels == PendingPrediction.noLabels ? LabelAggregate() : labelStates[e]
     }
 
     // MARK: Emission
@@ -681,10 +678,10 @@ public struct LabelJoinOperator: Sendable {
     }
 
     private mutating func emitCorrection(_ e: Int32, output: inout JoinOutput) {
-        let a = Int(entries[Int(e)].labels)  // a correction follows an applied label: the state exists
-        aggregates[a].corrections &+= aggregates[a].corrections == .max ? 0 : 1
+        // A correction follows an applied label: the state exists.
+        labelStates[e].corrections &+= labelStates[e].corrections == .max ? 0 : 1
         statistics.corrections += 1
-        emit(e, kind: .correction, sequence: Int(aggregates[a].corrections), output: &output)
+        emit(e, kind: .correction, sequence: Int(labelStates[e].corrections), output: &output)
     }
 
     /// Encodes one `labeled-examples` value into `output`: built in a temporary buffer through a `ByteCursor`

@@ -1,6 +1,6 @@
 /// A prediction in the join's state: 24 bytes here, plus a record in the operator's byte arena and, once a label
-/// has been applied to it, a `LabelAggregate` in a side table. Unlabeled predictions (the ones that wait the
-/// longest, and the ones a memory bound is about) pay nothing for label state.
+/// has been applied to it, a `LabelAggregate` in `LabelStates` (pages by entry number). Unlabeled predictions
+/// (the ones that wait the longest, and the ones a memory bound is about) pay nothing for label state.
 ///
 /// The arena record is `[payload length, UInt32, only when it is 0xFFFF or more][predictions clock delta,
 /// Int32][request-id length, LEB128][request id][example members]`. The clock delta is only read after the
@@ -29,7 +29,7 @@ struct PendingPrediction: Sendable {
     var hash: UInt32
     /// Where the record starts in the arena (`freeOffset` for a free entry).
     var recordOffset: UInt32
-    /// Index of this prediction's `LabelAggregate`, or `noLabels`.
+    /// This entry's own number when it has a `LabelAggregate` in `LabelStates`, or `noLabels`.
     var labels: Int32 = Self.noLabels
     /// The record's length, or `longRecord`.
     var shortLength: UInt16
