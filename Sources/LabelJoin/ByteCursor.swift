@@ -1,4 +1,4 @@
-public import Events
+import Events
 
 /// Writes bytes at a pointer and moves past them: building a labeled example in one temporary buffer and
 /// appending it to the output once costs one capacity check, where appending each piece checked the output
