@@ -39,18 +39,24 @@ public struct EventTime: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Writes the RFC 3339 form (`rfc3339Length` bytes, `YYYY-MM-DDTHH:MM:SS.mmmZ`) at `p`, which must have room.
     @inline(__always)
     public func writeRFC3339(to p: UnsafeMutablePointer<UInt8>) {
+        var cache = RFC3339DayCache()
+        writeRFC3339(to: p, cache: &cache)
+    }
+
+    /// `writeRFC3339(to:)`, taking the date part from `cache` when the day is the one it holds (times written
+    /// one after another are mostly on the same day) and refreshing it otherwise.
+    @inline(__always)
+    public func writeRFC3339(to p: UnsafeMutablePointer<UInt8>, cache: inout RFC3339DayCache) {
         let ms = milliseconds
         var days = ms / 86_400_000
         var rem = ms % 86_400_000
         if rem < 0 { rem += 86_400_000; days -= 1 }
-        let (y, m, d) = Self.civil(fromDays: days)
+        if days != cache.day { cache.set(day: days, civil: Self.civil(fromDays: days)) }
+        withUnsafeBytes(of: cache.date) { p.update(from: $0.baseAddress!.assumingMemoryBound(to: UInt8.self), count: 11) }
         let secondsOfDay = Int(rem / 1000)
         let millis = Int(rem % 1000)
         @inline(__always) func two(_ at: Int, _ v: Int) { p[at] = UInt8(0x30 + v / 10); p[at + 1] = UInt8(0x30 + v % 10) }
-        let year = Int(y)
-        p[0] = UInt8(0x30 + year / 1000 % 10); p[1] = UInt8(0x30 + year / 100 % 10); two(2, year % 100)
-        p[4] = UInt8(ascii: "-"); two(5, m); p[7] = UInt8(ascii: "-"); two(8, d)
-        p[10] = UInt8(ascii: "T"); two(11, secondsOfDay / 3600); p[13] = UInt8(ascii: ":")
+        two(11, secondsOfDay / 3600); p[13] = UInt8(ascii: ":")
         two(14, secondsOfDay / 60 % 60); p[16] = UInt8(ascii: ":"); two(17, secondsOfDay % 60)
         p[19] = UInt8(ascii: "."); p[20] = UInt8(0x30 + millis / 100); two(21, millis % 100)
         p[23] = UInt8(ascii: "Z")
@@ -184,5 +190,27 @@ extension JSONScanner {
             return EventTime(milliseconds: Int64(value))
         }
         throw error(.invalidField, field(), "expected an RFC 3339 string or epoch milliseconds, found \(describeValueAtPosition())")
+    }
+}
+
+/// The date part (`YYYY-MM-DDT`) of the last day `EventTime.writeRFC3339(to:cache:)` wrote, so that a run of
+/// times on one day converts days to a civil date once. A plain value: no clock, no sharing.
+public struct RFC3339DayCache: Sendable {
+    var day: Int64 = .min
+    /// `YYYY-MM-DDT` in the first 11 bytes.
+    var date: (UInt64, UInt64) = (0, 0)
+
+    public init() {}
+
+    mutating func set(day: Int64, civil: (Int64, Int, Int)) {
+        self.day = day
+        let (y, m, d) = civil
+        withUnsafeMutableBytes(of: &date) { b in
+            @inline(__always) func two(_ at: Int, _ v: Int) { b[at] = UInt8(0x30 + v / 10); b[at + 1] = UInt8(0x30 + v % 10) }
+            let year = Int(y)
+            b[0] = UInt8(0x30 + year / 1000 % 10); b[1] = UInt8(0x30 + year / 100 % 10); two(2, year % 100)
+            b[4] = UInt8(ascii: "-"); two(5, m); b[7] = UInt8(ascii: "-"); two(8, d)
+            b[10] = UInt8(ascii: "T")
+        }
     }
 }

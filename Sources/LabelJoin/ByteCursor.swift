@@ -53,8 +53,8 @@ struct ByteCursor {
 
     /// The 24 bytes of an RFC 3339 time, without quotes (`EventTime.writeRFC3339`).
     @inline(__always)
-    mutating func putRFC3339(_ time: EventTime) {
-        time.writeRFC3339(to: position)
+    mutating func putRFC3339(_ time: EventTime, cache: inout RFC3339DayCache) {
+        time.writeRFC3339(to: position, cache: &cache)
         position += EventTime.rfc3339Length
     }
 

@@ -81,6 +81,8 @@ public struct LabelJoinOperator: Sendable {
     let widestBackwardReach: Int64
 
     private var scratch = JSONWriter(capacity: 1024)
+    /// The date part of the last time an example carried (most examples in a row fall on one day).
+    private var dayCache = RFC3339DayCache()
     private var matches: [Int32] = []
 
     /// Fixed bytes charged per pending prediction (entry, index at its mean load, timer) in `pendingBytes`.
@@ -728,12 +730,12 @@ public struct LabelJoinOperator: Sendable {
                 case .correction: w.put(ExampleSyntax.correction)
                 }
                 w.put(UInt8(ascii: "\""))
-                w.putRFC3339(EventTime(milliseconds: entry.time))
+                w.putRFC3339(EventTime(milliseconds: entry.time), cache: &dayCache)
                 if defaultLabel != nil {
                     w.put(ExampleSyntax.noLabelTime)
                 } else {
                     w.put(ExampleSyntax.labelTime)
-                    w.putRFC3339(EventTime(milliseconds: entry.time &+ Int64(state.delay)))
+                    w.putRFC3339(EventTime(milliseconds: entry.time &+ Int64(state.delay)), cache: &dayCache)
                     w.put(ExampleSyntax.labelDelay)
                     w.putInt(Int64(state.delay))
                 }

@@ -138,6 +138,26 @@ import Testing
         #expect(EventTime.maximum.rfc3339 == "9999-12-31T23:59:59.999Z")
     }
 
+    /// Times written through one day cache, in an order that stays on a day, steps across midnight (both ways
+    /// and before 1970) and jumps, are byte for byte what a fresh conversion writes.
+    @Test func theDayCacheNeverLeavesAStaleDate() {
+        var times: [Int64] = [0, -1, 1, 86_399_999, 86_400_000, -86_400_000, -86_400_001, 1_767_225_599_999, 1_767_225_600_000,
+                              1_767_225_599_999, EventTime.maximum.milliseconds, EventTime.minimum.milliseconds, 5]
+        var rng = SystemRandomNumberGenerator()
+        var t = Int64.random(in: 0 ... 2_000_000_000_000, using: &rng)
+        for _ in 0 ..< 20_000 {
+            t += Int64.random(in: -3_600_000 ... 7_200_000, using: &rng)
+            times.append(Int64.random(in: 0 ..< 50, using: &rng) == 0 ? Int64.random(in: -1_000_000_000_000 ... 1_000_000_000_000, using: &rng) : t)
+        }
+        var cache = RFC3339DayCache()
+        var cached = [UInt8](repeating: 0, count: EventTime.rfc3339Length)
+        for ms in times {
+            let time = EventTime(milliseconds: ms)
+            cached.withUnsafeMutableBufferPointer { time.writeRFC3339(to: $0.baseAddress!, cache: &cache) }
+            #expect(String(decoding: cached, as: UTF8.self) == time.rfc3339, "\(ms)")
+        }
+    }
+
     @Test func formatThenParseIsIdentity() {
         var rng = SystemRandomNumberGenerator()
         for _ in 0..<10_000 {
