@@ -4,21 +4,9 @@ import Testing
 /// The join's hash index against a plain multimap: random inserts (both rebuild paths), removals and lookups,
 /// with few distinct hashes (long probe runs, many equal tags) and entry numbers wide enough to widen the slots.
 @Suite struct HashSlotsTests {
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
-
     @Test(arguments: [1, 2, 3, 4])
     func matchesAPlainMultimap(seed: UInt64) {
-        var rng = Generator(state: seed)
+        var rng = LabelJoinPropertyTests.Rng(state: seed)
         var slots = HashSlots(capacity: 4)
         var hashes: [Int32: UInt32] = [:]  // member entry -> hash
         var byHash: [UInt32: Set<Int32>] = [:]
@@ -27,17 +15,17 @@ import Testing
         var next: Int32 = 0
         let distinctHashes = [61, 5_000, 100_000][Int(seed) % 3]
         for step in 0 ..< 30_000 {
-            let action = rng.below(10)
+            let action = rng.int(0 ... 9)
             if action < 5 || hashes.isEmpty {
                 let e: Int32
-                if !free.isEmpty && rng.below(2) == 0 { e = free.removeLast() } else {
+                if !free.isEmpty && rng.chance(0.5) { e = free.removeLast() } else {
                     if step == 10_000 { next = 1_100_000 }   // wider than the initial 20 entry bits
                     if step == 20_000 { next = 2_200_000 }
                     e = next
                     next += 1
                 }
-                let h = UInt32(truncatingIfNeeded: rng.below(distinctHashes)) &* 0x0101_0101
-                if rng.below(2) == 0 {
+                let h = UInt32(truncatingIfNeeded: rng.int(0 ... distinctHashes - 1)) &* 0x0101_0101
+                if rng.chance(0.5) {
                     slots.insert(e, hash: h) { add in for (m, mh) in hashes { add(m, mh) } }
                 } else {
                     slots.insert(e, hash: h) { hashes[$0]! }
@@ -46,7 +34,7 @@ import Testing
                 byHash[h, default: []].insert(e)
                 memberList.append(e)
             } else if action < 8 {
-                let k = rng.below(memberList.count)
+                let k = rng.int(0 ... memberList.count - 1)
                 let e = memberList[k], h = hashes[e]!
                 memberList.swapAt(k, memberList.count - 1)
                 memberList.removeLast()
@@ -55,8 +43,8 @@ import Testing
                 byHash[h]!.remove(e)
                 free.append(e)
             } else {
-                let h = rng.below(3) == 0 ? UInt32(truncatingIfNeeded: rng.next())
-                    : UInt32(truncatingIfNeeded: rng.below(distinctHashes)) &* 0x0101_0101
+                let h = rng.chance(1.0 / 3) ? UInt32(truncatingIfNeeded: rng.next())
+                    : UInt32(truncatingIfNeeded: rng.int(0 ... distinctHashes - 1)) &* 0x0101_0101
                 var found: [Int32] = []
                 slots.forEach(hash: h) { e in
                     if hashes[e] == h { found.append(e) }

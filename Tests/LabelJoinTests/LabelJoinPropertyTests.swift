@@ -6,7 +6,8 @@ import TidelineTestKit
 /// Random streams through the operator, in random interleavings and with snapshot/restore at random points,
 /// compared with `ReferenceJoin`.
 @Suite struct LabelJoinPropertyTests {
-    struct Rng {
+    /// SplitMix64: seeded, so a failing case replays.
+    struct Rng: RandomNumberGenerator {
         var state: UInt64
         mutating func next() -> UInt64 {
             state &+= 0x9E37_79B9_7F4A_7C15

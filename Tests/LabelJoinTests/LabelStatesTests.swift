@@ -6,29 +6,29 @@ import Testing
 @Suite struct LabelStatesTests {
     @Test(arguments: [1, 2, 3])
     func matchesAPlainDictionary(seed: UInt64) {
-        var rng = HashSlotsTests.Generator(state: seed)
+        var rng = LabelJoinPropertyTests.Rng(state: seed)
         var states = LabelStates()
         var reference: [Int32: LabelAggregate] = [:]
         var members: [Int32] = []
         let span = [100, 5_000, 70_000][Int(seed) % 3]
         for step in 0 ..< 40_000 {
-            let e = Int32(rng.below(span))
+            let e = Int32(rng.int(0 ... span - 1))
             let state = LabelAggregate(value: Double(step), fingerprint: rng.next() | 1, delay: Int32(step % 1000),
                                        corrections: UInt16(step % 7), onTimeLabels: UInt8(step % 5), kindRaw: 1)
-            switch rng.below(3) {
+            switch rng.int(0 ... 2) {
             case 0 where reference[e] == nil:
                 states.add(e, state)
                 reference[e] = state
                 members.append(e)
             case 1 where !members.isEmpty:
-                let k = rng.below(members.count)
+                let k = rng.int(0 ... members.count - 1)
                 let m = members[k]
                 states.remove(m)
                 reference[m] = nil
                 members.swapAt(k, members.count - 1)
                 members.removeLast()
             default:
-                if let m = members.randomElement(using: &rng.standard) {
+                if let m = members.randomElement(using: &rng) {
                     states[m] = state
                     reference[m] = state
                 }
@@ -54,18 +54,5 @@ import Testing
         // The page of entries 192–255 reuses the page entry 3 had: entry 195 sits where entry 3's state was, and
         // must read as empty, not as entry 3's.
         #expect(states[195].isEmpty && states[200].fingerprint == 8)
-    }
-}
-
-extension HashSlotsTests.Generator {
-    /// The same stream as a standard generator (for `randomElement(using:)`).
-    var standard: Standard {
-        get { Standard(inner: self) }
-        set { self = newValue.inner }
-    }
-
-    struct Standard: RandomNumberGenerator {
-        var inner: HashSlotsTests.Generator
-        mutating func next() -> UInt64 { inner.next() }
     }
 }
