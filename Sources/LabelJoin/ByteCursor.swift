@@ -74,7 +74,4 @@ struct ByteCursor {
         }
         position += digits
     }
-
-    /// Upper bound of what `putInt` writes.
-    static let intRoom = 20
 }

@@ -16,6 +16,8 @@ struct HashSlots {
     private var entryBits: UInt32
     private(set) var count = 0
     private var tombstones = 0
+    /// How sparse a rebuild leaves the table: at least this many slots per member.
+    private let slotsPerMember: Int
 
     /// `slotsPerMember`: how sparse a rebuild leaves the table (2: load at most 0.5). A sparser table costs
     /// memory and is rebuilt less often under churn (members and tombstones reach 70 % later).
@@ -30,8 +32,6 @@ struct HashSlots {
         self.slotsPerMember = slotsPerMember
     }
 
-    private let slotsPerMember: Int
-
     /// The slot count for `members`: a power of two at least `slotsPerMember` times as large.
     private static func size(for members: Int, slotsPerMember: Int) -> Int {
         var size = 16
@@ -42,7 +42,6 @@ struct HashSlots {
     var memoryBytes: Int { slots.count * 4 }
 
     private var entryMask: UInt32 { UInt32(truncatingIfNeeded: (UInt64(1) << UInt64(entryBits)) - 1) }
-    private static let tombstoneEntryPart: UInt32 = 0
 
     @inline(__always)
     private func home(_ hash: UInt32) -> Int { Int(hash) & mask }

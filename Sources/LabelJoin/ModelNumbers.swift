@@ -9,8 +9,6 @@ struct ModelNumbers {
     /// Names by number.
     private(set) var names: [String] = []
 
-    var count: Int { names.count }
-
     /// The number of `name`, if it has one.
     @inline(__always)
     func number(of name: String) -> UInt16? {
