@@ -102,15 +102,29 @@ struct BenchJoin: AsyncParsableCommand {
         var best = Double.infinity
         var examples = 0
         var stats = JoinStatistics()
+        // Split by kind before timing, so the loop hands each event to the operator borrowed, as the stage hands
+        // over a freshly decoded one: taking it out of an `Arrival` would copy it (a reference count per string).
+        var predictions: [PredictionEvent] = [], labels: [LabelEvent] = [], isPrediction: [Bool] = []
+        isPrediction.reserveCapacity(input.count)
+        for a in input {
+            switch a {
+            case .prediction(let p): predictions.append(p); isPrediction.append(true)
+            case .label(let l): labels.append(l); isPrediction.append(false)
+            }
+        }
         for _ in 0..<max(1, repeats) {
             var op = LabelJoinOperator(configuration: config)
             var out = JoinOutput()
             var emitted = 0
+            var (nextPrediction, nextLabel) = (0, 0)
             let start = ContinuousClock.now
-            for (i, a) in input.enumerated() {
-                switch a {
-                case .prediction(let p): op.process(p, recordTimestamp: nil, into: &out)
-                case .label(let l): op.process(l, recordTimestamp: nil, into: &out)
+            for i in isPrediction.indices {
+                if isPrediction[i] {
+                    op.process(predictions[nextPrediction], recordTimestamp: nil, into: &out)
+                    nextPrediction += 1
+                } else {
+                    op.process(labels[nextLabel], recordTimestamp: nil, into: &out)
+                    nextLabel += 1
                 }
                 if i & 1023 == 1023 {
                     emitted += out.count
