@@ -54,8 +54,10 @@ struct HashSlots {
     }
 
     /// Whether inserting `entry` first needs a rebuild (too full, or an entry number too wide for the slots).
+    /// A hot caller checks this itself and calls `rebuild(widestEntry:members:)` and `place(_:hash:)`: a closure
+    /// built for every insert, to be used only on a rebuild, cost it a reference count on whatever it captured.
     @inline(__always)
-    private func needsRebuild(for entry: Int32) -> Bool {
+    func needsRebuild(for entry: Int32) -> Bool {
         (count + tombstones + 1) * 10 > slots.count * 7 || UInt32(entry) >= entryMask
     }
 
@@ -70,20 +72,24 @@ struct HashSlots {
     /// Adds `entry` under `hash`, finding members' hashes through `hashOf` if a rebuild is needed.
     @inline(__always)
     mutating func insert(_ entry: Int32, hash: UInt32, hashOf: (Int32) -> UInt32) {
-        if needsRebuild(for: entry) {
-            let old = slots, entryMask = entryMask
-            rebuild(widestEntry: entry) { add in
-                for s in old where s & entryMask != 0 {
-                    let e = Int32(s & entryMask) - 1
-                    add(e, hashOf(e))
-                }
-            }
-        }
+        if needsRebuild(for: entry) { rebuild(widestEntry: entry, hashOf: hashOf) }
         place(entry, hash: hash)
     }
 
+    /// Rebuilds the index from its own members, reading their hashes through `hashOf`.
+    mutating func rebuild(widestEntry: Int32, hashOf: (Int32) -> UInt32) {
+        let old = slots, entryMask = entryMask
+        rebuild(widestEntry: widestEntry) { add in
+            for s in old where s & entryMask != 0 {
+                let e = Int32(s & entryMask) - 1
+                add(e, hashOf(e))
+            }
+        }
+    }
+
+    /// Adds `entry` under `hash`; the caller has checked `needsRebuild(for:)` (and rebuilt when it said so).
     @inline(__always)
-    private mutating func place(_ entry: Int32, hash: UInt32) {
+    mutating func place(_ entry: Int32, hash: UInt32) {
         var i = home(hash)
         while slots[i] & entryMask != 0 { i = (i + 1) & mask }
         if slots[i] != 0 { tombstones -= 1 }  // the first free slot on the walk may be a tombstone: reuse it
@@ -91,7 +97,9 @@ struct HashSlots {
         count += 1
     }
 
-    private mutating func rebuild(widestEntry: Int32, members: ((Int32, UInt32) -> Void) -> Void) {
+    /// Rebuilds the index from `members` (every entry in it and its hash), sized for one more and with room for
+    /// entry numbers up to `widestEntry`.
+    mutating func rebuild(widestEntry: Int32, members: ((Int32, UInt32) -> Void) -> Void) {
         var bits = entryBits
         while UInt32(widestEntry) >= UInt32(truncatingIfNeeded: (UInt64(1) << UInt64(bits)) - 1) { bits += 1 }
         precondition(bits <= 31, "HashSlots: more than 2^31 - 2 entries")

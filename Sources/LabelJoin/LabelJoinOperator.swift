@@ -182,10 +182,13 @@ public struct LabelJoinOperator: Sendable {
             }
             let entry = PendingPrediction(hash: h, recordOffset: UInt32(offset), shortLength: shortLength, time: t, model: model)
             let e = allocateEntry(entry)
-            // A rebuild (rare) reads the members' hashes walking the entries in order.
-            index.insert(e, hash: h) { [entries] add in
-                for i in entries.indices where entries[i].isLive && i != Int(e) { add(Int32(i), entries[i].hash) }
+            if index.needsRebuild(for: e) {  // rare: reads the members' hashes walking the entries in order
+                let held = entries
+                index.rebuild(widestEntry: e) { add in
+                    for i in held.indices where held[i].isLive && i != Int(e) { add(Int32(i), held[i].hash) }
+                }
             }
+            index.place(e, hash: h)
             return e
         }
         openCount += 1
@@ -276,7 +279,11 @@ public struct LabelJoinOperator: Sendable {
             // Moved into place, not copied (a copy retained and released its strings).
             let o: Int32
             if let free = freeOrphans.popLast() { o = free; orphans[Int(o)] = consume orphan } else { o = Int32(orphans.count); orphans.append(consume orphan) }
-            orphanIndex.insert(o, hash: h) { [orphans] in StableHash.indexKey(orphans[Int($0)].hash) }
+            if orphanIndex.needsRebuild(for: o) {  // rare
+                let held = orphans
+                orphanIndex.rebuild(widestEntry: o) { StableHash.indexKey(held[Int($0)].hash) }
+            }
+            orphanIndex.place(o, hash: h)
             orphanTimers.push(expiry, o)
         } else if !attributed {
             statistics.unattributedLabels += 1

@@ -212,3 +212,40 @@ import TidelineTestKit
         #expect(op.heldPredictions == 0 && op.pendingBytes == 0)
     }
 }
+
+/// Thousands of labels held before their predictions and thousands of predictions held at once: both hash
+/// indexes (predictions by request id, early labels by request id) are rebuilt several times while full, and
+/// every member must still be found afterwards. Checked against `ReferenceJoin`.
+@Suite struct IndexRebuildTests {
+    @Test func everyMemberIsFoundAfterTheIndexesAreRebuilt() throws {
+        let config = LabelJoinPropertyTests.configuration()
+        let t0: Int64 = 1_700_000_000_000, count = 6_000
+        var labels: [Item<LabelEvent>] = [], predictions: [Item<PredictionEvent>] = []
+        for i in 0 ..< count {
+            let tl = t0 + Int64(i) * 10
+            // "churn": backward window 3 s and grace 2 s, so a label 1 s before its prediction is attributed.
+            labels.append(.event(LabelEvent(requestID: "e\(i)", timestamp: EventTime(milliseconds: tl), label: .number(Double(i % 7))), record: tl))
+            predictions.append(.event(PredictionEvent(
+                requestID: "e\(i)", model: "churn", modelVersion: "v1", timestamp: EventTime(milliseconds: tl + 1_000),
+                features: [Feature("x", .number(Double(i)))], prediction: .score(Double(i % 100) / 100)), record: tl + 1_000))
+        }
+        let end = t0 + Int64(count) * 10 + 1_000_000
+        predictions.append(.punctuation(end))
+        labels.append(.punctuation(end))
+        let expected = ReferenceJoin.run(config, predictions: predictions, labels: labels).sorted { $0.eventID < $1.eventID }
+
+        // Every label first (all held: the predictions clock has not moved), then every prediction.
+        var op = LabelJoinOperator(configuration: config)
+        var out = JoinOutput()
+        for label in labels.dropLast() { op.feed(label, into: &out) }
+        #expect(op.heldLabels == count)
+        for prediction in predictions.dropLast() { op.feed(prediction, into: &out) }
+        #expect(op.heldPredictions > 4_000)  // closed on arrival (the labels clock is ahead), removed after 42 s
+        op.feed(predictions.last!, into: &out)
+        op.feed(labels.last!, into: &out)
+        let actual = try out.examples().sorted { $0.eventID < $1.eventID }
+        #expect(expected.count == count && expected.allSatisfy { $0.labelKind == .observed })
+        #expect(actual.count == expected.count)
+        #expect(actual == expected)
+    }
+}
