@@ -23,14 +23,19 @@ extension LabelJoinOperator {
             let e = entries[i]
             let state = labelState(Int32(i))
             // The format keeps the request id's full 64-bit hash (entries keep 32 bits of it): recompute it.
-            let fullHash = arena.withUnsafeBufferPointer { a in
-                StableHash.hash(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: a[Self.requestIDRange(a, at: payloadRange(e).lowerBound)])))
+            let ridRange = requestIDRange(e)
+            let fullHash = requestIDArena.withUnsafeBufferPointer { a in
+                StableHash.hash(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: a[ridRange])))
             }
             w.u64(fullHash); w.i64(e.time); w.f64(state.value); w.u64(state.fingerprint)
             w.i32(PendingPrediction.delta(predictionClockBefore(e), from: e.time)); w.i32(state.delay)
             w.u16(e.model); w.u16(state.corrections); w.u8(state.onTimeLabels)
             w.u8(e.flags & ~PendingPrediction.stringAggregateFlag); w.u8(state.kindRaw)
-            w.bytes(arena[payloadRange(e)])
+            // The payload, as one field: request-id length and request id, then the members.
+            let lengthStart = Int(e.requestIDOffset) + PendingPrediction.headerBytes, members = membersRange(e)
+            w.u32(UInt32(ridRange.upperBound - lengthStart + members.count))
+            w.raw(requestIDArena[lengthStart ..< ridRange.upperBound])
+            w.raw(arena[members])
             if e.flags & PendingPrediction.extraFingerprintsFlag != 0 {
                 let extra = extraFingerprints[Int32(i)] ?? []
                 w.u32(UInt32(extra.count))
@@ -72,22 +77,18 @@ extension LabelJoinOperator {
             guard savedModel < numbers.count else { throw JoinSnapshotError(message: "model number out of range") }
             let corrections = try r.u16(), onTime = try r.u8(), flags = try r.u8(), kind = try r.u8()
             let payload = try r.bytes()
-            let offset = arena.count
-            let length = PendingPrediction.headerBytes + payload.count
-            var shortLength = UInt16(truncatingIfNeeded: length)
-            if length >= Int(PendingPrediction.longRecord) {
-                withUnsafeBytes(of: UInt32(length).littleEndian) { arena.append(contentsOf: $0) }
-                shortLength = PendingPrediction.longRecord
+            let (ridOffset, members) = try payload.withUnsafeBufferPointer { p throws(JoinSnapshotError) in
+                guard let ridEnd = Self.checkedRequestIDEnd(p) else { throw JoinSnapshotError(message: "a payload's request id is cut short") }
+                return (appendRequestID(UnsafeBufferPointer(rebasing: p[Self.requestIDRange(p, at: 0)]), clockDelta: clockDelta),
+                        appendMembers(UnsafeBufferPointer(rebasing: p[ridEnd...])))
             }
-            withUnsafeBytes(of: clockDelta.littleEndian) { arena.append(contentsOf: $0) }
-            arena.append(contentsOf: payload)
-            var entry = PendingPrediction(hash: StableHash.indexKey(hash), recordOffset: UInt32(offset), shortLength: shortLength,
-                                          time: time, model: numbers[savedModel])
+            var entry = PendingPrediction(hash: StableHash.indexKey(hash), requestIDOffset: ridOffset, membersOffset: members.offset,
+                                          membersLength: members.length, time: time, model: numbers[savedModel])
             entry.flags = flags
             let state = LabelAggregate(value: aggregate, fingerprint: fingerprint, delay: aggregateDelay, corrections: corrections,
                                        onTimeLabels: onTime, kindRaw: kind)
             let e = Int32(entries.count)
-            if !state.isEmpty { entry.labels = addLabelState(e, state) }
+            if !state.isEmpty { addLabelState(e, &entry, state) }
             entries.append(entry)
             if flags & PendingPrediction.extraFingerprintsFlag != 0 {
                 let n = Int(try r.u32())
@@ -107,7 +108,7 @@ extension LabelJoinOperator {
                 openCount += 1
             }
             liveCount += 1
-            payloadBytes += storedLength(entry) - PendingPrediction.headerBytes
+            payloadBytes += payloadLength(entry)
         }
 
         let orphanCount = Int(try r.u32())
@@ -134,6 +135,20 @@ extension LabelJoinOperator {
     }
 
     func orphanExpiry(_ o: OrphanLabel) -> Int64 { o.time &+ backwardReach(o.model) }
+
+    /// Where the request id that starts `payload` (after its LEB128 length) ends, or nil when the payload is
+    /// shorter than the length says.
+    static func checkedRequestIDEnd(_ payload: UnsafeBufferPointer<UInt8>) -> Int? {
+        var o = 0, length = 0, shift = 0
+        while o < payload.count && payload[o] & 0x80 != 0 && shift < 35 {
+            length |= Int(payload[o] & 0x7F) << shift
+            shift += 7
+            o += 1
+        }
+        guard o < payload.count, payload[o] & 0x80 == 0 else { return nil }
+        length |= Int(payload[o]) << shift
+        return o + 1 + length <= payload.count ? o + 1 + length : nil
+    }
 }
 
 /// A snapshot that cannot be read.
@@ -153,6 +168,8 @@ struct SnapshotWriter {
     mutating func i64(_ v: Int64) { u64(UInt64(bitPattern: v)) }
     mutating func f64(_ v: Double) { u64(v.bitPattern) }
     mutating func bytes(_ b: some Collection<UInt8>) { u32(UInt32(b.count)); bytes.append(contentsOf: b) }
+    /// Bytes without a length (the caller wrote it).
+    mutating func raw(_ b: ArraySlice<UInt8>) { bytes.append(contentsOf: b) }
     mutating func string(_ s: String) { bytes(Array(s.utf8)) }
     mutating func label(_ v: LabelValue) {
         switch v {

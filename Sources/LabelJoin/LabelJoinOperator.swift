@@ -32,17 +32,17 @@ public enum JoinStream: UInt8, Sendable, CaseIterable {
 /// the same `event_id`s. (The one exception is the `evict_oldest` overflow policy, which is counted.)
 ///
 /// ## Memory
-/// A pending prediction is 24 bytes of fixed fields plus a record in one byte arena (a 4-byte header, then the
-/// payload: request id and the pre-encoded example members: model version, variant, entity, item, features,
-/// prediction), plus 6–16 bytes of hash index (load 0.25–0.7) and 4 bytes of timer queue. Label state
-/// (24 bytes) is held only for predictions a label has reached, in pages by entry number (`LabelStates`). See
-/// `PendingPrediction`.
+/// A pending prediction is 24 bytes of fixed fields plus two byte-arena records: its request id (after a
+/// 4-byte header) in the request-id arena, and its pre-encoded example members (model version, variant, entity,
+/// item, features, prediction) in the members arena; plus 6–16 bytes of hash index (load 0.25–0.7) and 4 bytes
+/// of timer queue. Label state (24 bytes) is held only for predictions a label has reached, in pages by entry
+/// number (`LabelStates`). See `PendingPrediction`.
 ///
 /// Not thread-safe: one task owns an operator.
 public struct LabelJoinOperator: Sendable {
     public let configuration: JoinConfiguration
     public internal(set) var statistics = JoinStatistics()
-    /// How many times the payload arena was compacted (observability; not part of snapshots).
+    /// How many times a payload arena (members or request ids) was compacted (observability; not part of snapshots).
     public internal(set) var arenaCompactions = 0
 
     /// The predictions clock (ms of event time); `Int64.min` before the first prediction.
@@ -61,8 +61,12 @@ public struct LabelJoinOperator: Sendable {
     var closeTimers = TimerQueue()
     var removalTimers = TimerQueue()
     var labelStates = LabelStates()
+    /// The members arena: each held prediction's pre-encoded example members.
     var arena: [UInt8] = []
     var arenaGarbage = 0
+    /// The request-id arena: each held prediction's clock delta and request id, the part every label reads.
+    var requestIDArena: [UInt8] = []
+    var requestIDGarbage = 0
     var extraFingerprints: [Int32: [UInt64]] = [:]
     var stringAggregates: [Int32: String] = [:]
     var openCount = 0
@@ -125,7 +129,7 @@ public struct LabelJoinOperator: Sendable {
     public var allocatedBytes: Int {
         entries.capacity * MemoryLayout<PendingPrediction>.stride + freeEntries.capacity * 4 + index.memoryBytes
             + labelStates.memoryBytes
-            + closeTimers.memoryBytes + removalTimers.memoryBytes + arena.capacity
+            + closeTimers.memoryBytes + removalTimers.memoryBytes + arena.capacity + requestIDArena.capacity
             + orphans.capacity * MemoryLayout<OrphanLabel>.stride + orphanIndex.memoryBytes + orphanTimers.memoryBytes
     }
 
@@ -173,15 +177,10 @@ public struct LabelJoinOperator: Sendable {
         // Encode the example members once, straight into the arena; they are copied verbatim into every
         // example for this prediction.
         let e: Int32 = requestID.withUTF8 { rid in
-            let offset = storeRecord(rid: rid, prediction, clockDelta: PendingPrediction.delta(clockBefore, from: t))
-            let length = arena.count - offset
-            var shortLength = UInt16(truncatingIfNeeded: length)
-            if length >= Int(PendingPrediction.longRecord) {  // rare: the length goes in 4 bytes before the record
-                withUnsafeBytes(of: UInt32(length).littleEndian) { arena.insert(contentsOf: $0, at: offset) }
-                shortLength = PendingPrediction.longRecord
-            }
-            let entry = PendingPrediction(hash: h, recordOffset: UInt32(offset), shortLength: shortLength, time: t, model: model)
-            let e = allocateEntry(entry)
+            let ridOffset = appendRequestID(rid, clockDelta: PendingPrediction.delta(clockBefore, from: t))
+            let members = storeMembers(prediction)
+            let e = allocateEntry(PendingPrediction(hash: h, requestIDOffset: ridOffset, membersOffset: members.offset,
+                                                    membersLength: members.length, time: t, model: model))
             if index.needsRebuild(for: e) {  // rare: reads the members' hashes walking the entries in order
                 let held = entries
                 index.rebuild(widestEntry: e) { add in
@@ -193,7 +192,7 @@ public struct LabelJoinOperator: Sendable {
         }
         openCount += 1
         liveCount += 1
-        payloadBytes += storedLength(entries[Int(e)]) - PendingPrediction.headerBytes
+        payloadBytes += payloadLength(entries[Int(e)])
 
         // Labels that arrived first (held as orphans), in arrival order.
         matches.removeAll(keepingCapacity: true)
@@ -392,18 +391,12 @@ public struct LabelJoinOperator: Sendable {
         return Int32(entries.count - 1)
     }
 
-    /// Appends `[clock delta, Int32][request-id length, LEB128][request id][example members]` to the arena
-    /// (built in a temporary buffer and appended once); returns its offset.
-    private mutating func storeRecord(rid: UnsafeBufferPointer<UInt8>, _ p: PredictionEvent, clockDelta: Int32) -> Int {
-        scratch.removeAll()
-        if case .score(let v) = p.prediction { scratch.number(v) }
-        // Room: the header, each string escaped at worst (6 bytes per byte, and quotes), the member syntax.
-        @inline(__always) func quotedRoom(_ s: String?) -> Int { (s?.utf8.count ?? 0) * 6 + 2 }
-        var room = 4 + 10 + rid.count + 80 + p.features.withJSONBytes { $0.count } + scratch.bytes.count
-            + quotedRoom(p.modelVersion) + quotedRoom(p.variant) + quotedRoom(p.entityID) + quotedRoom(p.itemID)
-        if case .label(let l) = p.prediction { room += quotedRoom(l) }
-        let offset = arena.count
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: room) { buffer in
+    /// Appends a request-id record, `[clock delta, Int32][request-id length, LEB128][request id]`, to the
+    /// request-id arena; returns its offset.
+    mutating func appendRequestID(_ rid: UnsafeBufferPointer<UInt8>, clockDelta: Int32) -> UInt32 {
+        let offset = requestIDArena.count
+        precondition(offset < Int(PendingPrediction.freeOffset), "the request-id arena passed 4 GiB")
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: PendingPrediction.headerBytes + 10 + rid.count) { buffer in
             let base = buffer.baseAddress!
             var w = ByteCursor(base)
             withUnsafeBytes(of: clockDelta.littleEndian) { w.put($0.assumingMemoryBound(to: UInt8.self)) }
@@ -414,6 +407,24 @@ public struct LabelJoinOperator: Sendable {
             }
             w.put(UInt8(length))
             w.put(rid)
+            requestIDArena.append(contentsOf: UnsafeBufferPointer(start: base, count: w.position - base))
+        }
+        return UInt32(offset)
+    }
+
+    /// Encodes a prediction's example members (built in a temporary buffer) and appends them to the members
+    /// arena.
+    private mutating func storeMembers(_ p: PredictionEvent) -> (offset: UInt32, length: UInt16) {
+        scratch.removeAll()
+        if case .score(let v) = p.prediction { scratch.number(v) }
+        // Room: each string escaped at worst (6 bytes per byte, and quotes), the member syntax.
+        @inline(__always) func quotedRoom(_ s: String?) -> Int { (s?.utf8.count ?? 0) * 6 + 2 }
+        var room = 80 + p.features.withJSONBytes { $0.count } + scratch.bytes.count
+            + quotedRoom(p.modelVersion) + quotedRoom(p.variant) + quotedRoom(p.entityID) + quotedRoom(p.itemID)
+        if case .label(let l) = p.prediction { room += quotedRoom(l) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: room) { buffer in
+            let base = buffer.baseAddress!
+            var w = ByteCursor(base)
             w.put(ExampleSyntax.modelVersion)
             w.putQuoted(p.modelVersion)
             if let v = p.variant { w.put(ExampleSyntax.variant); w.putQuoted(v) }
@@ -427,50 +438,65 @@ public struct LabelJoinOperator: Sendable {
             case .label(let l): w.putQuoted(l)
             }
             let written = w.position - base
-            precondition(written <= room, "prediction record overran its buffer")
-            arena.append(contentsOf: UnsafeBufferPointer(start: base, count: written))
+            precondition(written <= room, "prediction members overran their buffer")
+            return appendMembers(UnsafeBufferPointer(start: base, count: written))
         }
-        return offset
     }
 
-    /// Where an entry's record (header and payload) is in the arena.
-    @inline(__always)
-    func recordRange(_ entry: PendingPrediction) -> Range<Int> {
-        arena.withUnsafeBytes { Self.recordRange(entry, in: $0) }
+    /// Appends encoded members to the members arena, long ones (0x7FFF bytes or more) after their 4-byte length;
+    /// returns the entry's `membersOffset` and `membersLength`.
+    mutating func appendMembers(_ members: UnsafeBufferPointer<UInt8>) -> (offset: UInt32, length: UInt16) {
+        let offset = arena.count
+        precondition(offset < Int(UInt32.max), "the members arena passed 4 GiB")
+        guard members.count >= Int(PendingPrediction.longMembers) else {
+            arena.append(contentsOf: members)
+            return (UInt32(offset), UInt16(members.count))
+        }
+        withUnsafeBytes(of: UInt32(members.count).littleEndian) { arena.append(contentsOf: $0) }
+        arena.append(contentsOf: members)
+        return (UInt32(offset), PendingPrediction.longMembers)
     }
 
-    /// Where an entry's record is in `arena` bytes: `shortLength` bytes at its offset, or, for a long record, the
-    /// length stored in the 4 bytes at its offset and the record after them.
+    /// Where an entry's members are in the members arena.
     @inline(__always)
-    static func recordRange(_ entry: PendingPrediction, in arena: UnsafeRawBufferPointer) -> Range<Int> {
-        let o = Int(entry.recordOffset)
-        if entry.shortLength != PendingPrediction.longRecord { return o ..< o + Int(entry.shortLength) }
+    func membersRange(_ entry: PendingPrediction) -> Range<Int> {
+        arena.withUnsafeBytes { Self.membersRange(entry, in: $0) }
+    }
+
+    /// Where an entry's members are in `arena` bytes: `membersLength` bytes at their offset, or, for long ones,
+    /// the length stored in the 4 bytes at their offset and the members after them.
+    @inline(__always)
+    static func membersRange(_ entry: PendingPrediction, in arena: UnsafeRawBufferPointer) -> Range<Int> {
+        let o = Int(entry.membersOffset)
+        if entry.membersLength != PendingPrediction.longMembers { return o ..< o + Int(entry.membersLength) }
         let n = Int(UInt32(littleEndian: arena.loadUnaligned(fromByteOffset: o, as: UInt32.self)))
         return o + 4 ..< o + 4 + n
     }
 
-    /// Where an entry's payload (`[request-id length][request id][example members]`) is in the arena.
+    /// Where an entry's request id is in the request-id arena.
     @inline(__always)
-    func payloadRange(_ entry: PendingPrediction) -> Range<Int> {
-        let r = recordRange(entry)
-        return r.lowerBound + PendingPrediction.headerBytes ..< r.upperBound
+    func requestIDRange(_ entry: PendingPrediction) -> Range<Int> {
+        requestIDArena.withUnsafeBufferPointer { Self.requestIDRange($0, at: Int(entry.requestIDOffset) + PendingPrediction.headerBytes) }
     }
 
-    /// Bytes an entry occupies in the arena (its record and, for a long one, the length before it).
+    /// Bytes an entry's payload (request-id length and request id, and members) occupies in the arenas, beyond
+    /// the request-id record's header: what `pendingBytes` charges for it.
     @inline(__always)
-    func storedLength(_ entry: PendingPrediction) -> Int {
-        entry.shortLength != PendingPrediction.longRecord ? Int(entry.shortLength) : recordRange(entry).count + 4
+    func payloadLength(_ entry: PendingPrediction) -> Int {
+        let members = membersRange(entry)
+        let membersStored = members.upperBound - Int(entry.membersOffset)
+        return requestIDRange(entry).upperBound - Int(entry.requestIDOffset) - PendingPrediction.headerBytes + membersStored
     }
 
-    /// The predictions clock (ms) when the entry's prediction arrived, from its record header.
+    /// The predictions clock (ms) when the entry's prediction arrived, from its request-id record's header.
     @inline(__always)
     func predictionClockBefore(_ entry: PendingPrediction) -> Int64 {
-        let o = recordRange(entry).lowerBound
-        let delta = arena.withUnsafeBytes { Int32(littleEndian: $0.loadUnaligned(fromByteOffset: o, as: Int32.self)) }
+        let o = Int(entry.requestIDOffset)
+        let delta = requestIDArena.withUnsafeBytes { Int32(littleEndian: $0.loadUnaligned(fromByteOffset: o, as: Int32.self)) }
         return entry.time &+ Int64(delta)
     }
 
-    /// Where a payload's request id starts and how long it is.
+    /// Where a request id starts and how long it is, from its LEB128 length at `offset`.
     @inline(__always)
     static func requestIDRange(_ a: UnsafeBufferPointer<UInt8>, at offset: Int) -> Range<Int> {
         var o = offset, length = 0, shift = 0
@@ -485,8 +511,8 @@ public struct LabelJoinOperator: Sendable {
 
     @inline(__always)
     func requestIDEquals(_ entry: PendingPrediction, _ rid: UnsafeBufferPointer<UInt8>) -> Bool {
-        arena.withUnsafeBufferPointer { a in
-            let r = Self.requestIDRange(a, at: recordRange(entry).lowerBound + PendingPrediction.headerBytes)
+        requestIDArena.withUnsafeBufferPointer { a in
+            let r = Self.requestIDRange(a, at: Int(entry.requestIDOffset) + PendingPrediction.headerBytes)
             guard r.count == rid.count else { return false }
             return r.isEmpty || memcmp(a.baseAddress! + r.lowerBound, rid.baseAddress!, r.count) == 0
         }
@@ -497,15 +523,17 @@ public struct LabelJoinOperator: Sendable {
         index.remove(e, hash: entry.hash)
         if entry.flags & PendingPrediction.extraFingerprintsFlag != 0 { extraFingerprints[e] = nil }
         if entry.flags & PendingPrediction.stringAggregateFlag != 0 { stringAggregates[e] = nil }
-        if entry.labels != PendingPrediction.noLabels {
+        if entry.hasLabelState {
             labelStates.remove(e)
-            entries[Int(e)].labels = PendingPrediction.noLabels
+            entries[Int(e)].hasLabelState = false
         }
-        let stored = storedLength(entry)
-        arenaGarbage += stored
-        payloadBytes -= stored - PendingPrediction.headerBytes
+        let requestIDStored = requestIDRange(entry).upperBound - Int(entry.requestIDOffset)
+        let membersStored = membersRange(entry).upperBound - Int(entry.membersOffset)
+        requestIDGarbage += requestIDStored
+        arenaGarbage += membersStored
+        payloadBytes -= requestIDStored - PendingPrediction.headerBytes + membersStored
         liveCount -= 1
-        entries[Int(e)].recordOffset = PendingPrediction.freeOffset
+        entries[Int(e)].requestIDOffset = PendingPrediction.freeOffset
         entries[Int(e)].flags = 0
         freeEntries.append(e)
     }
@@ -520,32 +548,51 @@ public struct LabelJoinOperator: Sendable {
         freeOrphans.append(o)
     }
 
-    /// Compacts the arena in place when more than half of it is garbage: live records slide down in offset
+    /// Compacts an arena in place when more than half of it is garbage: live records slide down in offset
     /// order (found by a radix sort of the live entries by offset), so the buffer, its capacity and its resident
     /// pages are reused; no allocation, no page faults, no growth while the live size is steady.
     private mutating func maybeCompactArena() {
-        guard arenaGarbage > 1 << 20 && arenaGarbage * 2 > arena.count else { return }
+        if arenaGarbage > 1 << 20 && arenaGarbage * 2 > arena.count {
+            var buffer = arena  // moved out (the property is emptied next), so the closures below own it alone
+            arena = []
+            compact(&buffer, offset: { $0.membersOffset }, setOffset: { $0.membersOffset = $1 },
+                    end: { Self.membersRange($0, in: $1).upperBound })
+            arena = buffer
+            arenaGarbage = 0
+        }
+        if requestIDGarbage > 1 << 18 && requestIDGarbage * 2 > requestIDArena.count {
+            var buffer = requestIDArena
+            requestIDArena = []
+            compact(&buffer, offset: { $0.requestIDOffset }, setOffset: { $0.requestIDOffset = $1 }, end: { entry, a in
+                Self.requestIDRange(a.assumingMemoryBound(to: UInt8.self), at: Int(entry.requestIDOffset) + PendingPrediction.headerBytes).upperBound
+            })
+            requestIDArena = buffer
+            requestIDGarbage = 0
+        }
+    }
+
+    /// Slides the live entries' records in `buffer` down to its start in offset order and drops the rest.
+    /// `offset`/`setOffset` read and move an entry's record start; `end` finds where the record ends.
+    private mutating func compact(_ buffer: inout [UInt8], offset: (PendingPrediction) -> UInt32,
+                                  setOffset: (inout PendingPrediction, UInt32) -> Void,
+                                  end: (PendingPrediction, UnsafeRawBufferPointer) -> Int) {
         var order: [UInt64] = []
         order.reserveCapacity(liveCount)
         for i in entries.indices where entries[i].isLive {
-            order.append(UInt64(entries[i].recordOffset) << 32 | UInt64(UInt32(i)))
+            order.append(UInt64(offset(entries[i])) << 32 | UInt64(UInt32(i)))
         }
         Self.radixSortByHighWord(&order)
         var target = 0
-        var buffer = arena  // moved out (the property is emptied next), so the closure below owns it alone
-        arena = []
         buffer.withUnsafeMutableBytes { a in
             for key in order {
                 let e = Int(truncatingIfNeeded: key & 0xFFFF_FFFF)
-                let from = Int(entries[e].recordOffset), n = Self.recordRange(entries[e], in: UnsafeRawBufferPointer(a)).upperBound - from
+                let from = Int(offset(entries[e])), n = end(entries[e], UnsafeRawBufferPointer(a)) - from
                 if from != target { memmove(a.baseAddress! + target, a.baseAddress! + from, n) }
-                entries[e].recordOffset = UInt32(target)
+                setOffset(&entries[e], UInt32(target))
                 target += n
             }
         }
         buffer.removeLast(buffer.count - target)
-        arena = buffer
-        arenaGarbage = 0
         arenaCompactions += 1
     }
 
@@ -595,7 +642,7 @@ public struct LabelJoinOperator: Sendable {
     @discardableResult
     private mutating func apply(_ label: IncomingLabel, to e: Int32, policy: JoinPolicy, onTime: Bool) -> Bool {
         var entry = entries[Int(e)]
-        var state = entry.labels == PendingPrediction.noLabels ? LabelAggregate() : labelStates[e]
+        var state = entry.hasLabelState ? labelStates[e] : LabelAggregate()
         if state.fingerprint == label.fingerprint
             || (entry.flags & PendingPrediction.extraFingerprintsFlag != 0 && extraFingerprints[e]!.contains(label.fingerprint)) {
             statistics.duplicateLabels += 1
@@ -648,22 +695,21 @@ public struct LabelJoinOperator: Sendable {
             state.onTimeLabels &+= state.onTimeLabels == .max ? 0 : 1
             statistics.recordDelay(Int64(delay))
         }
-        if entry.labels == PendingPrediction.noLabels { entry.labels = addLabelState(e, state) } else { labelStates[e] = state }
+        if entry.hasLabelState { labelStates[e] = state } else { addLabelState(e, &entry, state) }
         entries[Int(e)] = entry
         return true
     }
 
-    /// Stores a new label state; returns its slot.
-    /// Stores held entry `e`'s first label state; returns what its `labels` field then holds (its own number).
-    mutating func addLabelState(_ e: Int32, _ state: LabelAggregate) -> Int32 {
+    /// Stores held entry `e`'s first label state and marks `entry` (its copy, which the caller stores) as having one.
+    mutating func addLabelState(_ e: Int32, _ entry: inout PendingPrediction, _ state: LabelAggregate) {
         labelStates.add(e, state)
-        return e
+        entry.hasLabelState = true
     }
 
     /// The label state of held entry `e` (empty when no label reached it).
     @inline(__always)
     func labelState(_ e: Int32) -> LabelAggregate {
-        entries[Int(e)].labels == PendingPrediction.noLabels ? LabelAggregate() : labelStates[e]
+        entries[Int(e)].hasLabelState ? labelStates[e] : LabelAggregate()
     }
 
     // MARK: Emission
@@ -712,11 +758,9 @@ public struct LabelJoinOperator: Sendable {
             }
         }
         let start = output.writer.bytes.count
-        arena.withUnsafeBufferPointer { a in
-            let payload = payloadRange(entry)
-            let ridRange = Self.requestIDRange(a, at: payload.lowerBound)
-            let rid = UnsafeBufferPointer(rebasing: a[ridRange])
-            let fragment = UnsafeBufferPointer(rebasing: a[ridRange.upperBound ..< payload.upperBound])
+        requestIDArena.withUnsafeBufferPointer { ra in arena.withUnsafeBufferPointer { a in
+            let rid = UnsafeBufferPointer(rebasing: ra[Self.requestIDRange(ra, at: Int(entry.requestIDOffset) + PendingPrediction.headerBytes)])
+            let fragment = UnsafeBufferPointer(rebasing: a[Self.membersRange(entry, in: UnsafeRawBufferPointer(a))])
             let room = Self.exampleFixedRoom + rid.count * 6 + 2 + slot.quotedName.count + fragment.count + scratch.bytes.count
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: room) { buffer in
                 let base = buffer.baseAddress!
@@ -751,7 +795,7 @@ public struct LabelJoinOperator: Sendable {
                 precondition(length <= room, "labeled example overran its buffer")
                 output.writer.withBytes { $0.append(contentsOf: UnsafeBufferPointer(start: base, count: length)) }
             }
-        }
+        } }
         output.append(start: start, model: slot.name, kind: kind, labelDelayMilliseconds: defaultLabel == nil ? Int64(state.delay) : -1)
     }
 

@@ -1,51 +1,65 @@
-/// A prediction in the join's state: 24 bytes here, plus a record in the operator's byte arena and, once a label
-/// has been applied to it, a `LabelAggregate` in `LabelStates` (pages by entry number). Unlabeled predictions
-/// (the ones that wait the longest, and the ones a memory bound is about) pay nothing for label state.
+/// A prediction in the join's state: 24 bytes here, plus two records in the operator's byte arenas and, once a
+/// label has been applied to it, a `LabelAggregate` in `LabelStates` (pages by entry number). Unlabeled
+/// predictions (the ones that wait the longest, and the ones a memory bound is about) pay nothing for label state.
 ///
-/// The arena record is `[payload length, UInt32, only when it is 0xFFFF or more][predictions clock delta,
-/// Int32][request-id length, LEB128][request id][example members]`. The clock delta is only read after the
-/// request id matched, so it sits next to the request id rather than in this struct: the same cache line, and
-/// the 4 bytes here hold the label-state link instead.
+/// - The request-id record, in the request-id arena: `[predictions clock delta, Int32][request-id length,
+///   LEB128][request id]`. Every label reads it (to compare request ids, then the clock delta); kept apart from
+///   the members, it is small and recently written when labels come seconds after their prediction, so that read
+///   mostly stays in cache.
+/// - The example members, in the members arena: `[length, UInt32, only when it is 0x7FFF or more][members]`,
+///   read only when an example is written.
 struct PendingPrediction: Sendable {
     static let closedFlag: UInt8 = 1
     static let extraFingerprintsFlag: UInt8 = 2
-    /// Set in `flags` for held predictions (not stored: an entry is live while it has a payload offset).
+    /// Set in `flags` for held predictions (not stored: an entry is live while it has a request-id offset).
     static let liveFlag: UInt8 = 4
     /// The entry has a string in `stringAggregates` (so removal needs no look at its label state). Not saved in
     /// snapshots (restore sets it from the aggregate's kind).
     static let stringAggregateFlag: UInt8 = 8
     /// The most models one operator holds: model numbers take 13 bits of `modelAndFlags`.
     static let modelLimit = 1 << 13
-    /// `shortLength` of a record of 0xFFFF bytes or more, whose length is stored in 4 bytes before it.
-    static let longRecord: UInt16 = .max
+    /// `membersLength` of members of 0x7FFF bytes or more, whose length is stored in 4 bytes before them.
+    static let longMembers: UInt16 = 0x7FFF
     static let freeOffset: UInt32 = .max
-    static let noLabels: Int32 = -1
-    /// Bytes of the record header (the clock delta) in front of the request id.
+    /// Bytes of the request-id record's header (the clock delta) in front of the request id.
     static let headerBytes = 4
+    private static let labelStateBit: UInt16 = 0x8000
 
     /// Effective event time (ms).
     var time: Int64
     /// The index key of the request id: the high 32 bits of its `StableHash` (see `StableHash.indexKey`).
     var hash: UInt32
-    /// Where the record starts in the arena (`freeOffset` for a free entry).
-    var recordOffset: UInt32
-    /// This entry's own number when it has a `LabelAggregate` in `LabelStates`, or `noLabels`.
-    var labels: Int32 = Self.noLabels
-    /// The record's length, or `longRecord`.
-    var shortLength: UInt16
+    /// Where the request-id record starts in the request-id arena (`freeOffset` for a free entry).
+    var requestIDOffset: UInt32
+    /// Where the members (or their 4-byte length, for long ones) start in the members arena.
+    var membersOffset: UInt32
+    /// The members' length (low 15 bits, or `longMembers`) and, in the top bit, whether the entry has a
+    /// `LabelAggregate` in `LabelStates`.
+    private var lengthAndLabelState: UInt16
     /// Model number (low 13 bits) and the closed, extra-fingerprints and string-aggregate flags (bits 13–15).
     private var modelAndFlags: UInt16
 
-    init(hash: UInt32, recordOffset: UInt32, shortLength: UInt16, time: Int64, model: UInt16) {
+    init(hash: UInt32, requestIDOffset: UInt32, membersOffset: UInt32, membersLength: UInt16, time: Int64, model: UInt16) {
         precondition(Int(model) < Self.modelLimit, "too many models in one join operator")
+        precondition(membersLength <= Self.longMembers, "members length out of range")
         self.time = time
         self.hash = hash
-        self.recordOffset = recordOffset
-        self.shortLength = shortLength
+        self.requestIDOffset = requestIDOffset
+        self.membersOffset = membersOffset
+        self.lengthAndLabelState = membersLength
         self.modelAndFlags = model
     }
 
     var model: UInt16 { modelAndFlags & 0x1FFF }
+
+    /// The members' length, or `longMembers`.
+    var membersLength: UInt16 { lengthAndLabelState & ~Self.labelStateBit }
+
+    /// Whether a label state for this entry is in `LabelStates`.
+    var hasLabelState: Bool {
+        get { lengthAndLabelState & Self.labelStateBit != 0 }
+        set { lengthAndLabelState = newValue ? lengthAndLabelState | Self.labelStateBit : lengthAndLabelState & ~Self.labelStateBit }
+    }
 
     /// `closedFlag`, `extraFingerprintsFlag` and `stringAggregateFlag`; reads include `liveFlag` for a held
     /// prediction (as snapshots store it).
@@ -60,7 +74,7 @@ struct PendingPrediction: Sendable {
         }
     }
 
-    var isLive: Bool { recordOffset != Self.freeOffset }
+    var isLive: Bool { requestIDOffset != Self.freeOffset }
 
     static func delta(_ t: Int64, from base: Int64) -> Int32 {
         if t == .min { return .min }

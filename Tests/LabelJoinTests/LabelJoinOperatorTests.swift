@@ -127,6 +127,22 @@ import Testing
         #expect(throws: JoinSnapshotError.self) { try LabelJoinOperator(configuration: h.op.configuration, snapshot: [1, 2, 3]) }
     }
 
+    /// A held prediction's payload starts with its request id's length; one that claims more bytes than the
+    /// payload has is refused with an error, not read past.
+    @Test func aPayloadWithARequestIDLongerThanItselfIsRefused() throws {
+        var h = Harness()
+        _ = try h.p(Self.prediction("rid-under-test", at: 0))
+        let bytes = h.op.snapshot()
+        let rid = Array("rid-under-test".utf8)
+        let at = try #require((0 ..< bytes.count - rid.count).first { bytes[$0] == UInt8(rid.count) && Array(bytes[$0 + 1 ... $0 + rid.count]) == rid })
+        var corrupt = bytes
+        corrupt[at] = 0x7F  // 127 bytes of request id in a payload of fewer than 127
+        #expect(throws: JoinSnapshotError.self) { try LabelJoinOperator(configuration: h.op.configuration, snapshot: corrupt) }
+        corrupt[at] = 0x80  // a length that never ends
+        #expect(throws: JoinSnapshotError.self) { try LabelJoinOperator(configuration: h.op.configuration, snapshot: corrupt) }
+        #expect(try LabelJoinOperator(configuration: h.op.configuration, snapshot: bytes).heldPredictions == 1)
+    }
+
     @Test(arguments: [1, 127, 128, 16_383, 16_384, 65_535, 65_536])  // 65 536: the decoder's limit, past 16 bits
     func requestIDsOfAnyLengthJoin(length: Int) throws {
         let rid = String(repeating: "r", count: length)
@@ -134,7 +150,7 @@ import Testing
         _ = try h.p(Self.prediction(rid, at: 0))
         _ = try h.l(Self.label(rid, at: 1_000))
         _ = try h.p(Self.prediction(rid, at: 0))  // a repeat is still recognised
-        // Payloads of 64 KiB and more keep their length in the arena, not the entry: a snapshot carries them too.
+        // Request ids of 16 KiB and more have a 3-byte length in the request-id arena: a snapshot carries them too.
         h.op = try LabelJoinOperator(configuration: h.op.configuration, snapshot: h.op.snapshot())
         let closed = try h.idle(.labels, 62_000)
         #expect(closed.count == 1)

@@ -155,20 +155,23 @@ import TidelineTestKit
     }
 }
 
-/// Enough traffic for the payload arena to be compacted several times, with records of 64 KiB and more among
-/// ordinary ones, checked against `ReferenceJoin` (and across a snapshot taken after compactions).
+/// Enough traffic for both payload arenas (members, request ids) to be compacted several times, with long request
+/// ids and long members among ordinary ones, checked against `ReferenceJoin` (and across a snapshot taken after
+/// compactions).
 @Suite struct ArenaCompactionTests {
     @Test func compactionKeepsEveryPayloadIntact() throws {
         let config = LabelJoinPropertyTests.configuration()
         var predictions: [Item<PredictionEvent>] = [], labels: [(Int64, Item<LabelEvent>)] = []
         let t0: Int64 = 1_700_000_000_000
         for i in 0 ..< 6_000 {
-            let long = i % 97 == 0  // a record of more than 64 KiB: request id of 60,000 bytes and a 10,000-byte feature
+            // Long records: a request id of 60,000 bytes (a 3-byte LEB128 length) and members of more than 32 KiB
+            // (their length in the members arena, not the entry).
+            let long = i % 97 == 0
             let rid = long ? String(repeating: "L", count: 60_000) + "\(i)" : "r\(i)"
             let t = t0 + Int64(i) * 10
             predictions.append(.event(PredictionEvent(
                 requestID: rid, model: ["ctr", "rank", "mc"][i % 3], modelVersion: "v1", timestamp: EventTime(milliseconds: t),
-                features: [Feature("x", .number(Double(i))), Feature("pad", .string(String(repeating: "p", count: long ? 10_000 : 150)))],
+                features: [Feature("x", .number(Double(i))), Feature("pad", .string(String(repeating: "p", count: long ? 40_000 : 150)))],
                 prediction: i % 3 == 2 ? .label("c\(i % 4)") : .score(Double(i % 1000) / 1000)), record: t))
             if i % 5 != 0 {
                 let tl = t + Int64((i * 7_919) % 12_000) - 500
