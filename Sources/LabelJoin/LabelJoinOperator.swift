@@ -89,6 +89,11 @@ public struct LabelJoinOperator: Sendable {
     private var dayCache = RFC3339DayCache()
     private var matches: [Int32] = []
 
+    /// Empties `matches` (usually 0–2 entries) keeping its buffer: element by element, which costs less than
+    /// `removeAll(keepingCapacity:)` (a general range replacement, 1 % of the operator's time).
+    @inline(__always)
+    private mutating func clearMatches() { while matches.popLast() != nil {} }
+
     /// Fixed bytes charged per pending prediction (entry, index at its mean load, timer) in `pendingBytes`.
     public static let entryOverhead = MemoryLayout<PendingPrediction>.stride + 8 + 4 + PendingPrediction.headerBytes
     /// Bytes charged, in addition, per page of `LabelStates` in use: 64 entry numbers' label states, allocated
@@ -195,7 +200,7 @@ public struct LabelJoinOperator: Sendable {
         payloadBytes += payloadLength(entries[Int(e)])
 
         // Labels that arrived first (held as orphans), in arrival order.
-        matches.removeAll(keepingCapacity: true)
+        clearMatches()
         orphanIndex.forEach(hash: h) { o in
             // Field by field: copying the whole held label would retain and release its strings.
             let i = Int(o), labelModel = orphans[i].model, labelTime = orphans[i].time
@@ -242,7 +247,7 @@ public struct LabelJoinOperator: Sendable {
         let h = StableHash.indexKey(fullHash)
         let incoming = IncomingLabel(time: t, fingerprint: fingerprint, value: label.label)
 
-        matches.removeAll(keepingCapacity: true)
+        clearMatches()
         requestID.withUTF8 { rid in
             index.forEach(hash: h) { e in
                 let entry = entries[Int(e)]
