@@ -22,13 +22,20 @@ public enum StableHash {
             i += 8
         }
         if i < n {
+            // The last 1–7 bytes as a little-endian number, read in at most three loads (4, 2, 1 bytes).
             var tail: UInt64 = 0
             var shift: UInt64 = 0
-            while i < n {
-                tail |= UInt64(bytes[i]) << shift
-                shift += 8
-                i += 1
+            if n - i >= 4 {
+                tail = UInt64(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt32.self)))
+                shift = 32
+                i += 4
             }
+            if n - i >= 2 {
+                tail |= UInt64(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt16.self))) << shift
+                shift += 16
+                i += 2
+            }
+            if i < n { tail |= UInt64(bytes[i]) << shift }
             h = mix(h ^ tail ^ 0x8000_0000_0000_0000)
         }
         return mix(h)

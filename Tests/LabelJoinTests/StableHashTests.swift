@@ -1,0 +1,47 @@
+import LabelJoin
+import Testing
+
+/// `StableHash` values are persisted (event ids, snapshot hashes): any change to how it reads bytes must leave
+/// every value as it was. Checked against the byte-at-a-time definition, written plainly here, for every length
+/// up to 64 (each tail length, with and without whole words before it).
+@Suite struct StableHashTests {
+    static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 31)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 29)
+    }
+
+    /// The definition: whole little-endian words, then the remaining bytes one at a time.
+    static func reference(_ bytes: [UInt8], seed: UInt64) -> UInt64 {
+        var h = seed ^ (UInt64(bytes.count) &* 0xFF51_AFD7_ED55_8CCD)
+        var i = 0
+        while i + 8 <= bytes.count {
+            var word: UInt64 = 0
+            for k in 0 ..< 8 { word |= UInt64(bytes[i + k]) << (8 * UInt64(k)) }
+            h = mix(h ^ word) &+ 0x632B_E59B_D9B4_E019
+            i += 8
+        }
+        if i < bytes.count {
+            var tail: UInt64 = 0, shift: UInt64 = 0
+            while i < bytes.count {
+                tail |= UInt64(bytes[i]) << shift
+                shift += 8
+                i += 1
+            }
+            h = mix(h ^ tail ^ 0x8000_0000_0000_0000)
+        }
+        return mix(h)
+    }
+
+    @Test func everyLengthHashesAsTheByteAtATimeDefinition() {
+        var rng = LabelJoinPropertyTests.Rng(state: 42)
+        for length in 0 ... 64 {
+            for seed in [StableHash.defaultSeed, 11, rng.next()] {
+                let bytes = (0 ..< length).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+                let actual = bytes.withUnsafeBytes { StableHash.hash($0, seed: seed) }
+                #expect(actual == Self.reference(bytes, seed: seed), "length \(length) seed \(seed)")
+            }
+        }
+        #expect(StableHash.hash("req-123456") == Self.reference(Array("req-123456".utf8), seed: StableHash.defaultSeed))
+    }
+}
