@@ -94,7 +94,8 @@ public struct LabelJoinOperator: Sendable {
     @inline(__always)
     private mutating func clearMatches() { while matches.popLast() != nil {} }
 
-    /// Fixed bytes charged per pending prediction (entry, index at its mean load, timer) in `pendingBytes`.
+    /// Fixed bytes charged per pending prediction (entry, index at its mean load, timer, request-id record header)
+    /// in `pendingBytes`.
     public static let entryOverhead = MemoryLayout<PendingPrediction>.stride + 8 + 4 + PendingPrediction.headerBytes
     /// Bytes charged, in addition, per page of `LabelStates` in use: 64 entry numbers' label states, allocated
     /// once any of the 64 holds one (so at most this much per 64 held predictions, 24 bytes each).
@@ -179,8 +180,8 @@ public struct LabelJoinOperator: Sendable {
         }
         if configuration.overflow == .evictOldest { evictWhileOverBound(output: &output) }
 
-        // Encode the example members once, straight into the arena; they are copied verbatim into every
-        // example for this prediction.
+        // The request id (and the clock before it) into the request-id arena; the example members, encoded once,
+        // into the members arena, to be copied verbatim into every example for this prediction.
         let e: Int32 = requestID.withUTF8 { rid in
             let ridOffset = appendRequestID(rid, clockDelta: PendingPrediction.delta(clockBefore, from: t))
             let members = storeMembers(prediction)
