@@ -58,6 +58,32 @@ struct ByteCursor {
         position += EventTime.rfc3339Length
     }
 
+    /// The 16 lowercase hexadecimal digits of `value`, most significant first. Needs 16 bytes of room.
+    @inline(__always)
+    mutating func putHex(_ value: UInt64) {
+        // Two digits per step, from a 512-byte table of every byte's two digits.
+        Self.hexPairs.withUTF8Buffer { table in
+            for i in 0 ..< 8 {
+                let byte = Int((value >> UInt64(56 - 8 * i)) & 0xFF)
+                position[2 * i] = table[2 * byte]
+                position[2 * i + 1] = table[2 * byte + 1]
+            }
+        }
+        position += 16
+    }
+
+    /// Computed, not stored: a literal needs no lazy initialization on each use.
+    private static var hexPairs: StaticString { """
+        000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\
+        202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f\
+        404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f\
+        606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f\
+        808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f\
+        a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf\
+        c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf\
+        e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff
+        """ }
+
     /// A decimal integer, as `JSONWriter.int` writes it. Needs 20 bytes of room.
     @inline(__always)
     mutating func putInt(_ value: Int64) {

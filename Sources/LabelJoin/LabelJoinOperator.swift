@@ -813,11 +813,8 @@ public struct LabelJoinOperator: Sendable {
         let base = StableHash.combine(StableHash.combine(modelSeed, UInt64(bitPattern: time)), UInt64(sequence))
         let (a, b) = (StableHash.hash(rid, seed: base), StableHash.hash(rid, seed: base ^ 0x5851_F42D_4C95_7F2D))
         w.put(UInt8(ascii: "\""))
-        for i in 0 ..< 32 {
-            let word = i < 16 ? a : b
-            let d = UInt8((word >> UInt64(60 - 4 * (i & 15))) & 0xF)
-            w.put(d < 10 ? 0x30 + d : 0x57 + d)
-        }
+        w.putHex(a)
+        w.putHex(b)
         w.put(UInt8(ascii: "\""))
     }
 

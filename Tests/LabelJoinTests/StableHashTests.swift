@@ -45,3 +45,20 @@ import Testing
         #expect(StableHash.hash("req-123456") == Self.reference(Array("req-123456".utf8), seed: StableHash.defaultSeed))
     }
 }
+
+/// An example's `event_id` is 32 lowercase hex digits of two `StableHash`es of its request id, seeded by its
+/// model, prediction time and sequence: checked digit for digit against that definition (formatted plainly
+/// here) over enough inputs that every byte value appears in every position.
+@Suite struct EventIDTests {
+    @Test func eventIDsAreTheHexOfTheirTwoHashes() {
+        var rng = LabelJoinPropertyTests.Rng(state: 7)
+        func hex(_ v: UInt64) -> String { String(repeating: "0", count: 16 - String(v, radix: 16).count) + String(v, radix: 16) }
+        for i in 0 ..< 4_000 {
+            let model = "m\(i % 7)", rid = Array("r\(rng.next())".utf8), time = Int64(bitPattern: rng.next()) >> 20, sequence = i % 3
+            let base = StableHash.combine(StableHash.combine(StableHash.hash(model, seed: 11), UInt64(bitPattern: time)), UInt64(sequence))
+            let (a, b) = rid.withUnsafeBytes { (StableHash.hash($0, seed: base), StableHash.hash($0, seed: base ^ 0x5851_F42D_4C95_7F2D)) }
+            let actual = rid.withUnsafeBytes { LabelJoinOperator.eventID(model: model, requestID: $0, time: time, sequence: sequence) }
+            #expect(String(decoding: actual, as: UTF8.self) == "\"" + hex(a) + hex(b) + "\"", "input \(i)")
+        }
+    }
+}
