@@ -43,7 +43,7 @@ public final class KafkaAdmin: @unchecked Sendable {
             defer { for t in newTopics { rd_kafka_NewTopic_destroy(t) } }
             for spec in specs {
                 guard let t = rd_kafka_NewTopic_new(spec.name, Int32(spec.partitions), Int32(spec.replicationFactor), &errbuf, errbuf.count) else {
-                    throw KafkaError.invalidArgument("topic \(spec.name): \(String(cString: errbuf))")
+                    throw KafkaError.invalidArgument("topic \(spec.name): \(errorBufferText(errbuf))")
                 }
                 for (key, value) in spec.config.sorted(by: { $0.key < $1.key }) {
                     let err = rd_kafka_NewTopic_set_config(t, key, value)

@@ -132,6 +132,11 @@ public struct KafkaConsumerConfiguration: Sendable, Equatable {
 
 /// Builds a librdkafka configuration object, naming the property that librdkafka rejects.
 /// The returned pointer is owned by the caller (passed to `rd_kafka_new`, or destroyed).
+/// The text librdkafka wrote into an error buffer: its bytes up to the first NUL, as UTF-8.
+func errorBufferText(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
 func makeNativeConfiguration(_ properties: [(String, String)]) throws(KafkaError) -> OpaquePointer {
     let conf = rd_kafka_conf_new()!
     var errbuf = [CChar](repeating: 0, count: 512)
@@ -140,8 +145,7 @@ func makeNativeConfiguration(_ properties: [(String, String)]) throws(KafkaError
         if res != RD_KAFKA_CONF_OK {
             rd_kafka_conf_destroy(conf)
             let shown = KafkaClientConfiguration.isSecret(key) ? "[redacted]" : value
-            let reason = String(decoding: errbuf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw KafkaError.invalidArgument("invalid Kafka property \(key)=\(shown): \(reason)")
+            throw KafkaError.invalidArgument("invalid Kafka property \(key)=\(shown): \(errorBufferText(errbuf))")
         }
     }
     return conf

@@ -32,8 +32,7 @@ final class NativeClient: @unchecked Sendable {
         guard let handle = rd_kafka_new(kind, conf, &errbuf, errbuf.count) else {
             rd_kafka_conf_destroy(conf)
             retained.release()
-            let reason = String(decoding: errbuf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw KafkaError.invalidArgument("could not create Kafka client: \(reason)")
+            throw KafkaError.invalidArgument("could not create Kafka client: \(errorBufferText(errbuf))")
         }
         self.pointer = handle
         self.context = context
