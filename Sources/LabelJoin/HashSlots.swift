@@ -7,7 +7,7 @@
 /// caller's entries only for real candidates. Deletion leaves a tombstone, so it never reads a neighbour's hash
 /// either; tombstones are reused by inserts and cleared by a rebuild once members and tombstones pass 70 % of
 /// the slots. A rebuild reads every member's hash once, from the caller's own sequential walk when it has one
-/// (`insert(_:hash:members:)`). Linear probing. Not thread-safe; owned by one operator.
+/// (`rebuild(widestEntry:members:)`). Linear probing. Not thread-safe; owned by one operator.
 struct HashSlots {
     /// 0 = empty; an entry part of 0 with a non-zero tag = tombstone; otherwise tag | (entry number + 1).
     private(set) var slots: [UInt32]
@@ -54,19 +54,12 @@ struct HashSlots {
     }
 
     /// Whether inserting `entry` first needs a rebuild (too full, or an entry number too wide for the slots).
-    /// A hot caller checks this itself and calls `rebuild(widestEntry:members:)` and `place(_:hash:)`: a closure
-    /// built for every insert, to be used only on a rebuild, cost it a reference count on whatever it captured.
+    /// A caller that has its entries in an array checks this itself, then calls `rebuild(widestEntry:members:)`
+    /// (walking the array in order, rarely) and `place(_:hash:)`: a closure built for every insert, to be used
+    /// only on a rebuild, cost it a reference count on whatever it captured.
     @inline(__always)
     func needsRebuild(for entry: Int32) -> Bool {
         (count + tombstones + 1) * 10 > slots.count * 7 || UInt32(entry) >= entryMask
-    }
-
-    /// Adds `entry` under `hash`. `members` calls its argument with every entry already in the index and its
-    /// hash (used only for a rebuild; a caller with its entries in an array walks that array in order).
-    @inline(__always)
-    mutating func insert(_ entry: Int32, hash: UInt32, members: ((Int32, UInt32) -> Void) -> Void) {
-        if needsRebuild(for: entry) { rebuild(widestEntry: entry, members: members) }
-        place(entry, hash: hash)
     }
 
     /// Adds `entry` under `hash`, finding members' hashes through `hashOf` if a rebuild is needed.

@@ -78,9 +78,9 @@ extension LabelJoinOperator {
             let corrections = try r.u16(), onTime = try r.u8(), flags = try r.u8(), kind = try r.u8()
             let payload = try r.bytes()
             let (ridOffset, members) = try payload.withUnsafeBufferPointer { p throws(JoinSnapshotError) in
-                guard let ridEnd = Self.checkedRequestIDEnd(p) else { throw JoinSnapshotError(message: "a payload's request id is cut short") }
-                return (appendRequestID(UnsafeBufferPointer(rebasing: p[Self.requestIDRange(p, at: 0)]), clockDelta: clockDelta),
-                        appendMembers(UnsafeBufferPointer(rebasing: p[ridEnd...])))
+                guard let rid = Self.checkedRequestIDRange(p) else { throw JoinSnapshotError(message: "a payload's request id is cut short") }
+                return (appendRequestID(UnsafeBufferPointer(rebasing: p[rid]), clockDelta: clockDelta),
+                        appendMembers(UnsafeBufferPointer(rebasing: p[rid.upperBound...])))
             }
             var entry = PendingPrediction(hash: StableHash.indexKey(hash), requestIDOffset: ridOffset, membersOffset: members.offset,
                                           membersLength: members.length, time: time, model: numbers[savedModel])
@@ -136,9 +136,9 @@ extension LabelJoinOperator {
 
     func orphanExpiry(_ o: OrphanLabel) -> Int64 { o.time &+ backwardReach(o.model) }
 
-    /// Where the request id that starts `payload` (after its LEB128 length) ends, or nil when the payload is
-    /// shorter than the length says.
-    static func checkedRequestIDEnd(_ payload: UnsafeBufferPointer<UInt8>) -> Int? {
+    /// Where the request id that starts `payload` (after its LEB128 length) is, or nil when the payload is
+    /// shorter than the length says: `requestIDRange(_:at:)` for bytes that were not written by this operator.
+    static func checkedRequestIDRange(_ payload: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
         var o = 0, length = 0, shift = 0
         while o < payload.count && payload[o] & 0x80 != 0 && shift < 35 {
             length |= Int(payload[o] & 0x7F) << shift
@@ -147,7 +147,7 @@ extension LabelJoinOperator {
         }
         guard o < payload.count, payload[o] & 0x80 == 0 else { return nil }
         length |= Int(payload[o]) << shift
-        return o + 1 + length <= payload.count ? o + 1 + length : nil
+        return o + 1 + length <= payload.count ? o + 1 ..< o + 1 + length : nil
     }
 }
 

@@ -482,16 +482,28 @@ public struct LabelJoinOperator: Sendable {
     /// Where an entry's request id is in the request-id arena.
     @inline(__always)
     func requestIDRange(_ entry: PendingPrediction) -> Range<Int> {
-        requestIDArena.withUnsafeBufferPointer { Self.requestIDRange($0, at: Int(entry.requestIDOffset) + PendingPrediction.headerBytes) }
+        requestIDArena.withUnsafeBufferPointer { Self.requestIDRange(entry, in: $0) }
+    }
+
+    /// Where an entry's request id is in request-id arena bytes `a` (after its record's header and length).
+    @inline(__always)
+    static func requestIDRange(_ entry: PendingPrediction, in a: UnsafeBufferPointer<UInt8>) -> Range<Int> {
+        requestIDRange(a, at: Int(entry.requestIDOffset) + PendingPrediction.headerBytes)
+    }
+
+    /// Bytes an entry occupies in each arena: its whole request-id record, and its members with the length in
+    /// front of long ones.
+    @inline(__always)
+    func storedLengths(_ entry: PendingPrediction) -> (requestID: Int, members: Int) {
+        (requestIDRange(entry).upperBound - Int(entry.requestIDOffset), membersRange(entry).upperBound - Int(entry.membersOffset))
     }
 
     /// Bytes an entry's payload (request-id length and request id, and members) occupies in the arenas, beyond
     /// the request-id record's header: what `pendingBytes` charges for it.
     @inline(__always)
     func payloadLength(_ entry: PendingPrediction) -> Int {
-        let members = membersRange(entry)
-        let membersStored = members.upperBound - Int(entry.membersOffset)
-        return requestIDRange(entry).upperBound - Int(entry.requestIDOffset) - PendingPrediction.headerBytes + membersStored
+        let stored = storedLengths(entry)
+        return stored.requestID - PendingPrediction.headerBytes + stored.members
     }
 
     /// The predictions clock (ms) when the entry's prediction arrived, from its request-id record's header.
@@ -518,7 +530,7 @@ public struct LabelJoinOperator: Sendable {
     @inline(__always)
     func requestIDEquals(_ entry: PendingPrediction, _ rid: UnsafeBufferPointer<UInt8>) -> Bool {
         requestIDArena.withUnsafeBufferPointer { a in
-            let r = Self.requestIDRange(a, at: Int(entry.requestIDOffset) + PendingPrediction.headerBytes)
+            let r = Self.requestIDRange(entry, in: a)
             guard r.count == rid.count else { return false }
             return r.isEmpty || memcmp(a.baseAddress! + r.lowerBound, rid.baseAddress!, r.count) == 0
         }
@@ -533,11 +545,10 @@ public struct LabelJoinOperator: Sendable {
             labelStates.remove(e)
             entries[Int(e)].hasLabelState = false
         }
-        let requestIDStored = requestIDRange(entry).upperBound - Int(entry.requestIDOffset)
-        let membersStored = membersRange(entry).upperBound - Int(entry.membersOffset)
-        requestIDGarbage += requestIDStored
-        arenaGarbage += membersStored
-        payloadBytes -= requestIDStored - PendingPrediction.headerBytes + membersStored
+        let stored = storedLengths(entry)
+        requestIDGarbage += stored.requestID
+        arenaGarbage += stored.members
+        payloadBytes -= stored.requestID - PendingPrediction.headerBytes + stored.members
         liveCount -= 1
         entries[Int(e)].requestIDOffset = PendingPrediction.freeOffset
         entries[Int(e)].flags = 0
@@ -570,7 +581,7 @@ public struct LabelJoinOperator: Sendable {
             var buffer = requestIDArena
             requestIDArena = []
             compact(&buffer, offset: { $0.requestIDOffset }, setOffset: { $0.requestIDOffset = $1 }, end: { entry, a in
-                Self.requestIDRange(a.assumingMemoryBound(to: UInt8.self), at: Int(entry.requestIDOffset) + PendingPrediction.headerBytes).upperBound
+                Self.requestIDRange(entry, in: a.assumingMemoryBound(to: UInt8.self)).upperBound
             })
             requestIDArena = buffer
             requestIDGarbage = 0
@@ -765,7 +776,7 @@ public struct LabelJoinOperator: Sendable {
         }
         let start = output.writer.bytes.count
         requestIDArena.withUnsafeBufferPointer { ra in arena.withUnsafeBufferPointer { a in
-            let rid = UnsafeBufferPointer(rebasing: ra[Self.requestIDRange(ra, at: Int(entry.requestIDOffset) + PendingPrediction.headerBytes)])
+            let rid = UnsafeBufferPointer(rebasing: ra[Self.requestIDRange(entry, in: ra)])
             let fragment = UnsafeBufferPointer(rebasing: a[Self.membersRange(entry, in: UnsafeRawBufferPointer(a))])
             let room = Self.exampleFixedRoom + rid.count * 6 + 2 + slot.quotedName.count + fragment.count + scratch.bytes.count
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: room) { buffer in

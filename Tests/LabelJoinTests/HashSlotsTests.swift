@@ -25,8 +25,9 @@ import Testing
                     next += 1
                 }
                 let h = UInt32(truncatingIfNeeded: rng.int(0 ... distinctHashes - 1)) &* 0x0101_0101
-                if rng.chance(0.5) {
-                    slots.insert(e, hash: h) { add in for (m, mh) in hashes { add(m, mh) } }
+                if rng.chance(0.5) {  // the operator's way: check, rebuild from the caller's own walk, place
+                    if slots.needsRebuild(for: e) { slots.rebuild(widestEntry: e) { add in for (m, mh) in hashes { add(m, mh) } } }
+                    slots.place(e, hash: h)
                 } else {
                     slots.insert(e, hash: h) { hashes[$0]! }
                 }
