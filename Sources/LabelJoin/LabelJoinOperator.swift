@@ -87,12 +87,7 @@ public struct LabelJoinOperator: Sendable {
     private var scratch = JSONWriter(capacity: 1024)
     /// The date part of the last time an example carried (most examples in a row fall on one day).
     private var dayCache = RFC3339DayCache()
-    private var matches: [Int32] = []
-
-    /// Empties `matches` (usually 0–2 entries) keeping its buffer: element by element, which costs less than
-    /// `removeAll(keepingCapacity:)` (a general range replacement, 1 % of the operator's time).
-    @inline(__always)
-    private mutating func clearMatches() { while matches.popLast() != nil {} }
+    private var matches = MatchList()
 
     /// Fixed bytes charged per pending prediction (entry, index at its mean load, timer, request-id record header)
     /// in `pendingBytes`.
@@ -201,7 +196,7 @@ public struct LabelJoinOperator: Sendable {
         payloadBytes += payloadLength(entries[Int(e)])
 
         // Labels that arrived first (held as orphans), in arrival order.
-        clearMatches()
+        matches.removeAll()
         orphanIndex.forEach(hash: h) { o in
             // Field by field: copying the whole held label would retain and release its strings.
             let i = Int(o), labelModel = orphans[i].model, labelTime = orphans[i].time
@@ -214,14 +209,14 @@ public struct LabelJoinOperator: Sendable {
             return true
         }
         if matches.count > 1 { matches.sort { orphans[Int($0)].sequence < orphans[Int($1)].sequence } }
-        for o in matches { orphans[Int(o)].attributed = true }
-        for o in matches where orphans[Int(o)].clockBefore < closeKey {
-            apply(orphans[Int(o)].asLabel, to: e, policy: policy, onTime: true)
+        for k in 0..<matches.count { orphans[Int(matches[k])].attributed = true }
+        for k in 0..<matches.count where orphans[Int(matches[k])].clockBefore < closeKey {
+            apply(orphans[Int(matches[k])].asLabel, to: e, policy: policy, onTime: true)
         }
         if labelClock >= closeKey {
             close(e, output: &output)
-            for o in matches where orphans[Int(o)].clockBefore >= closeKey {
-                let label = orphans[Int(o)]
+            for k in 0..<matches.count where orphans[Int(matches[k])].clockBefore >= closeKey {
+                let label = orphans[Int(matches[k])]
                 if label.clockBefore < removeKey {
                     if apply(label.asLabel, to: e, policy: policy, onTime: false) { emitCorrection(e, output: &output) }
                 } else {
@@ -248,7 +243,7 @@ public struct LabelJoinOperator: Sendable {
         let h = StableHash.indexKey(fullHash)
         let incoming = IncomingLabel(time: t, fingerprint: fingerprint, value: label.label)
 
-        clearMatches()
+        matches.removeAll()
         requestID.withUTF8 { rid in
             index.forEach(hash: h) { e in
                 let entry = entries[Int(e)]
@@ -259,7 +254,8 @@ public struct LabelJoinOperator: Sendable {
             }
         }
         var attributed = false
-        for e in matches {
+        for k in 0..<matches.count {
+            let e = matches[k]
             let entry = entries[Int(e)]
             let policy = models[Int(entry.model)].policy
             guard t >= entry.time &- policy.backwardWindow && t <= entry.time &+ policy.window,
