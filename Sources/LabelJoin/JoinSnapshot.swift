@@ -19,7 +19,10 @@ extension LabelJoinOperator {
         for m in models { w.string(m.name) }
 
         w.u32(UInt32(liveCount))
-        for i in entries.indices where entries[i].isLive {
+        // In arrival order, not by entry number: the bytes then depend only on the state, not on how entry
+        // numbers were handed out and reused (restore numbers them in this order).
+        for key in liveEntries(byOffset: { $0.requestIDOffset }) {
+            let i = Int(truncatingIfNeeded: key & 0xFFFF_FFFF)
             let e = entries[i]
             let state = labelState(Int32(i))
             // The format keeps the request id's full 64-bit hash (entries keep 32 bits of it): recompute it.

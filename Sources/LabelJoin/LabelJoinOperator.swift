@@ -56,7 +56,7 @@ public struct LabelJoinOperator: Sendable {
     var lastModel: (name: String, number: UInt16)?
 
     var entries: [PendingPrediction] = []
-    var freeEntries: [Int32] = []
+    var freeEntries = Int32Queue()
     var index = HashSlots()
     var closeTimers = TimerQueue()
     var removalTimers = TimerQueue()
@@ -128,7 +128,7 @@ public struct LabelJoinOperator: Sendable {
     }
     /// Bytes actually allocated for pending state (capacity of every structure), for memory reports.
     public var allocatedBytes: Int {
-        entries.capacity * MemoryLayout<PendingPrediction>.stride + freeEntries.capacity * 4 + index.memoryBytes
+        entries.capacity * MemoryLayout<PendingPrediction>.stride + freeEntries.memoryBytes + index.memoryBytes
             + labelStates.memoryBytes
             + closeTimers.memoryBytes + removalTimers.memoryBytes + arena.capacity + requestIDArena.capacity
             + orphans.capacity * MemoryLayout<OrphanLabel>.stride + orphanIndex.memoryBytes + orphanTimers.memoryBytes
@@ -385,7 +385,12 @@ public struct LabelJoinOperator: Sendable {
     // MARK: Entries
 
     private mutating func allocateEntry(_ entry: PendingPrediction) -> Int32 {
-        if let free = freeEntries.popLast() {
+        // First in, first out: an entry number is reused in the order entries were removed, which is the order
+        // they were added, so entries stay in arrival order in the array and the timers' walks over them
+        // (closing, removing) read it nearly in sequence. Reused last in, first out, the order reversed within
+        // each batch of removals and decayed, generation after generation, into a random walk (3 % of the
+        // operator in cache misses).
+        if let free = freeEntries.popFirst() {
             entries[Int(free)] = entry
             return free
         }
@@ -589,12 +594,7 @@ public struct LabelJoinOperator: Sendable {
     private mutating func compact(_ buffer: inout [UInt8], offset: (PendingPrediction) -> UInt32,
                                   setOffset: (inout PendingPrediction, UInt32) -> Void,
                                   end: (PendingPrediction, UnsafeRawBufferPointer) -> Int) {
-        var order: [UInt64] = []
-        order.reserveCapacity(liveCount)
-        for i in entries.indices where entries[i].isLive {
-            order.append(UInt64(offset(entries[i])) << 32 | UInt64(UInt32(i)))
-        }
-        Self.radixSortByHighWord(&order)
+        let order = liveEntries(byOffset: offset)
         var target = 0
         buffer.withUnsafeMutableBytes { a in
             for key in order {
@@ -607,6 +607,19 @@ public struct LabelJoinOperator: Sendable {
         }
         buffer.removeLast(buffer.count - target)
         arenaCompactions += 1
+    }
+
+    /// The live entries in the order of an arena offset: keys with the offset in the high 32 bits and the entry
+    /// number in the low 32. Both arenas hold records in arrival order (appends, order-keeping compaction), so
+    /// this is the order the predictions were accepted in.
+    func liveEntries(byOffset offset: (PendingPrediction) -> UInt32) -> [UInt64] {
+        var order: [UInt64] = []
+        order.reserveCapacity(liveCount)
+        for i in entries.indices where entries[i].isLive {
+            order.append(UInt64(offset(entries[i])) << 32 | UInt64(UInt32(i)))
+        }
+        Self.radixSortByHighWord(&order)
+        return order
     }
 
     /// Sorts keys by their high 32 bits (least-significant-digit radix sort, 11 bits per pass).

@@ -12,6 +12,9 @@ import TidelineTestKit
 /// format is changed on purpose, with a new magic) with `TIDELINE_WRITE_FIXTURES=1 swift test --filter JoinSnapshotFormatTests`.
 @Suite struct JoinSnapshotFormatTests {
     static let fixture = Bundle.module.url(forResource: "join-snapshot-tlj2", withExtension: "bin", subdirectory: "Fixtures")!
+    /// The same state written before snapshots listed held predictions in arrival order (they were listed by
+    /// entry number, which depends on how numbers were reused): the same format, still restored exactly.
+    static let entryOrderFixture = Bundle.module.url(forResource: "join-snapshot-tlj2-entry-order", withExtension: "bin", subdirectory: "Fixtures")!
 
     /// Feeds the scenario in fixed chunks (15 predictions, then 12 labels); returns the examples and, when
     /// `snapshotAt` is reached, the snapshot taken there.
@@ -62,6 +65,19 @@ import TidelineTestKit
         #expect(takenSame, "this build writes a different snapshot for the same state (\(taken.count) vs \(stored.count) bytes)")
         let rest = try Self.run(from: (restored, half.i, half.j), snapshotAt: nil)
         #expect(half.examples.count + rest.examples.count == whole.examples.count)
+        #expect(half.examples + rest.examples == whole.examples)
+        #expect(rest.op.statistics == whole.op.statistics)
+    }
+
+    @Test func snapshotListingPredictionsByEntryNumberStillRestoresExactly() throws {
+        let whole = try Self.run(from: nil, snapshotAt: nil)
+        let half = try Self.run(from: nil, snapshotAt: 20)
+        let stored = try [UInt8](Data(contentsOf: Self.entryOrderFixture))
+        let restored = try LabelJoinOperator(configuration: LabelJoinPropertyTests.configuration(), snapshot: stored)
+        let resavedSame = restored.snapshot() == stored, sameAsTaken = half.snapshot == stored
+        #expect(resavedSame, "restoring and re-saving the entry-order fixture changed its bytes")
+        #expect(!sameAsTaken, "the entry-order fixture should list predictions in another order than this build")
+        let rest = try Self.run(from: (restored, half.i, half.j), snapshotAt: nil)
         #expect(half.examples + rest.examples == whole.examples)
         #expect(rest.op.statistics == whole.op.statistics)
     }

@@ -1,0 +1,51 @@
+@testable import LabelJoin
+import Testing
+
+/// The operator's small containers against plain arrays: `Int32Queue` (the free list of entry numbers, a ring
+/// that wraps and grows while wrapped) and `MatchList` (reset between events without freeing).
+@Suite struct SmallContainerTests {
+    @Test(arguments: [1, 2, 3])
+    func theQueueIsFirstInFirstOut(seed: UInt64) {
+        var rng = LabelJoinPropertyTests.Rng(state: seed)
+        var queue = Int32Queue()
+        var plain: [Int32] = []
+        var next: Int32 = 0
+        for step in 0 ..< 20_000 {
+            // Bursts of pushes and pops of varying length, so the ring wraps at every fill level and grows while
+            // its head is in the middle.
+            if rng.int(0 ... 2) < 2 - (step / 5_000) % 2 {
+                for _ in 0 ..< rng.int(1 ... 40) {
+                    queue.append(next)
+                    plain.append(next)
+                    next += 1
+                }
+            } else {
+                for _ in 0 ..< rng.int(1 ... 40) {
+                    let expected = plain.isEmpty ? nil : plain.removeFirst()
+                    #expect(queue.first == expected, "step \(step)")
+                    #expect(queue.popFirst() == expected, "step \(step)")
+                }
+            }
+            #expect(queue.count == plain.count, "step \(step)")
+        }
+        while let expected = plain.first {
+            plain.removeFirst()
+            #expect(queue.popFirst() == expected)
+        }
+        #expect(queue.isEmpty && queue.popFirst() == nil)
+    }
+
+    @Test func theMatchListKeepsWhatWasAddedSinceTheLastReset() {
+        var rng = LabelJoinPropertyTests.Rng(state: 9)
+        var list = MatchList()
+        for round in 0 ..< 500 {
+            list.removeAll()
+            let added = (0 ..< rng.int(0 ... 20)).map { _ in Int32(rng.int(0 ... 1_000)) }
+            for n in added { list.append(n) }
+            #expect(list.count == added.count, "round \(round)")
+            #expect((0 ..< list.count).map { list[$0] } == added, "round \(round)")
+            list.sort(by: <)
+            #expect((0 ..< list.count).map { list[$0] } == added.sorted(), "round \(round)")
+        }
+    }
+}
