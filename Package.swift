@@ -49,7 +49,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "Events", swiftSettings: strict),
-        .target(name: "LabelJoin", dependencies: ["Events"], swiftSettings: strict),
+        .target(name: "LabelJoin", dependencies: ["Events", "CAllocatorTuning"], swiftSettings: strict),
         .target(name: "Statistics", swiftSettings: strict),
         .target(name: "Drift", dependencies: ["Statistics", "Events"], swiftSettings: strict),
         .target(name: "Alerts", dependencies: ["Events"], swiftSettings: strict),

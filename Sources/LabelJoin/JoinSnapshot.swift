@@ -37,8 +37,8 @@ extension LabelJoinOperator {
             // The payload, as one field: request-id length and request id, then the members.
             let lengthStart = Int(e.requestIDOffset) + PendingPrediction.headerBytes, members = membersRange(e)
             w.u32(UInt32(ridRange.upperBound - lengthStart + members.count))
-            w.raw(requestIDArena[lengthStart ..< ridRange.upperBound])
-            w.raw(arena[members])
+            requestIDArena.withUnsafeBytes { w.raw(UnsafeRawBufferPointer(rebasing: $0[lengthStart ..< ridRange.upperBound])) }
+            arena.withUnsafeBytes { w.raw(UnsafeRawBufferPointer(rebasing: $0[members])) }
             if e.flags & PendingPrediction.extraFingerprintsFlag != 0 {
                 let extra = extraFingerprints[Int32(i)] ?? []
                 w.u32(UInt32(extra.count))
@@ -172,7 +172,7 @@ struct SnapshotWriter {
     mutating func f64(_ v: Double) { u64(v.bitPattern) }
     mutating func bytes(_ b: some Collection<UInt8>) { u32(UInt32(b.count)); bytes.append(contentsOf: b) }
     /// Bytes without a length (the caller wrote it).
-    mutating func raw(_ b: ArraySlice<UInt8>) { bytes.append(contentsOf: b) }
+    mutating func raw(_ b: UnsafeRawBufferPointer) { bytes.append(contentsOf: b) }
     mutating func string(_ s: String) { bytes(Array(s.utf8)) }
     mutating func label(_ v: LabelValue) {
         switch v {

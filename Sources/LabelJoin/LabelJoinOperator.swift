@@ -62,10 +62,10 @@ public struct LabelJoinOperator: Sendable {
     var removalTimers = TimerQueue()
     var labelStates = LabelStates()
     /// The members arena: each held prediction's pre-encoded example members.
-    var arena: [UInt8] = []
+    var arena = ByteArena()
     var arenaGarbage = 0
     /// The request-id arena: each held prediction's clock delta and request id, the part every label reads.
-    var requestIDArena: [UInt8] = []
+    var requestIDArena = ByteArena()
     var requestIDGarbage = 0
     var extraFingerprints: [Int32: [UInt64]] = [:]
     var stringAggregates: [Int32: String] = [:]
@@ -572,7 +572,7 @@ public struct LabelJoinOperator: Sendable {
     private mutating func maybeCompactArena() {
         if arenaGarbage > 1 << 20 && arenaGarbage * 2 > arena.count {
             var buffer = arena  // moved out (the property is emptied next), so the closures below own it alone
-            arena = []
+            arena = ByteArena()
             compact(&buffer, offset: { $0.membersOffset }, setOffset: { $0.membersOffset = $1 },
                     end: { Self.membersRange($0, in: $1).upperBound })
             arena = buffer
@@ -580,7 +580,7 @@ public struct LabelJoinOperator: Sendable {
         }
         if requestIDGarbage > 1 << 18 && requestIDGarbage * 2 > requestIDArena.count {
             var buffer = requestIDArena
-            requestIDArena = []
+            requestIDArena = ByteArena()
             compact(&buffer, offset: { $0.requestIDOffset }, setOffset: { $0.requestIDOffset = $1 }, end: { entry, a in
                 Self.requestIDRange(entry, in: a.assumingMemoryBound(to: UInt8.self)).upperBound
             })
@@ -591,7 +591,7 @@ public struct LabelJoinOperator: Sendable {
 
     /// Slides the live entries' records in `buffer` down to its start in offset order and drops the rest.
     /// `offset`/`setOffset` read and move an entry's record start; `end` finds where the record ends.
-    private mutating func compact(_ buffer: inout [UInt8], offset: (PendingPrediction) -> UInt32,
+    private mutating func compact(_ buffer: inout ByteArena, offset: (PendingPrediction) -> UInt32,
                                   setOffset: (inout PendingPrediction, UInt32) -> Void,
                                   end: (PendingPrediction, UnsafeRawBufferPointer) -> Int) {
         let order = liveEntries(byOffset: offset)

@@ -10,4 +10,10 @@
 /// not glibc (nothing is changed then).
 bool tideline_configure_allocator(size_t trim_threshold, size_t mmap_threshold);
 
+/// Resizes an anonymous private mapping made with `mmap` from `old_size` to `new_size` bytes, moving it when it
+/// cannot grow in place, without copying or touching its pages (Linux `mremap` with `MREMAP_MAYMOVE`: its
+/// prototype is variadic, which Swift cannot call). Returns the mapping's address, or NULL when the kernel refused
+/// or the system has no `mremap` (the mapping is unchanged then). Thread-safe for distinct mappings.
+void *tideline_remap(void *address, size_t old_size, size_t new_size);
+
 #endif
