@@ -4,9 +4,10 @@
 /// Each slot holds the entry number in its low `entryBits` bits and, above them, a tag: the top bits of a
 /// multiplicative hash of the key. A walk compares tags in the slot array and hands the caller only entries
 /// whose tag matches (12 tag bits up to a million entry numbers: 1 stranger in 4,096), so a lookup touches the
-/// caller's entries only for real candidates. Deletion leaves a tombstone, so it never reads a neighbour's hash
-/// either; tombstones are reused by inserts and cleared by a rebuild once members and tombstones pass 70 % of
-/// the slots. A rebuild reads every member's hash once, from the caller's own sequential walk when it has one
+/// caller's entries only for real candidates. Deletion leaves a tombstone (`remove`), so it never reads a
+/// neighbour's hash either, or leaves the slot untouched (`forget`, for a caller that checks what a walk hands it);
+/// tombstones are reused by inserts, and both are cleared by a rebuild once members, tombstones and forgotten
+/// slots pass 70 % of the slots. A rebuild reads every member's hash once, from the caller's own sequential walk when it has one
 /// (`rebuild(widestEntry:members:)`). Linear probing. Not thread-safe; owned by one operator.
 struct HashSlots {
     /// 0 = empty; an entry part of 0 with a non-zero tag = tombstone; otherwise tag | (entry number + 1).
@@ -16,6 +17,8 @@ struct HashSlots {
     private var entryBits: UInt32
     private(set) var count = 0
     private var tombstones = 0
+    /// Slots of members removed with `forget()`: still in place, dropped by the next rebuild.
+    private var forgotten = 0
     /// How sparse a rebuild leaves the table: at least this many slots per member.
     private let slotsPerMember: Int
 
@@ -59,7 +62,7 @@ struct HashSlots {
     /// only on a rebuild, cost it a reference count on whatever it captured.
     @inline(__always)
     func needsRebuild(for entry: Int32) -> Bool {
-        (count + tombstones + 1) * 10 > slots.count * 7 || UInt32(entry) >= entryMask
+        (count + tombstones + forgotten + 1) * 10 > slots.count * 7 || UInt32(entry) >= entryMask
     }
 
     /// Adds `entry` under `hash`, finding members' hashes through `hashOf` if a rebuild is needed.
@@ -70,7 +73,9 @@ struct HashSlots {
     }
 
     /// Rebuilds the index from its own members, reading their hashes through `hashOf`.
+    /// Not for an index with forgotten members (their slots are still there): rebuild those from `members`.
     mutating func rebuild(widestEntry: Int32, hashOf: (Int32) -> UInt32) {
+        precondition(forgotten == 0, "HashSlots.rebuild(hashOf:) on an index with forgotten members")
         let old = slots, entryMask = entryMask
         rebuild(widestEntry: widestEntry) { add in
             for s in old where s & entryMask != 0 {
@@ -114,6 +119,16 @@ struct HashSlots {
             if s & ~entryMask == t && s & entryMask != 0 && !body(Int32(s & entryMask) - 1) { return }
             i = (i + 1) & mask
         }
+    }
+
+    /// Counts one member as removed without finding its slot (which costs a read of it, usually a cache miss): the
+    /// slot stays, and `forEach` may still hand out its entry number, until the next rebuild (whose `members` walk
+    /// no longer lists it) drops it. For a caller that checks what a walk hands it (the entry is live, and holds
+    /// the key it looks for) and tolerates a number handed out twice (a reused number under its old and new slot).
+    @inline(__always)
+    mutating func forget() {
+        count -= 1
+        forgotten += 1
     }
 
     /// Removes `entry`, stored under `hash`.

@@ -161,7 +161,7 @@ public struct LabelJoinOperator: Sendable {
             var found = false
             index.forEach(hash: h) { e in
                 let entry = entries[Int(e)]
-                if entry.hash == h && entry.model == model && entry.time == t && requestIDEquals(entry, rid) {
+                if entry.hash == h && entry.isLive && entry.model == model && entry.time == t && requestIDEquals(entry, rid) {
                     found = true
                     return false
                 }
@@ -247,7 +247,10 @@ public struct LabelJoinOperator: Sendable {
         requestID.withUTF8 { rid in
             index.forEach(hash: h) { e in
                 let entry = entries[Int(e)]
-                if entry.hash == h && (modelFilter == OrphanLabel.anyModel || entry.model == modelFilter) && requestIDEquals(entry, rid) {
+                // A removed entry's slot stays until the index is rebuilt (`HashSlots.forget`): it may lead to an
+                // entry that is free, or reused (then its own slot may lead to it as well).
+                if entry.hash == h && entry.isLive && (modelFilter == OrphanLabel.anyModel || entry.model == modelFilter)
+                    && requestIDEquals(entry, rid) && !matches.contains(e) {
                     matches.append(e)
                 }
                 return true
@@ -539,7 +542,9 @@ public struct LabelJoinOperator: Sendable {
 
     private mutating func removeEntry(_ e: Int32) {
         let entry = entries[Int(e)]
-        index.remove(e, hash: entry.hash)
+        // Its index slot is left as it is (reading it back was a cache miss, 5 % of the operator): lookups check
+        // that what a slot leads to is live and theirs, and the next rebuild drops the slot.
+        index.forget()
         if entry.flags & PendingPrediction.extraFingerprintsFlag != 0 { extraFingerprints[e] = nil }
         if entry.flags & PendingPrediction.stringAggregateFlag != 0 { stringAggregates[e] = nil }
         if entry.hasLabelState {

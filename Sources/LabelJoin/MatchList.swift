@@ -24,6 +24,13 @@ struct MatchList {
         return storage[i]
     }
 
+    /// Whether `number` is in the list.
+    @inline(__always)
+    func contains(_ number: Int32) -> Bool {
+        for i in 0 ..< count where storage[i] == number { return true }
+        return false
+    }
+
     /// Sorts the held numbers in place.
     mutating func sort(by areInIncreasingOrder: (Int32, Int32) -> Bool) {
         storage[0..<count].sort(by: areInIncreasingOrder)

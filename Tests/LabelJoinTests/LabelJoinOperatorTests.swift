@@ -211,4 +211,26 @@ import Testing
         #expect(String(decoding: id, as: UTF8.self) == "\"55bb8affbe39328a5c9b74432eb79437\"")
         #expect(id.count == 34)
     }
+
+    /// A removed prediction's index slot stays until the index is rebuilt; its entry number is reused next. When
+    /// the same request id comes back (a later prediction in the same entry), the old slot and the new one both
+    /// lead to that entry: a label must still be applied to it once (not once more as a "duplicate").
+    @Test func aRequestIDReturningToItsOldEntryIsMatchedOnce() throws {
+        var h = Harness()
+        _ = try h.p(Self.prediction("r", at: 0))
+        #expect(try h.l(Self.label("r", at: 1_000)).isEmpty)
+        // Both clocks pass r's removal (60 + 2 + 120 s): r is observed, then removed.
+        _ = try h.p(Self.prediction("other", at: 300_000))
+        let closed = try h.l(Self.label("other-label", at: 300_000))
+        #expect(closed.map(\.requestID) == ["r"] && h.op.heldPredictions == 1)
+        // r's old slot now leads to a free entry: a label for r finds no prediction and waits for one.
+        #expect(try h.l(Self.label("r", at: 299_000)).isEmpty)
+        #expect(h.op.heldLabels == 2)  // "other-label" and this one
+        _ = try h.p(Self.prediction("r", at: 301_000))  // takes r's old entry number (the first freed)
+        #expect(try h.l(Self.label("r", at: 302_000, .bool(true))).isEmpty)
+        #expect(h.op.statistics.duplicateLabels == 0)
+        let again = try h.idle(.labels, 500_000)
+        let r = again.filter { $0.requestID == "r" }
+        #expect(r.count == 1 && r.first?.labelKind == .observed && r.first?.label == .bool(true))
+    }
 }
