@@ -67,6 +67,56 @@ import Testing
         }
     }
 
+    /// The operator's removal: `forget` leaves the slot, so a walk may still hand out a forgotten number (or a
+    /// reused one twice) until a rebuild from the live members drops it. Lookups filtered the operator's way (live,
+    /// the right hash, counted once) match a plain multimap, and the table stays sized for the live members.
+    @Test(arguments: [5, 6])
+    func forgottenSlotsAreDroppedByTheNextRebuild(seed: UInt64) {
+        var rng = LabelJoinPropertyTests.Rng(state: seed)
+        var slots = HashSlots(capacity: 4)
+        var hashes: [Int32: UInt32] = [:]
+        var byHash: [UInt32: Set<Int32>] = [:]
+        var memberList: [Int32] = []
+        var free: [Int32] = []
+        var next: Int32 = 0
+        var staleHandedOut = 0, largestTable = 0, mostMembers = 0
+        for step in 0 ..< 30_000 {
+            let action = rng.int(0 ... 9)
+            if action < 5 || hashes.isEmpty {
+                let e: Int32
+                if !free.isEmpty && rng.chance(0.7) { e = free.removeFirst() } else { e = next; next += 1 }
+                let h = UInt32(truncatingIfNeeded: rng.int(0 ... 300)) &* 0x0101_0101
+                if slots.needsRebuild(for: e) { slots.rebuild(widestEntry: e) { add in for (m, mh) in hashes { add(m, mh) } } }
+                slots.place(e, hash: h)
+                hashes[e] = h
+                byHash[h, default: []].insert(e)
+                memberList.append(e)
+            } else if action < 8 {
+                let k = rng.int(0 ... memberList.count - 1)
+                let e = memberList[k], h = hashes[e]!
+                memberList.swapAt(k, memberList.count - 1)
+                memberList.removeLast()
+                slots.forget()
+                hashes[e] = nil
+                byHash[h]!.remove(e)
+                free.append(e)
+            } else {
+                let h = UInt32(truncatingIfNeeded: rng.int(0 ... 300)) &* 0x0101_0101
+                var found: Set<Int32> = []
+                slots.forEach(hash: h) { e in
+                    if hashes[e] == h { found.insert(e) } else { staleHandedOut += 1 }
+                    return true
+                }
+                #expect(found == byHash[h] ?? [], "step \(step): hash \(h)")
+            }
+            #expect(slots.count == hashes.count)
+            largestTable = max(largestTable, slots.memoryBytes / 4)
+            mostMembers = max(mostMembers, hashes.count)
+        }
+        #expect(staleHandedOut > 0, "the test should reach walks that hand out forgotten numbers")
+        #expect(largestTable <= 4 * mostMembers + 16, "\(largestTable) slots for at most \(mostMembers) members")
+    }
+
     @Test func aWalkStopsWhenTheCallerSaysSo() {
         var slots = HashSlots()
         for e in Int32(0) ..< 5 { slots.insert(e, hash: 42) { _ in 42 } }
