@@ -6,7 +6,11 @@ public import Logging
 ///
 /// Limits to design around (they are librdkafka's): each partition keeps the last 100,000 message sets or
 /// 5 MiB; a consumer group takes about 3 s to receive its first message; `read_committed` still sees
-/// aborted transactions; idempotent producers are not deduplicated by the broker.
+/// aborted transactions; idempotent producers are not deduplicated by the broker. Two more shape latency:
+/// a fetch that finds nothing is answered only after the consumer's whole `fetch.wait.max.ms` (a Kafka broker
+/// answers at the first byte), and a fetch finds its position by walking the partition's message sets from the
+/// oldest, so many small batches (a 1 ms `linger.ms`, many partitions) cost the broker's thread CPU in
+/// proportion to the log's length.
 ///
 /// Fault injection for tests: take brokers down and up, add round-trip latency, push request errors.
 /// Thread safety: all methods may be called from any thread.
