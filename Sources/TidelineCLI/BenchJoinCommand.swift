@@ -276,7 +276,12 @@ struct BenchJoin: AsyncParsableCommand {
         }
 
         let watch = Watch()
-        let watcher = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: b.client), logger: quiet)
+        // The reader asks for 1 ms waits: the embedded broker holds a fetch that found nothing for the whole
+        // `fetch.wait.max.ms` (500 ms by default) even when examples arrive meanwhile, and the run ends when the
+        // reader has seen the last one.
+        var watcherConfig = KafkaConsumerConfiguration(client: b.client)
+        watcherConfig.client.properties["fetch.wait.max.ms"] = "1"
+        let watcher = try KafkaConsumer(configuration: watcherConfig, logger: quiet)
         try watcher.assign((0..<64).map { TopicPartitionOffset(topic: b.prefix + "labeled-examples", partition: $0, offset: -2) })
         let watching = Task {
             for await event in watcher.events { if case .messages(let batch) = event { watch.add(batch.count) } }
