@@ -119,7 +119,7 @@ public final class JoinStage: @unchecked Sendable {
 
         /// Whether the operator takes an event naming `model` (`LabelJoinOperator.admits(model:)`). The call goes
         /// through `inout`: called on this object's property directly, it copied the whole operator out for the call
-        /// (retaining and releasing each of its buffers), 12 % of the stage's samples end to end.
+        /// (retaining and releasing each of its buffers): about 12 % of the stage task's samples end to end.
         func admits(_ model: String) -> Bool { Self.admits(&op, model) }
 
         private static func admits(_ op: inout LabelJoinOperator, _ model: String) -> Bool { op.admits(model: model) }
