@@ -47,6 +47,19 @@ public struct KafkaMessageBatch: RandomAccessCollection, Sendable {
             headers: r.headersIndex < 0 ? [] : headers[Int(r.headersIndex)])
     }
 
+    /// The partition of the record at `position`, without building its `KafkaMessage` (which retains its topic,
+    /// key and value).
+    public func partition(at position: Int) -> Int32 { records[position].partition }
+
+    /// The offset of the record at `position`, without building its `KafkaMessage`.
+    public func offset(at position: Int) -> Int64 { records[position].offset }
+
+    /// The timestamp (epoch ms) of the record at `position`, if it has one, without building its `KafkaMessage`.
+    public func timestampMilliseconds(at position: Int) -> Int64? {
+        let t = records[position].timestamp
+        return t >= 0 ? t : nil
+    }
+
     /// Total key and value bytes in the batch.
     public var payloadBytes: Int { bytes.count }
 

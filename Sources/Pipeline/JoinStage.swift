@@ -313,14 +313,25 @@ public final class JoinStage: @unchecked Sendable {
         let decoded = decode(batch)
         let tracing = logger.isTracing
         var decodedCounts = [0, 0], deadCounts = [0, 0]
-        for (index, message) in batch.enumerated() {
-            guard let task = tasks[message.partition], var item = decoded.take(index) else { continue }
+        // Records come in runs of one partition and topic: the partition's state is looked up, and its activity
+        // marked, once per run. Only records that go to the dead-letter topic (or a trace) build a `KafkaMessage`.
+        var runPartition: Int32 = -1, runTask: PartitionState?, runHasPunctuations = false
+        var marked: (task: PartitionState, stream: Int)?
+        for index in batch.indices {
+            let partition = batch.partition(at: index)
+            if partition != runPartition {
+                runPartition = partition
+                runTask = tasks[partition]
+                runHasPunctuations = runTask.map { !$0.pending[0].isEmpty || !$0.pending[1].isEmpty } ?? false
+            }
+            guard let task = runTask, var item = decoded.take(index) else { continue }
             let stream = item.stream
             let s = Int(stream.rawValue)
+            let offset = batch.offset(at: index)
             let next = task.next[s]
-            if next >= 0 && message.offset < next { continue }  // already reflected in the restored state
-            applyPunctuations(task, stream, upTo: message.offset)
-            let record = message.timestampMilliseconds
+            if next >= 0 && offset < next { continue }  // already reflected in the restored state
+            if runHasPunctuations { applyPunctuations(task, stream, upTo: offset) }
+            let record = batch.timestampMilliseconds(at: index)
             if let model = item.model, !task.admits(model) {
                 item = .invalid(stream, EventDecodingError(
                     kind: .limitExceeded, event: stream == .predictions ? "prediction" : "label", field: "model",
@@ -328,24 +339,31 @@ public final class JoinStage: @unchecked Sendable {
             }
             switch item {
             case .prediction(let event):
-                if tracing { logger.traceEvent("prediction read", requestID: event.requestID, model: event.model, message: message) }
+                if tracing { logger.traceEvent("prediction read", requestID: event.requestID, model: event.model, message: batch[index]) }
                 task.op.process(event, recordTimestamp: record, into: &output)
                 decodedCounts[s] += 1
             case .label(let event):
-                if tracing { logger.traceEvent("label read", requestID: event.requestID, model: nil, message: message) }
+                if tracing { logger.traceEvent("label read", requestID: event.requestID, model: nil, message: batch[index]) }
                 task.op.process(event, recordTimestamp: record, into: &output)
                 decodedCounts[s] += 1
             case .invalid(_, let error):
+                let message = batch[index]
                 logger.deadLetter(message, kind: error.kind.rawValue, field: error.field, reason: error.description)
                 deadCounts[s] += 1
                 deadLetterMessages.append(DeadLetter.record(
                     for: message, reason: error.description, kind: error.kind.rawValue, field: error.field, stage: "join",
                     deadLetterTopic: options.deadLetterTopic))
             }
-            task.next[s] = message.offset + 1
-            task.lastActivity[s] = now
-            task.dirty = true
-            applyPunctuations(task, stream, upTo: message.offset + 1)
+            task.next[s] = offset + 1
+            if marked?.task !== task || marked?.stream != s {
+                task.lastActivity[s] = now  // `now` is the batch's: once per run is the same
+                task.dirty = true
+                marked = (task, s)
+            }
+            if runHasPunctuations {
+                applyPunctuations(task, stream, upTo: offset + 1)
+                runHasPunctuations = !task.pending[0].isEmpty || !task.pending[1].isEmpty
+            }
         }
         for i in 0..<2 {
             if decodedCounts[i] > 0 { decodedCounters[i].increment(by: Int64(decodedCounts[i])) }
