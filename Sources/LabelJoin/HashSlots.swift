@@ -7,8 +7,8 @@
 /// caller's entries only for real candidates. Deletion leaves a tombstone (`remove`), so it never reads a
 /// neighbour's hash either, or leaves the slot untouched (`forget`, for a caller that checks what a walk hands it);
 /// tombstones are reused by inserts, and both are cleared by a rebuild once members, tombstones and forgotten
-/// slots pass 70 % of the slots. A rebuild reads every member's hash once, from the caller's own sequential walk when it has one
-/// (`rebuild(widestEntry:members:)`). Linear probing. Not thread-safe; owned by one operator.
+/// slots pass 70 % of the slots. A rebuild reads every member's hash once, from the caller's own sequential walk
+/// when it has one (`rebuild(widestEntry:members:)`). Linear probing. Not thread-safe; owned by one operator.
 struct HashSlots {
     /// 0 = empty; an entry part of 0 with a non-zero tag = tombstone; otherwise tag | (entry number + 1).
     private(set) var slots: [UInt32]

@@ -117,6 +117,9 @@ public final class JoinStage: @unchecked Sendable {
         var dirty = false
         var predictionsPaused = false
 
+        /// Whether recorded punctuations still wait for their position (only after a restore).
+        var hasRecordedPunctuations: Bool { !pending[0].isEmpty || !pending[1].isEmpty }
+
         /// Whether the operator takes an event naming `model` (`LabelJoinOperator.admits(model:)`). The call goes
         /// through `inout`: called on this object's property directly, it copied the whole operator out for the call
         /// (retaining and releasing each of its buffers): about 12 % of the stage task's samples end to end.
@@ -322,7 +325,7 @@ public final class JoinStage: @unchecked Sendable {
             if partition != runPartition {
                 runPartition = partition
                 runTask = tasks[partition]
-                runHasPunctuations = runTask.map { !$0.pending[0].isEmpty || !$0.pending[1].isEmpty } ?? false
+                runHasPunctuations = runTask?.hasRecordedPunctuations ?? false
             }
             guard let task = runTask, var item = decoded.take(index) else { continue }
             let stream = item.stream
@@ -362,7 +365,7 @@ public final class JoinStage: @unchecked Sendable {
             }
             if runHasPunctuations {
                 applyPunctuations(task, stream, upTo: offset + 1)
-                runHasPunctuations = !task.pending[0].isEmpty || !task.pending[1].isEmpty
+                runHasPunctuations = task.hasRecordedPunctuations
             }
         }
         for i in 0..<2 {

@@ -227,6 +227,16 @@ struct BenchJoin: AsyncParsableCommand {
         return Broker(cluster: cluster, client: client, prefix: prefix)
     }
 
+    /// A consumer (no group) for reading the labeled examples back. It asks for 1 ms fetch waits: the embedded
+    /// broker holds a fetch that found nothing for the whole `fetch.wait.max.ms` (librdkafka's default 500 ms), even
+    /// when examples arrive meanwhile, where a Kafka broker answers at the first byte; both runs end, or time an
+    /// example, when the reader sees it.
+    func exampleReader(_ b: Broker, logger: Logger) throws -> KafkaConsumer {
+        var configuration = KafkaConsumerConfiguration(client: b.client)
+        configuration.client.properties["fetch.wait.max.ms"] = "1"
+        return try KafkaConsumer(configuration: configuration, logger: logger)
+    }
+
     final class Watch: @unchecked Sendable {
         let lock = NSLock()
         var count = 0
@@ -276,12 +286,7 @@ struct BenchJoin: AsyncParsableCommand {
         }
 
         let watch = Watch()
-        // The reader asks for 1 ms waits: the embedded broker holds a fetch that found nothing for the whole
-        // `fetch.wait.max.ms` (500 ms by default) even when examples arrive meanwhile, and the run ends when the
-        // reader has seen the last one.
-        var watcherConfig = KafkaConsumerConfiguration(client: b.client)
-        watcherConfig.client.properties["fetch.wait.max.ms"] = "1"
-        let watcher = try KafkaConsumer(configuration: watcherConfig, logger: quiet)
+        let watcher = try exampleReader(b, logger: quiet)
         try watcher.assign((0..<64).map { TopicPartitionOffset(topic: b.prefix + "labeled-examples", partition: $0, offset: -2) })
         let watching = Task {
             for await event in watcher.events { if case .messages(let batch) = event { watch.add(batch.count) } }
@@ -337,9 +342,7 @@ struct BenchJoin: AsyncParsableCommand {
         let running = Task { try await stage.run() }
 
         let watch = Watch()
-        var watcherConfig = KafkaConsumerConfiguration(client: b.client)
-        watcherConfig.client.properties["fetch.wait.max.ms"] = "1"
-        let watcher = try KafkaConsumer(configuration: watcherConfig, logger: quiet)
+        let watcher = try exampleReader(b, logger: quiet)
         try watcher.assign((0..<64).map { TopicPartitionOffset(topic: b.prefix + "labeled-examples", partition: $0, offset: -1) })
         let watching = Task {
             for await event in watcher.events {
