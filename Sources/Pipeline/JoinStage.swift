@@ -236,11 +236,12 @@ public final class JoinStage: @unchecked Sendable {
             if let checkpoint = try store.load(stage: options.stateKey, partition: p) {
                 state.op = try LabelJoinOperator(configuration: options.join, snapshot: checkpoint.state)
                 for stream in JoinStream.allCases { state.next[Int(stream.rawValue)] = checkpoint.offsets[stream.name] ?? -1 }
-                for punctuation in try store.punctuations(stage: options.stateKey, partition: p) {
-                    guard let stream = JoinStream(name: punctuation.stream) else { continue }
-                    state.pending[Int(stream.rawValue)].append(punctuation)
-                }
                 logger.info("partition \(p): restored \(state.op.heldPredictions) predictions, \(state.op.heldLabels) labels at offsets \(state.next)")
+            }
+            // Punctuations recorded since the checkpoint, or since the start when a crash came before the first one.
+            for punctuation in try store.punctuations(stage: options.stateKey, partition: p) {
+                guard let stream = JoinStream(name: punctuation.stream) else { continue }
+                state.pending[Int(stream.rawValue)].append(punctuation)
             }
             // Punctuations recorded exactly at the checkpoint position apply before any new record.
             for stream in JoinStream.allCases where state.next[Int(stream.rawValue)] >= 0 {

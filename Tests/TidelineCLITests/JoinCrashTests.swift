@@ -208,4 +208,85 @@ import TidelineTestKit
         #expect(log.total > log.unique, "the kills should have caused some re-publication (\(log.total) received)")
         print("join crash test: \(kills) kills, \(log.total) examples received, \(log.unique) unique, \(expected.count) expected; re-published by each restart as seen at its kill: \(republished.dropFirst())")
     }
+
+    /// Punctuations (idle-partition clock advances, taken from the wall clock) are recorded before they take effect;
+    /// after `kill -9` the restart must apply each at the same input position, or the examples it re-publishes differ.
+    /// Here the predictions' windows close by punctuation alone (`implicit`), and their labels, produced afterwards,
+    /// come as `correction`s. A restart that ignored the recorded punctuations would join the same labels on time
+    /// (`observed`, with other event ids). No checkpoint is taken, so the restart replays everything from the start.
+    @Test(.timeLimit(.minutes(3)))
+    func recordedPunctuationsAreReplayedAfterKillNine() async throws {
+        let cluster = SharedBroker.cluster
+        let prefix = TestNames.unique("punctuation") + "."
+        for topic in ["predictions", "labels", "labeled-examples", "dead-letter"] { try cluster.createTopic(prefix + topic, partitions: 1) }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tideline-punctuation-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let configURL = dir.appendingPathComponent("tideline.yaml")
+        try """
+            join:
+              idle_timeout: 500ms
+              idle_slack: 0ms
+              checkpoint_interval: 10m
+              defaults: {window: 2s, backward_window: 0ms, grace: 500ms, correction_horizon: 10m, default_label: false}
+            metrics: {enabled: false}
+            kafka:
+              properties: {session.timeout.ms: "3000", heartbeat.interval.ms: "300"}
+            """.write(to: configURL, atomically: true, encoding: .utf8)
+        let state = dir.appendingPathComponent("state.sqlite").path
+        let logURL = dir.appendingPathComponent("stage.log")
+        let group = TestNames.unique("punctuation-join")
+
+        // Event times 60 s in the past: a punctuation (wall clock minus no slack) closes every window at once.
+        let count = 50
+        let start = Int64(Date().timeIntervalSince1970 * 1000) - 60_000
+        let predictions = (0 ..< count).map { i in
+            PredictionEvent(requestID: "r\(i)", model: "m", modelVersion: "1", timestamp: EventTime(milliseconds: start + Int64(i)),
+                            features: [Feature("x", .number(Double(i)))], prediction: .score(0.5))
+        }
+        let labels = (0 ..< count).map { LabelEvent(requestID: "r\($0)", timestamp: EventTime(milliseconds: start + 1_000 + Int64($0)), label: .bool(true)) }
+        // A label no prediction matches, so that the labels partition has a position before it goes quiet.
+        let unmatched = LabelEvent(requestID: "unmatched", timestamp: EventTime(milliseconds: start), label: .bool(true))
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(client: SharedBroker.client()), logger: quietLogger())
+        func send(_ topic: String, _ values: [[UInt8]]) async throws {
+            try await producer.sendAll(values.map { KafkaOutgoingMessage(topic: prefix + topic, key: nil, value: $0) })
+        }
+
+        let log = OutputLog()
+        let watcher = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: SharedBroker.client()), logger: quietLogger())
+        try watcher.assign([TopicPartitionOffset(topic: prefix + "labeled-examples", partition: 0, offset: -2)])
+        let watching = Task { for await event in watcher.events { if case .messages(let batch) = event { log.add(batch) } } }
+        func waitFor(total: Int, _ stage: Process) async throws {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while log.total < total && ContinuousClock.now < deadline && stage.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        }
+
+        try await send("predictions", predictions.map { $0.encoded() })
+        try await send("labels", [unmatched.encoded()])
+        let first = try Self.startStage(config: configURL, brokers: cluster.bootstrapServers, state: state, group: group, prefix: prefix, log: logURL)
+        try await waitFor(total: count, first)  // the punctuation closed every window
+        try await send("labels", labels.map { $0.encoded() })
+        try await waitFor(total: 2 * count, first)  // every label came as a correction
+        #expect(first.isRunning, "the stage exited by itself; see \(logURL.path)")
+        kill(first.processIdentifier, SIGKILL)
+        await Subprocess.waitForExit(first)
+        let beforeRestart = log.snapshot
+        let kinds = beforeRestart.values.compactMap { try? LabeledExample.decode($0).labelKind }
+        #expect(kinds.filter { $0 == .implicit }.count == count && kinds.filter { $0 == .correction }.count == count,
+                "the first run should close every window by punctuation, then correct each: \(kinds.count) examples")
+
+        let second = try Self.startStage(config: configURL, brokers: cluster.bootstrapServers, state: state, group: group, prefix: prefix, log: logURL)
+        try await waitFor(total: 4 * count, second)  // the restart re-published everything (no checkpoint was taken)
+        try await Task.sleep(for: .seconds(1))  // and nothing else
+        second.terminate()
+        await Subprocess.waitForExit(second)
+        watching.cancel()
+        await watcher.close()
+        try await producer.close()
+
+        #expect(log.total == 4 * count, "\(log.total) examples received")
+        #expect(log.conflictList.isEmpty, "event ids re-published with different content: \(log.conflictList.prefix(3))")
+        let afterRestart = log.snapshot
+        #expect(afterRestart.count == beforeRestart.count && afterRestart.allSatisfy { beforeRestart[$0.key] == $0.value },
+                "the restart published \(afterRestart.count - beforeRestart.count) examples the first run did not")
+    }
 }
