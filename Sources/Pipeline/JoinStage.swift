@@ -67,9 +67,11 @@ public typealias JoinStageError = StageError
 /// `LabelJoinOperator`), and `event_id` is a function of model, request id, prediction time and example
 /// sequence. So:
 /// 1. A checkpoint stores, in one SQLite transaction, each partition's snapshot and the input offsets it
-///    reflects; it is taken only after every example emitted before it has been acknowledged by Kafka.
+///    reflects; it is saved only after every example emitted before the snapshot has been acknowledged by
+///    Kafka. Only the snapshot stops the stage: the wait and the save run in the background (`StageOutput`).
 /// 2. A punctuation (idle-partition clock advance, driven by wall clock) is written to the same database,
-///    with the input position it applies at, *before* it takes effect.
+///    with the input position it applies at, *before* it takes effect. A checkpoint forgets only the
+///    punctuations its snapshot reflects: at or before its offsets, and recorded before the snapshot.
 /// 3. On assignment (a restart, or a partition moving from another instance) the stage restores the
 ///    snapshot, starts each input at the checkpointed offset, and re-applies recorded punctuations at their
 ///    positions. Everything after the checkpoint is recomputed identically: examples published before a
@@ -90,7 +92,10 @@ public final class JoinStage: @unchecked Sendable {
     private let consumer: KafkaConsumer
     private let producer: KafkaProducer
     private var tasks: [Int32: PartitionState] = [:]
-    private var inFlight: [Task<[KafkaDeliveryReport], Never>] = []
+    /// Output handed to the producer, and the checkpoint save that waits for it.
+    private let outbox: StageOutput
+    /// The last punctuation recorded (or read back) by this instance: a checkpoint reflects those up to it.
+    private var lastPunctuationID: Int64 = 0
     private var output = JoinOutput()
     private var lastCheckpoint = ContinuousClock.now
     private var lastMetrics = ContinuousClock.now
@@ -147,6 +152,7 @@ public final class JoinStage: @unchecked Sendable {
         var producerConfig = KafkaProducerConfiguration(client: options.client)
         producerConfig.messageTimeoutMilliseconds = 0  // retry until delivered; a checkpoint waits for it
         producer = try KafkaProducer(configuration: producerConfig, logger: logger)
+        outbox = StageOutput(producer: producer, maxInFlight: 64, saveDuration: stageMetrics.checkpointSave)
         metrics = JoinStageMetrics()
         let events = [PredictionEvent.eventName, LabelEvent.eventName]
         decodedCounters = events.map { Counter(label: "tideline_events_decoded_total", dimensions: [("stage", "join"), ("event", $0)]) }
@@ -201,10 +207,14 @@ public final class JoinStage: @unchecked Sendable {
                 try await punctuateIdlePartitions()
                 try await flushOutput()
                 applyBackpressure()
-                if ContinuousClock.now - lastCheckpoint >= .milliseconds(options.checkpointInterval) { try await checkpoint() }
+                try await outbox.collectFinishedCheckpoint()
+                if !outbox.isSavingCheckpoint && ContinuousClock.now - lastCheckpoint >= .milliseconds(options.checkpointInterval) {
+                    try await checkpoint()
+                }
                 if ContinuousClock.now - lastMetrics >= .seconds(1) { publishMetrics() }
             }
             try await checkpoint()
+            try await outbox.awaitCheckpoint()
         } catch {
             logger.error("join stage stopping: \(error)")
             await consumer.close()
@@ -240,6 +250,7 @@ public final class JoinStage: @unchecked Sendable {
             }
             // Punctuations recorded since the checkpoint, or since the start when a crash came before the first one.
             for punctuation in try store.punctuations(stage: options.stateKey, partition: p) {
+                lastPunctuationID = max(lastPunctuationID, punctuation.id)
                 guard let stream = JoinStream(name: punctuation.stream) else { continue }
                 state.pending[Int(stream.rawValue)].append(punctuation)
             }
@@ -254,6 +265,7 @@ public final class JoinStage: @unchecked Sendable {
     private func revoke(_ partitions: [TopicPartition]) async throws {
         let numbers = Set(partitions.map(\.partition))
         try await checkpoint(only: numbers)
+        try await outbox.awaitCheckpoint()  // saved before another instance may restore them
         for p in numbers { tasks[p] = nil }
     }
 
@@ -375,7 +387,7 @@ public final class JoinStage: @unchecked Sendable {
         }
         if !deadLetterMessages.isEmpty {
             stageMetrics.published(deadLetterMessages.count, to: options.deadLetterTopic)
-            inFlight.append(Task { [producer] in await producer.send(deadLetterMessages) })
+            try await outbox.send(deadLetterMessages)
         }
     }
 
@@ -405,7 +417,7 @@ public final class JoinStage: @unchecked Sendable {
                 let target = wall - options.idleSlack
                 let clock = stream == .predictions ? state.op.predictionClock : state.op.labelClock
                 guard target > clock else { continue }
-                try store.record(stage: options.stateKey, partition: p,
+                lastPunctuationID = try store.record(stage: options.stateKey, partition: p,
                                  .init(stream: stream.name, position: state.next[s], time: target))
                 state.op.advance(stream, to: target, into: &output)
                 state.lastPunctuation[s] = now
@@ -434,23 +446,16 @@ public final class JoinStage: @unchecked Sendable {
         metrics.emitted(output.records)
         stageMetrics.published(messages.count, to: options.outputTopic)
         output.removeAll()
-        inFlight.append(Task { [producer] in await producer.send(messages) })
-        if inFlight.count > 64 { try await awaitDeliveries(keep: 32) }
+        try await outbox.send(messages)
     }
 
-    private func awaitDeliveries(keep: Int = 0) async throws {
-        while inFlight.count > keep {
-            let reports = await inFlight.removeFirst().value
-            if let failed = reports.first(where: { !$0.isDelivered }) {
-                throw JoinStageError("could not publish to \(failed.topic): \(failed.error.map { "\($0)" } ?? "unknown error"); stopping so that a restart resumes from the last checkpoint")
-            }
-        }
-    }
-
-    /// Saves every dirty partition (or those in `only`) after all output so far is acknowledged.
+    /// Snapshots every dirty partition (or those in `only`) and saves them in the background, once all output so far
+    /// is acknowledged (`StageOutput`). The stage goes on meanwhile; callers that need the save done (a revocation,
+    /// the shutdown) await `outbox.awaitCheckpoint()`.
     private func checkpoint(only: Set<Int32>? = nil) async throws {
         try await flushOutput()
-        try await awaitDeliveries()
+        try await outbox.awaitCheckpoint()  // saves stay in order
+        let started = ContinuousClock.now
         var items: [(partition: Int32, checkpoint: CheckpointStore.Checkpoint)] = []
         var commits: [TopicPartitionOffset] = []
         for (p, state) in tasks where (only.map { $0.contains(p) } ?? state.dirty) {
@@ -461,20 +466,26 @@ public final class JoinStage: @unchecked Sendable {
                                                     partition: p, offset: state.next[Int(stream.rawValue)]))
             }
             items.append((p, .init(state: state.op.snapshot(), offsets: offsets)))
+            state.dirty = false
         }
         lastCheckpoint = ContinuousClock.now
         guard !items.isEmpty else { return }
-        try store.save(stage: options.stateKey, items)
-        for (p, _) in items { tasks[p]?.dirty = false }
-        metrics.checkpoints.increment()
-        if !commits.isEmpty {
+        stageMetrics.checkpointPause.recordNanoseconds(StageMetrics.nanoseconds(lastCheckpoint - started))
+        stageMetrics.checkpointBytes.record(items.reduce(0) { $0 + $1.checkpoint.state.count })
+        let store = self.store, key = options.stateKey, punctuationsThrough = lastPunctuationID
+        let snapshots = items, offsets = commits, consumer = self.consumer, logger = self.logger, saved = metrics.checkpoints
+        try await outbox.saveCheckpoint({
+            try store.save(stage: key, snapshots, punctuationsThrough: punctuationsThrough)
+        }, then: {
+            saved.increment()
+            guard !offsets.isEmpty else { return }
             do {
-                try consumer.store(commits)
-                try await consumer.commit(commits)
+                try consumer.store(offsets)
+                try await consumer.commit(offsets)
             } catch {
                 logger.warning("offset commit failed (checkpoint is saved; only lag reporting is affected): \(error)")
             }
-        }
+        })
     }
 
     private func applyBackpressure() {

@@ -64,7 +64,8 @@ public final class MonitorStage: @unchecked Sendable {
     private var lastActivity: [String: ContinuousClock.Instant] = [:]
     private var idle: Set<String> = []
     private var output = MonitorOperator.Output()
-    private var inFlight: [Task<[KafkaDeliveryReport], Never>] = []
+    /// Output handed to the producer, and the checkpoint save that waits for it.
+    private let outbox: StageOutput
     private var lastCheckpoint = ContinuousClock.now
     private var dirty = false
     private let alertsCounter = Counter(label: "tideline_monitor_alerts_total")
@@ -78,11 +79,11 @@ public final class MonitorStage: @unchecked Sendable {
     private let deadLetters = [Counter(label: "tideline_dead_letters_total", dimensions: [("stage", "monitor"), ("event", PredictionEvent.eventName)]),
                                Counter(label: "tideline_dead_letters_total", dimensions: [("stage", "monitor"), ("event", LabeledExample.eventName)])]
     private let lock = NSLock()
-    private var _alertsPublished = 0
+    private let alertsDelivered = DeliveredCount()
     private var _summaries: [WindowSummary] = []
 
     /// Alerts acknowledged by Kafka so far. Thread-safe.
-    public var alertsPublished: Int { lock.withLock { _alertsPublished } }
+    public var alertsPublished: Int { alertsDelivered.value }
     /// The window summaries so far (for tests and logs). Thread-safe.
     public var summaries: [WindowSummary] { lock.withLock { _summaries } }
 
@@ -103,6 +104,10 @@ public final class MonitorStage: @unchecked Sendable {
         var producerConfig = KafkaProducerConfiguration(client: options.client)
         producerConfig.messageTimeoutMilliseconds = 0
         producer = try KafkaProducer(configuration: producerConfig, logger: logger)
+        let alertsTopic = options.alertsTopic, alertsDelivered = self.alertsDelivered
+        outbox = StageOutput(producer: producer, maxInFlight: 16, saveDuration: stageMetrics.checkpointSave) { reports in
+            alertsDelivered.add(reports.lazy.filter { $0.topic == alertsTopic }.count)
+        }
     }
 
     private func positionKey(_ topic: String, _ partition: Int32) -> String {
@@ -129,7 +134,7 @@ public final class MonitorStage: @unchecked Sendable {
                 switch event {
                 case .messages(let batch):
                     let started = ContinuousClock.now
-                    handle(batch)
+                    try await handle(batch)
                     stageMetrics.processed(batch, startedAt: started)
                 case .partitionsAssigned(let partitions):
                     for (topic, input) in [(options.predictionsTopic, MonitorOperator.Input.predictions), (options.examplesTopic, .examples)] {
@@ -151,9 +156,13 @@ public final class MonitorStage: @unchecked Sendable {
                 }
                 markIdlePartitions()
                 try await flushOutput()
-                if ContinuousClock.now - lastCheckpoint >= .milliseconds(options.checkpointInterval) { try await checkpoint() }
+                try await outbox.collectFinishedCheckpoint()
+                if !outbox.isSavingCheckpoint && ContinuousClock.now - lastCheckpoint >= .milliseconds(options.checkpointInterval) {
+                    try await checkpoint()
+                }
             }
             try await checkpoint()
+            try await outbox.awaitCheckpoint()
         } catch {
             logger.error("monitor stage stopping: \(error)")
             await consumer.close()
@@ -164,7 +173,7 @@ public final class MonitorStage: @unchecked Sendable {
         try await producer.close()
     }
 
-    private func handle(_ batch: KafkaMessageBatch) {
+    private func handle(_ batch: KafkaMessageBatch) async throws {
         var deadLetterMessages: [KafkaOutgoingMessage] = []
         let now = ContinuousClock.now
         let before = op.statistics
@@ -195,7 +204,7 @@ public final class MonitorStage: @unchecked Sendable {
         if late > 0 { lateCounter.increment(by: Int64(late)) }
         if !deadLetterMessages.isEmpty {
             stageMetrics.published(deadLetterMessages.count, to: options.deadLetterTopic)
-            inFlight.append(Task { [producer] in await producer.send(deadLetterMessages) })
+            try await outbox.send(deadLetterMessages)
         }
     }
 
@@ -230,12 +239,11 @@ public final class MonitorStage: @unchecked Sendable {
             }
             alertsCounter.increment(by: Int64(messages.count))
             stageMetrics.published(messages.count, to: options.alertsTopic)
-            inFlight.append(Task { [producer] in await producer.send(messages) })
+            try await outbox.send(messages)
             options.onPublished?(output.alerts.map { .alert($0) })
             publishOpenIncidents()
         }
         output.removeAll()
-        if inFlight.count > 16 { try await awaitDeliveries(keep: 8) }
     }
 
     private func publishMetrics(_ summary: WindowSummary) {
@@ -275,36 +283,32 @@ public final class MonitorStage: @unchecked Sendable {
         return out
     }
 
-    private func awaitDeliveries(keep: Int = 0) async throws {
-        while inFlight.count > keep {
-            let reports = await inFlight.removeFirst().value
-            if let failed = reports.first(where: { !$0.isDelivered }) {
-                throw StageError("could not publish to \(failed.topic): \(failed.error.map { "\($0)" } ?? "unknown error"); stopping so that a restart resumes from the last checkpoint")
-            }
-            let alerts = reports.filter { $0.topic == options.alertsTopic }.count
-            if alerts > 0 { lock.withLock { _alertsPublished += alerts } }
-        }
-    }
-
+    /// Snapshots the operator and saves it in the background once all output so far is acknowledged (`StageOutput`).
     private func checkpoint() async throws {
         try await flushOutput()
-        try await awaitDeliveries()
+        try await outbox.awaitCheckpoint()  // saves stay in order
         lastCheckpoint = ContinuousClock.now
         guard dirty else { return }
         let snapshot = try op.snapshot()
-        try store.save(stage: options.stateKey, [(0, .init(state: Array(snapshot), offsets: next))])
         dirty = false
+        stageMetrics.checkpointPause.recordNanoseconds(StageMetrics.nanoseconds(ContinuousClock.now - lastCheckpoint))
+        stageMetrics.checkpointBytes.record(snapshot.count)
         var commits: [TopicPartitionOffset] = []
         for (key, offset) in next {
             let parts = key.split(separator: "/")
             guard let p = Int32(parts[1]) else { continue }
             commits.append(TopicPartitionOffset(topic: parts[0] == "predictions" ? options.predictionsTopic : options.examplesTopic, partition: p, offset: offset))
         }
-        do {
-            try consumer.store(commits)
-            try await consumer.commit(commits)
-        } catch {
-            logger.warning("offset commit failed (checkpoint is saved; only lag reporting is affected): \(error)")
-        }
+        let store = self.store, key = options.stateKey, offsets = next, consumer = self.consumer, logger = self.logger
+        try await outbox.saveCheckpoint({
+            try store.save(stage: key, [(0, .init(state: Array(snapshot), offsets: offsets))])
+        }, then: { [commits] in
+            do {
+                try consumer.store(commits)
+                try await consumer.commit(commits)
+            } catch {
+                logger.warning("offset commit failed (checkpoint is saved; only lag reporting is affected): \(error)")
+            }
+        })
     }
 }

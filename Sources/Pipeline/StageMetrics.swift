@@ -10,7 +10,10 @@ import Metrics
 /// - `tideline_stage_batch_duration_seconds{stage}`: histogram of the time one consumed batch took to process
 ///   (decode, operator, output queued), the stage's processing latency;
 /// - `tideline_stage_record_age_seconds{stage}`: histogram of the wall-clock age of each batch's newest record
-///   (now minus its Kafka timestamp) when processing finished: how far behind real time the stage runs.
+///   (now minus its Kafka timestamp) when processing finished: how far behind real time the stage runs;
+/// - `tideline_stage_checkpoint_pause_seconds{stage}`: histogram of how long each checkpoint stopped processing (the
+///   snapshot); `tideline_stage_checkpoint_save_seconds{stage}`: of its background part (waiting for the output's
+///   acknowledgements, then the SQLite transaction); `tideline_stage_checkpoint_bytes{stage}`: the last one's size.
 ///
 /// Consumer lag per partition is the Kafka layer's `tideline_kafka_consumer_lag_messages`. Not thread-safe: owned
 /// by the stage's task.
@@ -19,6 +22,9 @@ struct StageMetrics {
     private let input: Counter
     private let batchDuration: Timer
     private let recordAge: Timer
+    let checkpointPause: Timer
+    let checkpointSave: Timer
+    let checkpointBytes: Gauge
     private var outputs: [String: Counter] = [:]
 
     init(stage: String) {
@@ -26,6 +32,9 @@ struct StageMetrics {
         input = Counter(label: "tideline_stage_input_records_total", dimensions: [("stage", stage)])
         batchDuration = Timer(label: "tideline_stage_batch_duration_seconds", dimensions: [("stage", stage)])
         recordAge = Timer(label: "tideline_stage_record_age_seconds", dimensions: [("stage", stage)])
+        checkpointPause = Timer(label: "tideline_stage_checkpoint_pause_seconds", dimensions: [("stage", stage)])
+        checkpointSave = Timer(label: "tideline_stage_checkpoint_save_seconds", dimensions: [("stage", stage)])
+        checkpointBytes = Gauge(label: "tideline_stage_checkpoint_bytes", dimensions: [("stage", stage)])
     }
 
     /// Call when `batch` is processed; `started` is when its processing began.

@@ -32,6 +32,8 @@ public final class CheckpointStore: Sendable {
         public var stream: String
         public var position: Int64
         public var time: Int64
+        /// Its number in the database, increasing in the order punctuations were recorded (0 until recorded).
+        public internal(set) var id: Int64 = 0
         public init(stream: String, position: Int64, time: Int64) {
             self.stream = stream
             self.position = position
@@ -105,8 +107,13 @@ public final class CheckpointStore: Sendable {
         }
     }
 
-    /// Saves checkpoints of several partitions in one transaction and forgets the punctuations they reflect.
-    public func save(stage: String, _ checkpoints: [(partition: Int32, checkpoint: Checkpoint)]) throws {
+    /// Saves checkpoints of several partitions in one transaction and forgets the punctuations they reflect: those
+    /// at or before a checkpoint's offset of their stream and numbered at most `punctuationsThrough`.
+    ///
+    /// A stage that saves in the background passes the last punctuation number it had recorded (or read) when it
+    /// took the snapshots: a punctuation recorded after the snapshot, at the same position, is not in it and
+    /// must stay.
+    public func save(stage: String, _ checkpoints: [(partition: Int32, checkpoint: Checkpoint)], punctuationsThrough: Int64 = .max) throws {
         guard !checkpoints.isEmpty else { return }
         try pool.write { db in
             let now = Date()
@@ -116,27 +123,31 @@ public final class CheckpointStore: Sendable {
                 for (stream, offset) in checkpoint.offsets {
                     try db.execute(sql: "INSERT OR REPLACE INTO checkpoint_offset (stage, partition, stream, next_offset) VALUES (?, ?, ?, ?)",
                                    arguments: [stage, Int64(partition), stream, offset])
-                    try db.execute(sql: "DELETE FROM punctuation WHERE stage = ? AND partition = ? AND stream = ? AND position <= ?",
-                                   arguments: [stage, Int64(partition), stream, offset])
+                    try db.execute(sql: "DELETE FROM punctuation WHERE stage = ? AND partition = ? AND stream = ? AND position <= ? AND id <= ?",
+                                   arguments: [stage, Int64(partition), stream, offset, punctuationsThrough])
                 }
             }
         }
     }
 
-    /// Records a punctuation before it is applied (so its effects can be replayed exactly).
-    public func record(stage: String, partition: Int32, _ p: Punctuation) throws {
+    /// Records a punctuation before it is applied (so its effects can be replayed exactly); returns its `id`.
+    @discardableResult
+    public func record(stage: String, partition: Int32, _ p: Punctuation) throws -> Int64 {
         try pool.write { db in
             try db.execute(sql: "INSERT INTO punctuation (stage, partition, stream, position, time) VALUES (?, ?, ?, ?, ?)",
                            arguments: [stage, Int64(partition), p.stream, p.position, p.time])
+            return db.lastInsertedRowID
         }
     }
 
     /// Punctuations recorded after the partition's last checkpoint, in the order they were applied.
     public func punctuations(stage: String, partition: Int32) throws -> [Punctuation] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT stream, position, time FROM punctuation WHERE stage = ? AND partition = ? ORDER BY id",
+            try Row.fetchAll(db, sql: "SELECT id, stream, position, time FROM punctuation WHERE stage = ? AND partition = ? ORDER BY id",
                              arguments: [stage, Int64(partition)]).map {
-                Punctuation(stream: $0["stream"], position: $0["position"], time: $0["time"])
+                var punctuation = Punctuation(stream: $0["stream"], position: $0["position"], time: $0["time"])
+                punctuation.id = $0["id"]
+                return punctuation
             }
         }
     }

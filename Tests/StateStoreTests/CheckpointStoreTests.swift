@@ -30,4 +30,19 @@ import Testing
         try store.save(stage: "join", [(3, .init(state: [], offsets: ["labels": 6, "predictions": 9]))])
         #expect(try store.punctuations(stage: "join", partition: 3).map(\.time) == [300])
     }
+
+    /// A checkpoint saved in the background reflects the punctuations recorded before its snapshot; one recorded
+    /// while it was being saved, at the same position, is not in the snapshot and must survive the save.
+    @Test func aPunctuationRecordedAfterTheSnapshotSurvivesItsSave() throws {
+        let store = try CheckpointStore(path: temporaryPath())
+        let before = try store.record(stage: "join", partition: 1, .init(stream: "labels", position: 5, time: 100))
+        // The snapshot is taken here (labels at offset 5), then saved while the stage goes on and punctuates again.
+        let after = try store.record(stage: "join", partition: 1, .init(stream: "labels", position: 5, time: 200))
+        #expect(after > before)
+        #expect(try store.punctuations(stage: "join", partition: 1).map(\.id) == [before, after])
+        try store.save(stage: "join", [(1, .init(state: [], offsets: ["labels": 5]))], punctuationsThrough: before)
+        #expect(try store.punctuations(stage: "join", partition: 1).map(\.time) == [200])
+        try store.save(stage: "join", [(1, .init(state: [], offsets: ["labels": 5]))], punctuationsThrough: after)
+        #expect(try store.punctuations(stage: "join", partition: 1).isEmpty)
+    }
 }
