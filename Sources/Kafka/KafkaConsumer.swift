@@ -353,6 +353,10 @@ public final class KafkaConsumer: @unchecked Sendable {
         var headerSets: [[KafkaHeader]] = []
         var errors: [KafkaError] = []
         var ends: [TopicPartitionOffset] = []
+        // Records come in runs of one topic and partition: the topic's name and index are looked up, and the
+        // partition's last consumed offset written, once per run (hashing per record cost ~1.5 % of a stage).
+        var runTopic: OpaquePointer?, runName = "", runTopicIndex = 0
+        var runPartition: Int32 = -1, runOffset: Int64 = -1
         for i in 0..<n {
             let message = buffer[i]!
             defer { rd_kafka_message_destroy(message) }
@@ -371,13 +375,21 @@ public final class KafkaConsumer: @unchecked Sendable {
                 continue
             }
             let rkt = m.rkt!
-            let name: String
-            if let cached = topicNames[rkt] { name = cached } else {
-                name = String(cString: rd_kafka_topic_name(rkt))
-                topicNames[rkt] = name
+            if rkt != runTopic || m.partition != runPartition {
+                if runOffset >= 0 { lastConsumed[TopicPartition(topic: runName, partition: runPartition)] = runOffset }
+                if rkt != runTopic {
+                    let name: String
+                    if let cached = topicNames[rkt] { name = cached } else {
+                        name = String(cString: rd_kafka_topic_name(rkt))
+                        topicNames[rkt] = name
+                    }
+                    if let last = topics.lastIndex(of: name) { runTopicIndex = last } else { topics.append(name); runTopicIndex = topics.count - 1 }
+                    runTopic = rkt
+                    runName = name
+                }
+                runPartition = m.partition
             }
-            let topicIndex: Int
-            if let last = topics.lastIndex(of: name) { topicIndex = last } else { topics.append(name); topicIndex = topics.count - 1 }
+            runOffset = m.offset
             let keyStart = bytes.count
             var keyLength: Int32 = -1
             if let key = m.key {
@@ -409,12 +421,12 @@ public final class KafkaConsumer: @unchecked Sendable {
             var tstype = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
             let ts = rd_kafka_message_timestamp(message, &tstype)
             records.append(.init(
-                topicIndex: Int32(topicIndex), partition: m.partition, offset: m.offset,
+                topicIndex: Int32(runTopicIndex), partition: m.partition, offset: m.offset,
                 timestamp: tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? -1 : ts,
                 keyStart: Int32(keyStart), keyLength: keyLength, valueStart: Int32(valueStart),
                 valueLength: Int32(bytes.count - valueStart), headersIndex: headersIndex))
-            lastConsumed[TopicPartition(topic: name, partition: m.partition)] = m.offset
         }
+        if runOffset >= 0 { lastConsumed[TopicPartition(topic: runName, partition: runPartition)] = runOffset }
         for error in errors {
             consumerErrors.increment()
             channel.send(.error(error))
