@@ -148,6 +148,43 @@ public final class KafkaProducer: @unchecked Sendable {
         return reports
     }
 
+    /// Publishes `records` (one topic, keys and values in one buffer) and returns one report per record, in order,
+    /// once every report has arrived. Waits like `send(_ messages:)` while the local queue is full.
+    public func send(_ records: KafkaOutgoingRecords) async -> [KafkaDeliveryReport] {
+        if records.isEmpty { return [] }
+        let batch = DeliveryBatch(topic: records.topic, count: records.count)
+        let handle = topicHandle(records.topic)
+        var index = 0
+        while index < records.count {
+            // Enqueue until the end or a full queue (no `await` while the buffer is borrowed).
+            let stopped: (index: Int, queueFull: Bool) = records.bytes.withUnsafeBytes { bytes in
+                var i = index
+                while i < records.count {
+                    let span = records.spans[i]
+                    let err = produce(handle: handle, partition: RD_KAFKA_PARTITION_UA,
+                                      key: span.keyLength < 0 ? nil : UnsafeRawBufferPointer(rebasing: bytes[span.keyStart ..< span.keyStart + span.keyLength]),
+                                      value: UnsafeRawBufferPointer(rebasing: bytes[span.valueStart ..< span.valueStart + span.valueLength]),
+                                      headers: nil, timestampMilliseconds: 0, opaque: batch.slot(i))
+                    if err == RD_KAFKA_RESP_ERR__QUEUE_FULL { return (i, true) }
+                    if err != RD_KAFKA_RESP_ERR_NO_ERROR { batch.record(index: i, partition: -1, offset: -1, error: err) }
+                    i += 1
+                }
+                return (i, false)
+            }
+            index = stopped.index
+            if stopped.queueFull {
+                queueFullWaits.increment()
+                await waitForSpace()
+            }
+        }
+        producedMessages.increment(by: Int64(records.count))
+        producedBytes.increment(by: Int64(records.spans.reduce(0) { $0 + $1.valueLength }))
+        let reports = await batch.seal()
+        let failures = reports.reduce(0) { $0 + ($1.error == nil ? 0 : 1) }
+        if failures > 0 { deliveryErrors.increment(by: Int64(failures)) }
+        return reports
+    }
+
     /// Publishes `messages` and throws the first delivery error, if any.
     public func sendAll(_ messages: [KafkaOutgoingMessage]) async throws(KafkaError) {
         for report in await send(messages) {
@@ -196,10 +233,6 @@ public final class KafkaProducer: @unchecked Sendable {
     }
 
     private func produce(_ message: KafkaOutgoingMessage, handle: OpaquePointer, opaque: UnsafeMutableRawPointer) -> rd_kafka_resp_err_t {
-        closeLock.lock()
-        let isClosed = closed
-        closeLock.unlock()
-        if isClosed { return RD_KAFKA_RESP_ERR__DESTROY }
         var headers: OpaquePointer?
         if !message.headers.isEmpty {
             headers = rd_kafka_headers_new(message.headers.count)
@@ -215,15 +248,26 @@ public final class KafkaProducer: @unchecked Sendable {
         let err = message.value.withUnsafeBytes { value in
             if let key = message.key {
                 return key.withUnsafeBytes { key in
-                    tideline_produce(client.pointer, handle, partition, key.baseAddress, key.count, value.baseAddress,
-                                     value.count, headers, message.timestampMilliseconds ?? 0, opaque)
+                    produce(handle: handle, partition: partition, key: key, value: value, headers: headers,
+                            timestampMilliseconds: message.timestampMilliseconds ?? 0, opaque: opaque)
                 }
             }
-            return tideline_produce(client.pointer, handle, partition, nil, 0, value.baseAddress, value.count, headers,
-                                    message.timestampMilliseconds ?? 0, opaque)
+            return produce(handle: handle, partition: partition, key: nil, value: value, headers: headers,
+                           timestampMilliseconds: message.timestampMilliseconds ?? 0, opaque: opaque)
         }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR, let headers { rd_kafka_headers_destroy(headers) }
         return err
+    }
+
+    /// Enqueues one record (librdkafka copies key and value); `opaque` comes back with its delivery report.
+    private func produce(handle: OpaquePointer, partition: Int32, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer,
+                         headers: OpaquePointer?, timestampMilliseconds: Int64, opaque: UnsafeMutableRawPointer) -> rd_kafka_resp_err_t {
+        closeLock.lock()
+        let isClosed = closed
+        closeLock.unlock()
+        if isClosed { return RD_KAFKA_RESP_ERR__DESTROY }
+        return tideline_produce(client.pointer, handle, partition, key?.baseAddress, key?.count ?? 0, value.baseAddress, value.count,
+                                headers, timestampMilliseconds, opaque)
     }
 
     private func waitForSpace() async {
@@ -264,9 +308,18 @@ final class DeliveryBatch: @unchecked Sendable {
     private var sealed = false
     private var continuation: CheckedContinuation<Void, Never>?
 
-    init(messages: [KafkaOutgoingMessage]) {
-        count = messages.count
-        topics = messages.map(\.topic)
+    convenience init(messages: [KafkaOutgoingMessage]) {
+        self.init(topics: messages.map(\.topic))
+    }
+
+    /// Every record to one topic.
+    convenience init(topic: String, count: Int) {
+        self.init(topics: [String](repeating: topic, count: count))
+    }
+
+    private init(topics: [String]) {
+        count = topics.count
+        self.topics = topics
         slots = .allocate(capacity: count)
         partitions = .allocate(capacity: count)
         offsets = .allocate(capacity: count)

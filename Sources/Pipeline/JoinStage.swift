@@ -403,7 +403,8 @@ public final class JoinStage: @unchecked Sendable {
     /// Advances the clock of every input partition that has been quiet for `idleTimeout`, recording the
     /// punctuation first so a recovery applies it at the same position.
     private func punctuateIdlePartitions() async throws {
-        guard options.idleTimeout > 0 else { return }
+        // Recording waits for SQLite's writer: not while a checkpoint is being saved (the next pass comes soon).
+        guard options.idleTimeout > 0, !outbox.isSavingCheckpoint else { return }
         let now = ContinuousClock.now
         let wall = Int64(Date().timeIntervalSince1970 * 1000)
         let timeout = Duration.milliseconds(options.idleTimeout)
@@ -430,23 +431,23 @@ public final class JoinStage: @unchecked Sendable {
 
     private func flushOutput() async throws {
         guard !output.isEmpty else { return }
-        var messages: [KafkaOutgoingMessage] = []
-        messages.reserveCapacity(output.count)
-        let bytes = output.bytes
-        let tracing = logger.isTracing
-        for r in output.records {
-            messages.append(KafkaOutgoingMessage(topic: options.outputTopic, key: Array(r.model.utf8),
-                                                 value: Array(bytes[r.start ..< r.start + r.length])))
-            if tracing, let example = try? LabeledExample.decode(bytes[r.start ..< r.start + r.length]) {
+        // Keys (the model) and values packed in one buffer: no array per example.
+        var records = KafkaOutgoingRecords(topic: options.outputTopic, reservingBytes: output.bytes.count + 16 * output.count, records: output.count)
+        output.bytes.withUnsafeBytes { bytes in
+            for r in output.records { records.append(key: r.model, value: UnsafeRawBufferPointer(rebasing: bytes[r.start ..< r.start + r.length])) }
+        }
+        if logger.isTracing {
+            for (i, r) in output.records.enumerated() {
+                guard let example = try? LabeledExample.decode(records.value(at: i)) else { continue }
                 logger.trace("labeled example published", metadata: [
                     "request_id": "\(example.requestID)", "model": "\(example.model)", "kind": "\(r.kind.rawValue)",
                     "event_id": "\(example.eventID)", "topic": "\(options.outputTopic)"])
             }
         }
         metrics.emitted(output.records)
-        stageMetrics.published(messages.count, to: options.outputTopic)
+        stageMetrics.published(records.count, to: options.outputTopic)
         output.removeAll()
-        try await outbox.send(messages)
+        try await outbox.send(records)
     }
 
     /// Snapshots every dirty partition (or those in `only`) and saves them in the background, once all output so far

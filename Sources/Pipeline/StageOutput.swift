@@ -39,7 +39,17 @@ final class StageOutput {
     /// Hands messages to the producer; waits for the oldest sends when more than `maxInFlight` are unacknowledged.
     func send(_ messages: [KafkaOutgoingMessage]) async throws {
         guard !messages.isEmpty else { return }
-        inFlight.append(Task { [producer] in await producer.send(messages) })
+        try await track(Task { [producer] in await producer.send(messages) })
+    }
+
+    /// Hands records to the producer, like `send(_ messages:)`.
+    func send(_ records: KafkaOutgoingRecords) async throws {
+        guard !records.isEmpty else { return }
+        try await track(Task { [producer] in await producer.send(records) })
+    }
+
+    private func track(_ send: Task<[KafkaDeliveryReport], Never>) async throws {
+        inFlight.append(send)
         if inFlight.count > maxInFlight { try await awaitDeliveries(keep: maxInFlight / 2) }
     }
 

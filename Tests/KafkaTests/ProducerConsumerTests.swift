@@ -49,6 +49,38 @@ import TidelineTestKit
         try await producer.close()
     }
 
+    /// `send(KafkaOutgoingRecords)`: keys and values packed in one buffer come back exactly, records without a key
+    /// too, and a keyed record lands on the partition its key's murmur2 hash picks, as with `KafkaOutgoingMessage`.
+    @Test func packedRecordsRoundTripWithTheirKeysAndPartitions() async throws {
+        let topic = TestNames.unique("packed")
+        try SharedBroker.cluster.createTopic(topic, partitions: 5)
+        let producer = try producer()
+        var records = KafkaOutgoingRecords(topic: topic)
+        var expected: [(key: [UInt8]?, value: [UInt8])] = []
+        for i in 0 ..< 2_000 {
+            let key: String? = i % 10 == 3 ? nil : "model-\(i % 37)"
+            let value = Array("{\"n\":\(i),\"pad\":\"\(String(repeating: "x", count: i % 23))\"}".utf8)
+            value.withUnsafeBytes { records.append(key: key, value: $0) }
+            expected.append((key.map { Array($0.utf8) }, value))
+        }
+        #expect(records.count == 2_000 && records.key(at: 3) == nil && records.value(at: 1).elementsEqual(expected[1].value))
+        let reports = await producer.send(records)
+        #expect(reports.count == 2_000 && reports.allSatisfy { $0.isDelivered && $0.topic == topic })
+        let consumer = try KafkaConsumer(configuration: .init(client: SharedBroker.client()), logger: quietLogger())
+        try consumer.assign((0 ..< 5).map { TopicPartitionOffset(topic: topic, partition: $0, offset: KafkaOffset.beginning) })
+        let got = await ConsumerDrain.messages(from: consumer, count: 2_000, timeout: .seconds(20))
+        let byPosition = Dictionary(uniqueKeysWithValues: got.map { ("\($0.partition)@\($0.offset)", $0) })
+        var wrong = 0
+        for (i, report) in reports.enumerated() {
+            guard let m = byPosition["\(report.partition)@\(report.offset)"], Array(m.value) == expected[i].value,
+                  m.key.map(Array.init) == expected[i].key else { wrong += 1; continue }
+            if let key = expected[i].key, report.partition != Murmur2Partitioner.partition(key: key, partitions: 5) { wrong += 1 }
+        }
+        #expect(got.count == 2_000 && wrong == 0)
+        await consumer.close()
+        try await producer.close()
+    }
+
     @Test func librdkafkaAndOurMurmur2AgreeOnPartitions() async throws {
         let topic = TestNames.unique("murmur2")
         try SharedBroker.cluster.createTopic(topic, partitions: 7)
