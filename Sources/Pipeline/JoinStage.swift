@@ -419,7 +419,7 @@ public final class JoinStage: @unchecked Sendable {
                 let clock = stream == .predictions ? state.op.predictionClock : state.op.labelClock
                 guard target > clock else { continue }
                 lastPunctuationID = try store.record(stage: options.stateKey, partition: p,
-                                 .init(stream: stream.name, position: state.next[s], time: target))
+                                                     .init(stream: stream.name, position: state.next[s], time: target))
                 state.op.advance(stream, to: target, into: &output)
                 state.lastPunctuation[s] = now
                 state.dirty = true
@@ -470,7 +470,7 @@ public final class JoinStage: @unchecked Sendable {
             state.dirty = false
         }
         lastCheckpoint = ContinuousClock.now
-        guard !items.isEmpty else { return }
+        guard !items.isEmpty else { return try await outbox.awaitDeliveries() }  // nothing to save: collect the reports
         stageMetrics.checkpointPause.recordNanoseconds(StageMetrics.nanoseconds(lastCheckpoint - started))
         stageMetrics.checkpointBytes.record(items.reduce(0) { $0 + $1.checkpoint.state.count })
         let store = self.store, key = options.stateKey, punctuationsThrough = lastPunctuationID

@@ -288,7 +288,7 @@ public final class MonitorStage: @unchecked Sendable {
         try await flushOutput()
         try await outbox.awaitCheckpoint()  // saves stay in order
         lastCheckpoint = ContinuousClock.now
-        guard dirty else { return }
+        guard dirty else { return try await outbox.awaitDeliveries() }  // nothing to save: collect the reports
         let snapshot = try op.snapshot()
         dirty = false
         stageMetrics.checkpointPause.recordNanoseconds(StageMetrics.nanoseconds(ContinuousClock.now - lastCheckpoint))
