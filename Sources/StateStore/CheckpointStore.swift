@@ -118,8 +118,15 @@ public final class CheckpointStore: Sendable {
         try pool.write { db in
             let now = Date()
             for (partition, checkpoint) in checkpoints {
-                try db.execute(sql: "INSERT OR REPLACE INTO checkpoint (stage, partition, state, saved_at) VALUES (?, ?, ?, ?)",
-                               arguments: [stage, Int64(partition), Data(checkpoint.state), now])
+                try checkpoint.state.withUnsafeBytes { state in
+                    // Bound for this statement only, so the snapshot (hundreds of MB for a large state) is not copied
+                    // into a `Data` first: SQLite takes its own copy.
+                    let blob = state.baseAddress.map {
+                        Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0), count: state.count, deallocator: .none)
+                    } ?? Data()
+                    try db.execute(sql: "INSERT OR REPLACE INTO checkpoint (stage, partition, state, saved_at) VALUES (?, ?, ?, ?)",
+                                   arguments: [stage, Int64(partition), blob, now])
+                }
                 for (stream, offset) in checkpoint.offsets {
                     try db.execute(sql: "INSERT OR REPLACE INTO checkpoint_offset (stage, partition, stream, next_offset) VALUES (?, ?, ?, ?)",
                                    arguments: [stage, Int64(partition), stream, offset])
