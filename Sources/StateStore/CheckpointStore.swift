@@ -10,10 +10,24 @@ import GRDB
 /// Durable against a process crash (`kill -9`): a committed transaction is in the WAL. `synchronous=FULL`
 /// (the `durableAgainstPowerLoss` option) also survives power loss at the cost of an fsync per checkpoint.
 ///
+/// ## Snapshot files
+/// A snapshot of `snapshotFileThreshold` bytes or more is written to its own file in `snapshotDirectory` (beside
+/// the database) before the transaction that refers to it: SQLite would write it twice (its log, then the
+/// database) in 4 KiB pages, about 5× the time of one file write for a 234 MB snapshot. The transaction stays the
+/// commit point: a file no committed row names is not part of any checkpoint. A replaced file is deleted after
+/// the transaction that replaced it; a crash between a file's write and its transaction leaves an unreferenced
+/// file, removed when a store is opened once it is an hour old (younger ones may be another instance's save in
+/// progress). With `durableAgainstPowerLoss` the file is synced before the transaction.
+///
 /// Thread-safe; calls block the calling thread for the duration of one SQLite transaction.
 public final class CheckpointStore: Sendable {
     private let pool: DatabasePool
     public let path: String
+    /// Where snapshots of `snapshotFileThreshold` bytes or more are kept: `path` + `.snapshots`.
+    public let snapshotDirectory: String
+    /// Snapshots at least this long (bytes) are files; shorter ones are stored in the database.
+    public let snapshotFileThreshold: Int
+    private let durableAgainstPowerLoss: Bool
 
     /// The state of one partition as of a checkpoint.
     public struct Checkpoint: Sendable, Equatable {
@@ -41,8 +55,12 @@ public final class CheckpointStore: Sendable {
         }
     }
 
-    public init(path: String, busyTimeout: TimeInterval = 30, durableAgainstPowerLoss: Bool = false) throws {
+    public init(path: String, busyTimeout: TimeInterval = 30, durableAgainstPowerLoss: Bool = false,
+                snapshotFileThreshold: Int = 64 << 10) throws {
         self.path = path
+        self.snapshotDirectory = path + ".snapshots"
+        self.snapshotFileThreshold = snapshotFileThreshold
+        self.durableAgainstPowerLoss = durableAgainstPowerLoss
         var config = Configuration()
         config.busyMode = .timeout(busyTimeout)
         config.prepareDatabase { db in
@@ -77,21 +95,39 @@ public final class CheckpointStore: Sendable {
             }
             try db.create(index: "punctuation_by_partition", on: "punctuation", columns: ["stage", "partition"])
         }
+        migrator.registerMigration("v2-snapshot-files") { db in
+            try db.alter(table: "checkpoint") { t in t.add(column: "file", .text) }
+        }
         try migrator.migrate(pool)
+        try FileManager.default.createDirectory(atPath: snapshotDirectory, withIntermediateDirectories: true)
+        try removeUnreferencedSnapshotFiles(olderThan: 3_600)
+    }
+
+    /// Deletes snapshot files no checkpoint names that were last modified more than `age` seconds ago.
+    func removeUnreferencedSnapshotFiles(olderThan age: TimeInterval) throws {
+        let referenced = Set(try pool.read { db in try String.fetchAll(db, sql: "SELECT file FROM checkpoint WHERE file IS NOT NULL") })
+        let fm = FileManager.default
+        for name in try fm.contentsOfDirectory(atPath: snapshotDirectory) where !referenced.contains(name) {
+            let file = snapshotDirectory + "/" + name
+            guard let modified = try? fm.attributesOfItem(atPath: file)[.modificationDate] as? Date,
+                  Date().timeIntervalSince(modified) > age else { continue }
+            try? fm.removeItem(atPath: file)
+        }
     }
 
     /// The last checkpoint of a partition, if any.
     public func load(stage: String, partition: Int32) throws -> Checkpoint? {
         try pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT state FROM checkpoint WHERE stage = ? AND partition = ?",
+            guard let row = try Row.fetchOne(db, sql: "SELECT state, file FROM checkpoint WHERE stage = ? AND partition = ?",
                                              arguments: [stage, Int64(partition)]) else { return nil }
-            let data: Data = row["state"]
+            let file: String? = row["file"]
+            let state = try file.map { try SnapshotFile.read(snapshotDirectory + "/" + $0) } ?? [UInt8](row["state"] as Data)
             var offsets: [String: Int64] = [:]
             for r in try Row.fetchAll(db, sql: "SELECT stream, next_offset FROM checkpoint_offset WHERE stage = ? AND partition = ?",
                                       arguments: [stage, Int64(partition)]) {
                 offsets[r["stream"]] = r["next_offset"]
             }
-            return Checkpoint(state: [UInt8](data), offsets: offsets)
+            return Checkpoint(state: state, offsets: offsets)
         }
     }
 
@@ -115,26 +151,56 @@ public final class CheckpointStore: Sendable {
     /// must stay.
     public func save(stage: String, _ checkpoints: [(partition: Int32, checkpoint: Checkpoint)], punctuationsThrough: Int64 = .max) throws {
         guard !checkpoints.isEmpty else { return }
-        try pool.write { db in
-            let now = Date()
-            for (partition, checkpoint) in checkpoints {
-                try checkpoint.state.withUnsafeBytes { state in
-                    // Bound for this statement only, so the snapshot (hundreds of MB for a large state) is not copied
-                    // into a `Data` first: SQLite takes its own copy.
-                    let blob = state.baseAddress.map {
-                        Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0), count: state.count, deallocator: .none)
-                    } ?? Data()
-                    try db.execute(sql: "INSERT OR REPLACE INTO checkpoint (stage, partition, state, saved_at) VALUES (?, ?, ?, ?)",
-                                   arguments: [stage, Int64(partition), blob, now])
-                }
-                for (stream, offset) in checkpoint.offsets {
-                    try db.execute(sql: "INSERT OR REPLACE INTO checkpoint_offset (stage, partition, stream, next_offset) VALUES (?, ?, ?, ?)",
-                                   arguments: [stage, Int64(partition), stream, offset])
-                    try db.execute(sql: "DELETE FROM punctuation WHERE stage = ? AND partition = ? AND stream = ? AND position <= ? AND id <= ?",
-                                   arguments: [stage, Int64(partition), stream, offset, punctuationsThrough])
-                }
+        // Large snapshots go to files first; the transaction below makes them part of a checkpoint.
+        var written: [Int: String] = [:]
+        do {
+            for (i, item) in checkpoints.enumerated() where item.checkpoint.state.count >= snapshotFileThreshold {
+                let name = "p\(item.partition)-\(UUID().uuidString).snapshot"
+                try SnapshotFile.write(item.checkpoint.state, to: snapshotDirectory + "/" + name, sync: durableAgainstPowerLoss)
+                written[i] = name
             }
+        } catch {
+            removeSnapshotFiles(Array(written.values))
+            throw error
         }
+        let replaced: [String]
+        do {
+            replaced = try pool.write { db in
+                let now = Date()
+                var replaced: [String] = []
+                for (i, (partition, checkpoint)) in checkpoints.enumerated() {
+                    if let old = try String.fetchOne(db, sql: "SELECT file FROM checkpoint WHERE stage = ? AND partition = ?",
+                                                     arguments: [stage, Int64(partition)]) {
+                        replaced.append(old)
+                    }
+                    let file = written[i]
+                    try (file == nil ? checkpoint.state : []).withUnsafeBytes { state in
+                        // Bound for this statement only, so the snapshot is not copied into a `Data` first: SQLite takes
+                        // its own copy.
+                        let blob = state.baseAddress.map {
+                            Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0), count: state.count, deallocator: .none)
+                        } ?? Data()
+                        try db.execute(sql: "INSERT OR REPLACE INTO checkpoint (stage, partition, state, saved_at, file) VALUES (?, ?, ?, ?, ?)",
+                                       arguments: [stage, Int64(partition), blob, now, file])
+                    }
+                    for (stream, offset) in checkpoint.offsets {
+                        try db.execute(sql: "INSERT OR REPLACE INTO checkpoint_offset (stage, partition, stream, next_offset) VALUES (?, ?, ?, ?)",
+                                       arguments: [stage, Int64(partition), stream, offset])
+                        try db.execute(sql: "DELETE FROM punctuation WHERE stage = ? AND partition = ? AND stream = ? AND position <= ? AND id <= ?",
+                                       arguments: [stage, Int64(partition), stream, offset, punctuationsThrough])
+                    }
+                }
+                return replaced
+            }
+        } catch {
+            removeSnapshotFiles(Array(written.values))
+            throw error
+        }
+        removeSnapshotFiles(replaced)
+    }
+
+    private func removeSnapshotFiles(_ names: [String]) {
+        for name in names { try? FileManager.default.removeItem(atPath: snapshotDirectory + "/" + name) }
     }
 
     /// Records a punctuation before it is applied (so its effects can be replayed exactly); returns its `id`.
@@ -161,10 +227,13 @@ public final class CheckpointStore: Sendable {
 
     /// Removes a stage's state (`tideline reset` and tests).
     public func reset(stage: String) throws {
-        try pool.write { db in
+        let files = try pool.write { db in
+            let files = try String.fetchAll(db, sql: "SELECT file FROM checkpoint WHERE stage = ? AND file IS NOT NULL", arguments: [stage])
             for table in ["checkpoint", "checkpoint_offset", "punctuation"] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE stage = ?", arguments: [stage])
             }
+            return files
         }
+        removeSnapshotFiles(files)
     }
 }
