@@ -19,7 +19,14 @@ enum SnapshotFile {
                 done += n
             }
         }
-        if sync && fsync(fd) != 0 { throw error("cannot sync", path) }
+        guard sync else { return }
+        if fsync(fd) != 0 { throw error("cannot sync", path) }
+        // The file's directory entry too, or a power loss could keep the data but lose the name.
+        let directory = (path as NSString).deletingLastPathComponent
+        let dirfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard dirfd >= 0 else { throw error("cannot open", directory) }
+        defer { close(dirfd) }
+        if fsync(dirfd) != 0 { throw error("cannot sync", directory) }
     }
 
     /// The whole content of the file at `path`.

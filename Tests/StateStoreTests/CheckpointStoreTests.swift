@@ -79,6 +79,11 @@ import Testing
         try store.reset(stage: "join")
         #expect(try snapshotFiles(store).isEmpty)
         #expect(try store.load(stage: "join", partition: 2) == nil)
+
+        // Synced to disk (file and directory) before the transaction when asked to survive power loss.
+        let durable = try CheckpointStore(path: temporaryPath(), durableAgainstPowerLoss: true, snapshotFileThreshold: 1_000)
+        try durable.save(stage: "join", [(0, .init(state: large, offsets: [:]))])
+        #expect(try snapshotFiles(durable).count == 1 && durable.load(stage: "join", partition: 0)?.state == large)
     }
 
     /// A crash between a file's write and its transaction leaves a file no checkpoint names. Opening a store removes
