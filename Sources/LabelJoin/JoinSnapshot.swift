@@ -10,6 +10,9 @@ extension LabelJoinOperator {
     /// Serializes the operator's state.
     public func snapshot() -> [UInt8] {
         var w = SnapshotWriter()
+        // Room for all of it at once (an estimate from above): grown by doubling, a snapshot of hundreds of MB was
+        // copied and faulted in again at every step.
+        w.bytes.reserveCapacity(256 + models.count * 64 + liveCount * 64 + payloadBytes + orphanBytes + orphans.count * 96)
         w.u32(Self.snapshotMagic)
         w.i64(predictionClock)
         w.i64(labelClock)
