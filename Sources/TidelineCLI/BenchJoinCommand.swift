@@ -227,6 +227,11 @@ struct BenchJoin: AsyncParsableCommand {
         return Broker(cluster: cluster, client: client, prefix: prefix)
     }
 
+    /// Removes a benchmark's checkpoint database with its log, shared-memory file and snapshot files.
+    static func removeState(at path: String) {
+        for suffix in ["", "-wal", "-shm", ".snapshots"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+
     /// A consumer (no group) for reading the labeled examples back. It asks for 1 ms fetch waits: the embedded
     /// broker holds a fetch that found nothing for the whole `fetch.wait.max.ms` (librdkafka's default 500 ms), even
     /// when examples arrive meanwhile, where a Kafka broker answers at the first byte; both runs end, or time an
@@ -313,7 +318,7 @@ struct BenchJoin: AsyncParsableCommand {
             ("partitions", .number(Double(partitions))),
             ("note", .string("from the stage's first consumed record to the last labeled example read back; input produced beforehand")),
         ])
-        try? FileManager.default.removeItem(atPath: state)
+        Self.removeState(at: state)
     }
 
     // MARK: Latency
@@ -419,6 +424,6 @@ struct BenchJoin: AsyncParsableCommand {
             ("publish_to_read_p50_ms", .number(q(publishToRead, 0.5))), ("publish_to_read_p99_ms", .number(q(publishToRead, 0.99))),
             ("note", .string("label produced -> labeled example read back, through the embedded broker; 5 ms window; after 2 s warm-up; to_publish: label produced -> the stage hands the example to its producer (the record's timestamp); publish_to_read: from there -> read back")),
         ])
-        try? FileManager.default.removeItem(atPath: state)
+        Self.removeState(at: state)
     }
 }
