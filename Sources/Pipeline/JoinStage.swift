@@ -96,7 +96,9 @@ public final class JoinStage: @unchecked Sendable {
     private let outbox: StageOutput
     /// The last punctuation recorded (or read back) by this instance: a checkpoint reflects those up to it.
     private var lastPunctuationID: Int64 = 0
-    private var output = JoinOutput()
+    /// Per-record accesses skip the runtime exclusivity check (`@exclusivity(unchecked)`): only the stage's task
+    /// touches the output and the partition states, one access at a time.
+    @exclusivity(unchecked) private var output = JoinOutput()
     private var lastCheckpoint = ContinuousClock.now
     private var lastMetrics = ContinuousClock.now
     private let metrics: JoinStageMetrics
@@ -112,9 +114,9 @@ public final class JoinStage: @unchecked Sendable {
 
     /// A class so that the hot path mutates it in place (a struct in a dictionary is copied on every access).
     final class PartitionState {
-        var op: LabelJoinOperator
+        @exclusivity(unchecked) var op: LabelJoinOperator
         /// Next offset per stream; -1 until known.
-        var next: [Int64] = [-1, -1]
+        @exclusivity(unchecked) var next: [Int64] = [-1, -1]
         var lastActivity: [ContinuousClock.Instant]
         var lastPunctuation: [ContinuousClock.Instant]
         /// Recorded punctuations not yet re-applied, per stream, in recorded order.
