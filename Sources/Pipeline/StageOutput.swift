@@ -6,11 +6,11 @@ import Metrics
 ///
 /// A checkpoint may be saved only once every record the stage published before its snapshot is acknowledged:
 /// otherwise a crash after the save would lose them. `saveCheckpoint` takes the sends in flight with it and
-/// finishes in the background: it awaits their delivery reports, saves (a blocking SQLite transaction, on a
-/// serial dispatch queue off the cooperative pool), then runs the follow-up (the advisory offset commit). The
-/// stage keeps processing meanwhile; what it publishes after the snapshot is not waited for. At most one save is
-/// in flight. A failed delivery or save is thrown by `collectFinishedCheckpoint` or `awaitCheckpoint`, so the
-/// stage stops and a restart resumes from the last saved checkpoint.
+/// finishes in the background: it awaits their delivery reports, saves (blocking: snapshot files and a SQLite
+/// transaction, on a serial dispatch queue off the cooperative pool), then runs the follow-up (the advisory offset
+/// commit). The stage keeps processing meanwhile; what it publishes after the snapshot is not waited for. At most
+/// one save is in flight. A failed delivery or save is thrown by `collectFinishedCheckpoint` or `awaitCheckpoint`,
+/// so the stage stops and a restart resumes from the last saved checkpoint.
 ///
 /// Threading: owned by one stage task, not thread-safe. The background save runs in its own task.
 final class StageOutput {
@@ -23,7 +23,8 @@ final class StageOutput {
     private static let saveQueue = DispatchQueue(label: "tideline.checkpoint-save")
 
     /// - Parameters:
-    ///   - maxInFlight: sends (batches) awaited at most before the oldest half is waited for.
+    ///   - maxInFlight: how many sends (batches) may be unacknowledged; past it, `send` waits for the oldest until
+    ///     half that many remain.
     ///   - saveDuration: records how long each background save took, from its start to its transaction's end.
     ///   - onDelivered: called with each acknowledged send's reports, on any thread.
     init(producer: KafkaProducer, maxInFlight: Int, saveDuration: Timer? = nil, onDelivered: (@Sendable ([KafkaDeliveryReport]) -> Void)? = nil) {

@@ -82,8 +82,13 @@ import TidelineTestKit
         #expect(value("tideline_train_examples_since_update{model=\"ctr\"}") != nil)
         let age = try #require(value("tideline_train_champion_age_seconds{model=\"ctr\"}"))
         #expect(age >= 0 && age < 300, "the champion trained on this run's data: \(age) s")
-        #expect(value("tideline_train_gate_decisions_total{model=\"ctr\",decision=\"promoted\"}") == Double(summary.promoted))
-        #expect(value("tideline_train_gate_decisions_total{model=\"ctr\",decision=\"rejected\"}") == Double(summary.rejected))
+        // Every decision the summary counts, plus any the trainer made between the summary and this scrape (the stages
+        // keep running: a candidate the last examples triggered may be decided just after the summary).
+        let promoted = value("tideline_train_gate_decisions_total{model=\"ctr\",decision=\"promoted\"}") ?? 0
+        let rejected = value("tideline_train_gate_decisions_total{model=\"ctr\",decision=\"rejected\"}") ?? 0
+        #expect(promoted >= Double(summary.promoted) && rejected >= Double(summary.rejected),
+                "metrics \(promoted) promoted, \(rejected) rejected; summary \(summary.promoted), \(summary.rejected)")
+        #expect(promoted + rejected <= Double(summary.promoted + summary.rejected + 2), "at most a couple of decisions after the summary")
 
         // The dashboard in a real browser: no script errors, the drift incident, the promoted version.
         let artifacts = Subprocess.tidelineBinary.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("test-artifacts")
