@@ -140,7 +140,12 @@ public final class KafkaProducer: @unchecked Sendable {
             bytes &+= message.value.count
             index += 1
         }
-        producedMessages.increment(by: Int64(messages.count))
+        return await reports(of: batch, messages: messages.count, bytes: bytes)
+    }
+
+    /// Counts an enqueued batch and waits for its delivery reports.
+    private func reports(of batch: DeliveryBatch, messages: Int, bytes: Int) async -> [KafkaDeliveryReport] {
+        producedMessages.increment(by: Int64(messages))
         producedBytes.increment(by: Int64(bytes))
         let reports = await batch.seal()
         let failures = reports.reduce(0) { $0 + ($1.error == nil ? 0 : 1) }
@@ -177,12 +182,7 @@ public final class KafkaProducer: @unchecked Sendable {
                 await waitForSpace()
             }
         }
-        producedMessages.increment(by: Int64(records.count))
-        producedBytes.increment(by: Int64(records.spans.reduce(0) { $0 + $1.valueLength }))
-        let reports = await batch.seal()
-        let failures = reports.reduce(0) { $0 + ($1.error == nil ? 0 : 1) }
-        if failures > 0 { deliveryErrors.increment(by: Int64(failures)) }
-        return reports
+        return await reports(of: batch, messages: records.count, bytes: records.spans.reduce(0) { $0 + $1.valueLength })
     }
 
     /// Publishes `messages` and throws the first delivery error, if any.

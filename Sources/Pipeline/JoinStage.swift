@@ -481,13 +481,7 @@ public final class JoinStage: @unchecked Sendable {
             try store.save(stage: key, snapshots, punctuationsThrough: punctuationsThrough)
         }, then: {
             saved.increment()
-            guard !offsets.isEmpty else { return }
-            do {
-                try consumer.store(offsets)
-                try await consumer.commit(offsets)
-            } catch {
-                logger.warning("offset commit failed (checkpoint is saved; only lag reporting is affected): \(error)")
-            }
+            await consumer.commitCheckpointed(offsets, logger: logger)
         })
     }
 

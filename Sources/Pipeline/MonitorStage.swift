@@ -303,12 +303,7 @@ public final class MonitorStage: @unchecked Sendable {
         try await outbox.saveCheckpoint({
             try store.save(stage: key, [(0, .init(state: Array(snapshot), offsets: offsets))])
         }, then: { [commits] in
-            do {
-                try consumer.store(commits)
-                try await consumer.commit(commits)
-            } catch {
-                logger.warning("offset commit failed (checkpoint is saved; only lag reporting is affected): \(error)")
-            }
+            await consumer.commitCheckpointed(commits, logger: logger)
         })
     }
 }

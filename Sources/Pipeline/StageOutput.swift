@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import Logging
 import Metrics
 
 /// What a stage has handed to its producer and not yet seen acknowledged, and the checkpoint saves that wait for it.
@@ -113,6 +114,20 @@ final class StageOutput {
         private var value = false
         func set() { lock.withLock { value = true } }
         var isSet: Bool { lock.withLock { value } }
+    }
+}
+
+extension KafkaConsumer {
+    /// Stores and commits the offsets a saved checkpoint reflects. Kafka's committed offsets are advisory (lag
+    /// reporting; the checkpoint's are authoritative), so a failure is logged, not thrown.
+    func commitCheckpointed(_ offsets: [TopicPartitionOffset], logger: Logger) async {
+        guard !offsets.isEmpty else { return }
+        do {
+            try store(offsets)
+            try await commit(offsets)
+        } catch {
+            logger.warning("offset commit failed (checkpoint is saved; only lag reporting is affected): \(error)")
+        }
     }
 }
 

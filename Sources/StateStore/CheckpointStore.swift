@@ -153,18 +153,13 @@ public final class CheckpointStore: Sendable {
         guard !checkpoints.isEmpty else { return }
         // Large snapshots go to files first; the transaction below makes them part of a checkpoint.
         var written: [Int: String] = [:]
+        let replaced: [String]
         do {
             for (i, item) in checkpoints.enumerated() where item.checkpoint.state.count >= snapshotFileThreshold {
                 let name = "p\(item.partition)-\(UUID().uuidString).snapshot"
                 try SnapshotFile.write(item.checkpoint.state, to: snapshotDirectory + "/" + name, sync: durableAgainstPowerLoss)
                 written[i] = name
             }
-        } catch {
-            removeSnapshotFiles(Array(written.values))
-            throw error
-        }
-        let replaced: [String]
-        do {
             replaced = try pool.write { db in
                 let now = Date()
                 var replaced: [String] = []
@@ -193,7 +188,7 @@ public final class CheckpointStore: Sendable {
                 return replaced
             }
         } catch {
-            removeSnapshotFiles(Array(written.values))
+            removeSnapshotFiles(Array(written.values))  // not part of any checkpoint
             throw error
         }
         removeSnapshotFiles(replaced)

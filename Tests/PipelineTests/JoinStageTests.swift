@@ -193,7 +193,7 @@ import TidelineTestKit
         #expect(collector.count >= 1_000, "valid events after the bad ones were joined")
 
         // One request followed end to end in the logs: prediction read, label read, labeled example published.
-        let logged = lines.entries
+        let logged = lines.all
         let deadLine = try #require(logged.first { $0.message.hasPrefix("dead letter:") && $0.metadata["key"] == "r-bad-1" }, "\(logged.filter { $0.message.hasPrefix("dead") }.map { "\($0.message) \($0.metadata)" })")
         #expect(deadLine.level == .debug)
         #expect(deadLine.metadata["topic"] == topics.predictions && deadLine.metadata["offset"] != nil && deadLine.metadata["error_kind"] != nil)
@@ -260,12 +260,7 @@ import TidelineTestKit
 /// what a stage logs. A value type, as swift-log expects: copies of a logger set their own level.
 struct CapturedLog: LogHandler {
     struct Entry: Sendable { var level: Logger.Level; var message: String; var metadata: [String: String] }
-    final class Lines: @unchecked Sendable {
-        private let lock = NSLock()
-        private var _entries: [Entry] = []
-        var entries: [Entry] { lock.withLock { _entries } }
-        func append(_ e: Entry) { lock.withLock { _entries.append(e) } }
-    }
+    typealias Lines = LockedList<Entry>
     let lines: Lines
     var logLevel: Logger.Level = .trace
     var metadata: Logger.Metadata = [:]

@@ -8,13 +8,6 @@ import TidelineTestKit
 /// stage, one at a time, failures surfaced. On its own embedded cluster, slowed to a 300 ms round trip so that an
 /// acknowledgement cannot arrive before the checks.
 @Suite struct StageOutputTests {
-    final class Events: @unchecked Sendable {
-        private let lock = NSLock()
-        private var log: [String] = []
-        func add(_ event: String) { lock.withLock { log.append(event) } }
-        var all: [String] { lock.withLock { log } }
-    }
-
     struct SaveFailed: Error {}
 
     static func slowProducer() throws -> (EmbeddedKafkaCluster, KafkaProducer, String) {
@@ -54,12 +47,12 @@ import TidelineTestKit
     func savesRunOneAtATimeInOrderAndAFailureIsThrown() async throws {
         let (cluster, producer, topic) = try Self.slowProducer()
         let outbox = StageOutput(producer: producer, maxInFlight: 64)
-        let events = Events()
+        let events = LockedList<String>()
         try await outbox.send(Self.messages(topic, 3))
-        try await outbox.saveCheckpoint({ Thread.sleep(forTimeInterval: 0.2); events.add("save 1") }, then: { events.add("then 1") })
+        try await outbox.saveCheckpoint({ Thread.sleep(forTimeInterval: 0.2); events.append("save 1") }, then: { events.append("then 1") })
         try await outbox.collectFinishedCheckpoint()  // still running: nothing to collect, no wait
         #expect(outbox.isSavingCheckpoint && events.all.isEmpty)
-        try await outbox.saveCheckpoint({ events.add("save 2"); throw SaveFailed() }, then: { events.add("then 2") })
+        try await outbox.saveCheckpoint({ events.append("save 2"); throw SaveFailed() }, then: { events.append("then 2") })
         #expect(events.all == ["save 1", "then 1"], "the second save waited for the first")
         // The failed save is thrown by the stage's next collection once it has finished, and its follow-up never runs.
         var thrown = false

@@ -2,17 +2,11 @@ import Foundation
 import Logging
 import Testing
 @testable import Telemetry
+import TidelineTestKit
 
 @Suite struct JSONLogHandlerTests {
-    final class Lines: @unchecked Sendable {
-        private let lock = NSLock()
-        private var items: [String] = []
-        func append(_ s: String) { lock.withLock { items.append(s) } }
-        var all: [String] { lock.withLock { items } }
-    }
-
     @Test func oneEscapedObjectPerLineWithMetadataAsKeys() throws {
-        let lines = Lines()
+        let lines = LockedList<String>()
         var logger = Logger(label: "tideline.test") { JSONLogHandler(label: $0) { lines.append($0) } }
         logger.logLevel = .debug
         logger[metadataKey: "stage"] = "join"
