@@ -425,7 +425,7 @@ public struct LabelJoinOperator: Sendable {
     /// arena.
     private mutating func storeMembers(_ p: PredictionEvent) -> (offset: UInt32, length: UInt16) {
         scratch.removeAll()
-        if case .score(let v) = p.prediction { scratch.number(v) }
+        if case .score = p.prediction { p.writePrediction(into: &scratch) }
         // Room: each string escaped at worst (6 bytes per byte, and quotes), the member syntax.
         @inline(__always) func quotedRoom(_ s: String?) -> Int { (s?.utf8.count ?? 0) * 6 + 2 }
         var room = 80 + p.features.withJSONBytes { $0.count } + scratch.bytes.count

@@ -102,15 +102,20 @@ struct BenchJoin: AsyncParsableCommand {
         var best = Double.infinity
         var examples = 0
         var stats = JoinStatistics()
-        // Split by kind before timing, so the loop hands each event to the operator borrowed, as the stage hands
-        // over a freshly decoded one: taking it out of an `Arrival` would copy it (a reference count per string).
+        let encoded: [(Bool, [UInt8])] = input.map {
+            switch $0 {
+            case .prediction(let p): (true, p.encoded())
+            case .label(let l): (false, l.encoded())
+            }
+        }
+        // Decoded from their JSON before timing, as the stage hands them over (a decoded score keeps its text, see
+        // `PredictionEvent.writePrediction`), and split by kind, so the loop hands each event to the operator
+        // borrowed: taking it out of an enum would copy it (a reference count per string).
         var predictions: [PredictionEvent] = [], labels: [LabelEvent] = [], isPrediction: [Bool] = []
         isPrediction.reserveCapacity(input.count)
-        for a in input {
-            switch a {
-            case .prediction(let p): predictions.append(p); isPrediction.append(true)
-            case .label(let l): labels.append(l); isPrediction.append(false)
-            }
+        for (isP, bytes) in encoded {
+            if isP { predictions.append(try PredictionEvent.decode(bytes)) } else { labels.append(try LabelEvent.decode(bytes)) }
+            isPrediction.append(isP)
         }
         for _ in 0..<max(1, repeats) {
             var op = LabelJoinOperator(configuration: config)
@@ -137,12 +142,6 @@ struct BenchJoin: AsyncParsableCommand {
             if seconds < best { best = seconds; examples = emitted; stats = op.statistics }
         }
         // The same from JSON bytes: decode + join, the work the Python peer does per record.
-        let encoded: [(Bool, [UInt8])] = input.map {
-            switch $0 {
-            case .prediction(let p): (true, p.encoded())
-            case .label(let l): (false, l.encoded())
-            }
-        }
         var bestDecoded = Double.infinity
         for _ in 0..<max(1, repeats) {
             var op = LabelJoinOperator(configuration: config)

@@ -31,6 +31,32 @@ import Testing
         #expect(p.json.contains(#""timestamp":"2026-11-23T10:08:09.123Z""#))
     }
 
+    /// A decoded score is written back as the text it was read from; equality and hashing compare values; setting
+    /// the prediction, or a text longer than 24 bytes, gives the formatted (shortest) text.
+    @Test func aDecodedScoreKeepsItsTextButComparesByValue() throws {
+        func decoded(_ score: String) throws -> PredictionEvent {
+            try PredictionEvent.decode(json: #"{"request_id":"r","model":"m","model_version":"1","timestamp":0,"features":{},"prediction":\#(score)}"#)
+        }
+        func written(_ p: PredictionEvent) -> String {
+            var w = JSONWriter(capacity: 32)
+            p.writePrediction(into: &w)
+            return String(decoding: w.bytes, as: UTF8.self)
+        }
+        let padded = try decoded("0.250")
+        #expect(written(padded) == "0.250")
+        #expect(padded.json.contains(#""prediction":0.250"#))
+        #expect(padded == (try decoded("0.25")))
+        #expect(padded.hashValue == (try decoded("2.5e-1")).hashValue)
+        var changed = padded
+        changed.prediction = .score(0.25)
+        #expect(written(changed) == "0.25")
+        #expect(written(try decoded("0.1000000000000000000000000001")) == "0.1")
+        #expect(written(try decoded(" 1e2 ")) == "1e2")
+        #expect(written(try decoded("\"cat\"")) == #""cat""#)
+        #expect(written(PredictionEvent(requestID: "r", model: "m", modelVersion: "1", timestamp: EventTime(milliseconds: 0),
+                                        features: [], prediction: .score(0.1 + 0.2))) == "0.30000000000000004")
+    }
+
     @Test func acceptsEpochMillisecondsAndNumericVersionAndClassPrediction() throws {
         let p = try PredictionEvent.decode(json: #"{"request_id":"r","model":"m","model_version":3,"timestamp":1767225600000,"features":{},"prediction":"cat"}"#)
         #expect(p.timestamp.milliseconds == 1_767_225_600_000)

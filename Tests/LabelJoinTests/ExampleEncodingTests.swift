@@ -65,4 +65,26 @@ import Testing
             #"{"event_id":"1764ed9d3595a6d5e26f7110701bb9ae","request_id":"r-9","model":"ctr","model_version":"v\"2\"","variant":"treatment\tB","entity_id":"user-7","item_id":"item/é","features":{"age":31,"country":"NL"},"prediction":"cat \"a\"","label":-7,"label_kind":"observed","prediction_time":"2025-11-23T12:13:20.000Z","label_time":"2025-11-23T12:13:20.500Z","label_delay_ms":500}"#,
         ])
     }
+
+    /// A decoded score is carried as the text the service wrote (like its features): `0.50` is not rewritten as
+    /// `0.5`, and a 17-digit score keeps its digits. A score set in code is formatted (the shortest text).
+    @Test func aDecodedScoreKeepsItsText() throws {
+        var op = LabelJoinOperator(configuration: JoinConfiguration(models: ["ctr": T.policy]))
+        var out = JoinOutput()
+        for (rid, score) in [("r-a", "0.50"), ("r-b", "7.3126543210987654e-5"), ("r-c", "-0"), ("r-d", "1E+2")] {
+            let p = try PredictionEvent.decode(json: #"{"request_id":"\#(rid)","model":"ctr","model_version":"7","timestamp":1763900000000,"features":{"a":1.50},"prediction":\#(score)}"#)
+            op.process(p, recordTimestamp: nil, into: &out)
+        }
+        var changed = try PredictionEvent.decode(json: #"{"request_id":"r-e","model":"ctr","model_version":"7","timestamp":1763900000000,"features":{},"prediction":0.50}"#)
+        changed.prediction = .score(0.50)
+        op.process(changed, recordTimestamp: nil, into: &out)
+        op.advance(.labels, to: T.t0 + 70_000, into: &out)
+        let predictions = (0 ..< out.count).map { i -> String in
+            let text = String(decoding: out.value(i), as: UTF8.self)
+            let member = text.range(of: #""prediction":"#)!
+            return String(text[member.upperBound...].prefix { $0 != "," })
+        }
+        #expect(predictions == ["0.50", "7.3126543210987654e-5", "-0", "1E+2", "0.5"])
+        #expect(try out.examples().map(\.prediction) == [.score(0.5), .score(7.3126543210987654e-5), .score(-0.0), .score(100), .score(0.5)])
+    }
 }
