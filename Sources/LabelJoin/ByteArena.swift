@@ -97,6 +97,15 @@ struct ByteArena: @unchecked Sendable {
         append(contentsOf: UnsafeRawBufferPointer(bytes))
     }
 
+    /// Appends what `write` writes in place: it gets room for `maxCount` bytes and returns how many it wrote.
+    @inline(__always)
+    mutating func append(upTo maxCount: Int, _ write: (UnsafeMutablePointer<UInt8>) -> Int) {
+        prepare(forAppending: maxCount)
+        let written = write((storage.base! + storage.count).assumingMemoryBound(to: UInt8.self))
+        precondition(written >= 0 && written <= maxCount, "ByteArena.append(upTo:): wrote \(written) of at most \(maxCount) bytes")
+        storage.count += written
+    }
+
     /// Removes the last `n` bytes (capacity is kept).
     mutating func removeLast(_ n: Int) {
         precondition(n >= 0 && n <= count, "ByteArena.removeLast: \(n) of \(count) bytes")

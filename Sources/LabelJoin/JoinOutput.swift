@@ -14,18 +14,26 @@ public struct JoinOutput: Sendable {
     }
 
     public private(set) var records: [Record] = []
-    var writer = JSONWriter(capacity: 1 << 16)
+    /// The examples' bytes, one after another. Written in place by the operator (no intermediate buffer).
+    var storage = ByteArena()
 
     public init() {}
 
-    public var bytes: [UInt8] { writer.bytes }
     public var count: Int { records.count }
     public var isEmpty: Bool { records.isEmpty }
+    /// Bytes of all the examples.
+    public var byteCount: Int { storage.count }
 
-    /// The value bytes of record `i`.
-    public func value(_ i: Int) -> ArraySlice<UInt8> {
+    /// Calls `body` with the examples' bytes (valid only during the call); record `i` is at
+    /// `records[i].start ..< records[i].start + records[i].length`.
+    public func withBytes<R, E>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        try storage.withUnsafeBytes(body)
+    }
+
+    /// The value bytes of record `i` (a copy).
+    public func value(_ i: Int) -> [UInt8] {
         let r = records[i]
-        return writer.bytes[r.start ..< r.start + r.length]
+        return withBytes { [UInt8]($0[r.start ..< r.start + r.length]) }
     }
 
     /// Decodes every record (for tests and tools; the stage publishes the bytes as they are).
@@ -33,7 +41,7 @@ public struct JoinOutput: Sendable {
         var result: [LabeledExample] = []
         result.reserveCapacity(records.count)
         for i in records.indices {
-            let slice = Array(value(i))
+            let slice = value(i)
             let decoded: Result<LabeledExample, EventDecodingError> = slice.withUnsafeBytes { buffer in
                 Result { () throws(EventDecodingError) in try LabeledExample.decode(buffer, limits: EventLimits()) }
             }
@@ -44,10 +52,10 @@ public struct JoinOutput: Sendable {
 
     public mutating func removeAll() {
         records.removeAll(keepingCapacity: true)
-        writer.removeAll()
+        storage.removeLast(storage.count)
     }
 
     mutating func append(start: Int, model: String, kind: LabelKind, labelDelayMilliseconds: Int64 = -1) {
-        records.append(Record(start: start, length: writer.bytes.count - start, model: model, kind: kind, labelDelayMilliseconds: labelDelayMilliseconds))
+        records.append(Record(start: start, length: storage.count - start, model: model, kind: kind, labelDelayMilliseconds: labelDelayMilliseconds))
     }
 }

@@ -769,8 +769,8 @@ public struct LabelJoinOperator: Sendable {
         emit(e, kind: .correction, sequence: Int(labelStates[e].corrections), output: &output)
     }
 
-    /// Encodes one `labeled-examples` value into `output`: built in a temporary buffer through a `ByteCursor`
-    /// and appended once. The example members stored with the prediction are copied verbatim.
+    /// Encodes one `labeled-examples` value into `output`, written in place through a `ByteCursor` (room for the
+    /// longest it can be is reserved first). The example members stored with the prediction are copied verbatim.
     private mutating func emit(_ e: Int32, kind: LabelKind, sequence: Int, defaultLabel: LabelValue? = nil, output: inout JoinOutput) {
         let entry = entries[Int(e)]
         let state = labelState(e)
@@ -787,13 +787,12 @@ public struct LabelJoinOperator: Sendable {
             case .number, .none: scratch.number(state.value)
             }
         }
-        let start = output.writer.bytes.count
+        let start = output.storage.count
         requestIDArena.withUnsafeBufferPointer { ra in arena.withUnsafeBufferPointer { a in
             let rid = UnsafeBufferPointer(rebasing: ra[Self.requestIDRange(entry, in: ra)])
             let fragment = UnsafeBufferPointer(rebasing: a[Self.membersRange(entry, in: UnsafeRawBufferPointer(a))])
             let room = Self.exampleFixedRoom + rid.count * 6 + 2 + slot.quotedName.count + fragment.count + scratch.bytes.count
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: room) { buffer in
-                let base = buffer.baseAddress!
+            output.storage.append(upTo: room) { base in
                 var w = ByteCursor(base)
                 w.put(ExampleSyntax.eventID)
                 Self.writeEventID(to: &w, modelSeed: slot.idSeed, rid: UnsafeRawBufferPointer(rid), time: entry.time, sequence: sequence)
@@ -821,9 +820,7 @@ public struct LabelJoinOperator: Sendable {
                     w.putInt(Int64(state.delay))
                 }
                 w.put(UInt8(ascii: "}"))
-                let length = w.position - base
-                precondition(length <= room, "labeled example overran its buffer")
-                output.writer.withBytes { $0.append(contentsOf: UnsafeBufferPointer(start: base, count: length)) }
+                return w.position - base
             }
         } }
         output.append(start: start, model: slot.name, kind: kind, labelDelayMilliseconds: defaultLabel == nil ? Int64(state.delay) : -1)

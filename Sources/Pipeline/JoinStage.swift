@@ -434,8 +434,8 @@ public final class JoinStage: @unchecked Sendable {
     private func flushOutput() async throws {
         guard !output.isEmpty else { return }
         // Keys (the model) and values packed in one buffer: no array per example.
-        var records = KafkaOutgoingRecords(topic: options.outputTopic, reservingBytes: output.bytes.count + 16 * output.count, records: output.count)
-        output.bytes.withUnsafeBytes { bytes in
+        var records = KafkaOutgoingRecords(topic: options.outputTopic, reservingBytes: output.byteCount + 16 * output.count, records: output.count)
+        output.withBytes { bytes in
             for r in output.records { records.append(key: r.model, value: UnsafeRawBufferPointer(rebasing: bytes[r.start ..< r.start + r.length])) }
         }
         if logger.isTracing {
