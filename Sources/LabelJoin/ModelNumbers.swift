@@ -8,16 +8,20 @@ struct ModelNumbers {
     private var slots = [UInt16](repeating: 0, count: 16)
     /// Names by number.
     private(set) var names: [String] = []
+    /// The `StableHash` of each name, by number: compared first, so a probe that passes another name does not
+    /// compare the two strings (`String ==` of two different small strings takes its slow path).
+    private var hashes: [UInt64] = []
 
     /// The number of `name`, if it has one.
     @inline(__always)
     func number(of name: String) -> UInt16? {
         let mask = slots.count - 1
-        var i = Int(truncatingIfNeeded: StableHash.hash(name)) & mask
+        let hash = StableHash.hash(name)
+        var i = Int(truncatingIfNeeded: hash) & mask
         while true {
             let s = slots[i]
             if s == 0 { return nil }
-            if names[Int(s - 1)] == name { return s - 1 }
+            if hashes[Int(s - 1)] == hash && names[Int(s - 1)] == name { return s - 1 }
             i = (i + 1) & mask
         }
     }
@@ -27,6 +31,7 @@ struct ModelNumbers {
         precondition(names.count < Int(UInt16.max) - 1, "ModelNumbers: too many names")
         let n = UInt16(names.count)
         names.append(name)
+        hashes.append(StableHash.hash(name))
         if names.count * 2 > slots.count {
             slots = [UInt16](repeating: 0, count: slots.count * 2)
             for (number, existing) in names.enumerated() { place(existing, number: UInt16(number)) }
