@@ -227,6 +227,14 @@ struct TimerQueue {
         return (heap.entries[0], h, false)
     }
 
+    /// The FIFO's entry `ahead` places behind its head, if there is one: what will most likely be taken soon
+    /// (for prefetching; the heap's rare out-of-order entries are not considered).
+    @inline(__always)
+    func upcoming(_ ahead: Int) -> Int32? {
+        let i = head + ahead
+        return i < fifo.count ? fifo[i] : nil
+    }
+
     /// Removes the entry `peek` returned (`inFIFO` as it said).
     @inline(__always)
     mutating func removePeeked(inFIFO: Bool) {

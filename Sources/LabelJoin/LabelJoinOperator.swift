@@ -1,3 +1,4 @@
+internal import CAllocatorTuning
 public import Events
 
 /// Which input of the join an event or punctuation belongs to.
@@ -321,6 +322,9 @@ public struct LabelJoinOperator: Sendable {
         predictionClock = t
         while let next = orphanTimers.peek(keyOf: orphanExpiry), next.key <= predictionClock {
             orphanTimers.removePeeked(inFIFO: next.inFIFO)
+            if let o = orphanTimers.upcoming(4), Int(o) < orphans.count {  // the held label that expires 4 later
+                orphans.withUnsafeBufferPointer { tideline_prefetch($0.baseAddress! + Int(o)) }
+            }
             removeOrphan(next.entry)
         }
         removeExpiredEntries()
@@ -331,9 +335,33 @@ public struct LabelJoinOperator: Sendable {
         labelClock = t
         while let next = closeTimers.peek(keyOf: closeKey), next.key <= labelClock {
             closeTimers.removePeeked(inFIFO: next.inFIFO)
+            prefetchAhead(closeTimers, readsRecords: true)
             close(next.entry, output: &output)
         }
         removeExpiredEntries()
+    }
+
+    /// Timers fire in order, so what the next few will read is known: the entry 8 timers ahead is loaded, and for
+    /// the one 4 ahead (whose entry is loaded by now) its request-id record, label state and, when `readsRecords`
+    /// (a close writes the example), its members. A hint only: it changes no state.
+    @inline(__always)
+    private func prefetchAhead(_ timers: TimerQueue, readsRecords: Bool) {
+        entries.withUnsafeBufferPointer { held in
+            if let far = timers.upcoming(8), Int(far) < held.count { tideline_prefetch(held.baseAddress! + Int(far)) }
+            guard let near = timers.upcoming(4), Int(near) < held.count else { return }
+            let entry = held[Int(near)]
+            guard entry.isLive else { return }
+            requestIDArena.withUnsafeBytes { ids in
+                if Int(entry.requestIDOffset) < ids.count { tideline_prefetch(ids.baseAddress! + Int(entry.requestIDOffset)) }
+            }
+            if entry.hasLabelState { labelStates.prefetch(near) }
+            guard readsRecords else { return }
+            arena.withUnsafeBytes { members in
+                let start = Int(entry.membersOffset), end = min(start + Int(entry.membersLength), members.count)
+                var line = start & ~63
+                while line < end { tideline_prefetch(members.baseAddress! + line); line += 64 }
+            }
+        }
     }
 
     /// When a held prediction's window closes (labels clock, ms): its time + window + grace.
@@ -363,6 +391,7 @@ public struct LabelJoinOperator: Sendable {
         let limit = min(labelClock, predictionClock)
         while let next = removalTimers.peek(keyOf: removalKey), next.key <= limit {
             removalTimers.removePeeked(inFIFO: next.inFIFO)
+            prefetchAhead(removalTimers, readsRecords: false)
             removeEntry(next.entry)
         }
         maybeCompactArena()

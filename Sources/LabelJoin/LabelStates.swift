@@ -1,3 +1,5 @@
+internal import CAllocatorTuning
+
 /// The label state (`LabelAggregate`) of held predictions, stored by entry number in pages of 64 entries.
 ///
 /// Why by entry number: entry numbers are reused in removal order, which is event-time order, so windows close
@@ -37,6 +39,12 @@ struct LabelStates {
     @inline(__always)
     private func slot(_ e: Int32) -> Int {
         Int(pageStart[Int(e) >> Self.pageShift]) + Int(e) & (Self.pageSize - 1)
+    }
+
+    /// Starts loading entry `e`'s state (a hint; `e` must have one).
+    @inline(__always)
+    func prefetch(_ e: Int32) {
+        store.withUnsafeBufferPointer { tideline_prefetch($0.baseAddress! + slot(e)) }
     }
 
     /// Gives entry `e` (which has none) the state `state`.

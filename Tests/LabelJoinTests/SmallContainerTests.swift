@@ -48,4 +48,24 @@ import Testing
             #expect((0 ..< list.count).map { list[$0] } == added.sorted(), "round \(round)")
         }
     }
+
+    /// `TimerQueue.upcoming(k)` (what the operator prefetches) is the FIFO entry that `peek` shows after `k` more
+    /// in-order removals, through the FIFO's compaction; out-of-order pushes (the heap) are not counted.
+    @Test func aTimerQueueShowsWhatItsFIFOWillHandOutNext() {
+        var timers = TimerQueue()
+        for e in Int32(0) ..< 10_000 { timers.push(Int64(e) * 10, e) }
+        timers.push(5, -1)  // out of order: in the heap
+        var taken: [Int32] = []
+        var predicted: [Int32: Int32] = [:]  // position in the order taken → the entry `upcoming(4)` named
+        var position: Int32 = 0
+        while let next = timers.peek(keyOf: { Int64($0) * 10 }) {
+            if next.inFIFO, let ahead = timers.upcoming(4) { predicted[position + 4] = ahead }
+            timers.removePeeked(inFIFO: next.inFIFO)
+            if next.inFIFO { taken.append(next.entry); position += 1 }
+        }
+        #expect(taken == Array(0 ..< 10_000))
+        #expect(predicted.count == 9_996)
+        #expect(predicted.allSatisfy { taken[Int($0.key)] == $0.value })
+        #expect(timers.upcoming(0) == nil)
+    }
 }

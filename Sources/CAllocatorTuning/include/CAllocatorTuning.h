@@ -16,4 +16,8 @@ bool tideline_configure_allocator(size_t trim_threshold, size_t mmap_threshold);
 /// or the system has no `mremap` (the mapping is unchanged then). Thread-safe for distinct mappings.
 void *tideline_remap(void *address, size_t old_size, size_t new_size);
 
+/// Asks the CPU to start loading the cache line at `address` for a read soon. A hint only: it never faults (any
+/// address may be passed) and changes no result. Thread-safe.
+static inline void tideline_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
+
 #endif
