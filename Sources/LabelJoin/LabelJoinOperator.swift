@@ -347,8 +347,8 @@ public struct LabelJoinOperator: Sendable {
     @inline(__always)
     private func prefetchAhead(_ timers: TimerQueue, readsRecords: Bool) {
         entries.withUnsafeBufferPointer { held in
-            if let far = timers.upcoming(8), Int(far) < held.count { tideline_prefetch(held.baseAddress! + Int(far)) }
-            guard let near = timers.upcoming(4), Int(near) < held.count else { return }
+            if let far = timers.upcoming(8), far >= 0, Int(far) < held.count { tideline_prefetch(held.baseAddress! + Int(far)) }
+            guard let near = timers.upcoming(4), near >= 0, Int(near) < held.count else { return }
             let entry = held[Int(near)]
             guard entry.isLive else { return }
             requestIDArena.withUnsafeBytes { ids in
@@ -357,7 +357,8 @@ public struct LabelJoinOperator: Sendable {
             if entry.hasLabelState { labelStates.prefetch(near) }
             guard readsRecords else { return }
             arena.withUnsafeBytes { members in
-                let start = Int(entry.membersOffset), end = min(start + Int(entry.membersLength), members.count)
+                // At most the first 512 bytes: members of 0x7FFF bytes or more (`longMembers`) are rare, and long.
+                let start = Int(entry.membersOffset), end = min(start + min(Int(entry.membersLength), 512), members.count)
                 var line = start & ~63
                 while line < end { tideline_prefetch(members.baseAddress! + line); line += 64 }
             }
