@@ -34,16 +34,17 @@ struct ModelNumbers {
         hashes.append(StableHash.hash(name))
         if names.count * 2 > slots.count {
             slots = [UInt16](repeating: 0, count: slots.count * 2)
-            for (number, existing) in names.enumerated() { place(existing, number: UInt16(number)) }
+            for number in names.indices { place(UInt16(number)) }
         } else {
-            place(name, number: n)
+            place(n)
         }
         return n
     }
 
-    private mutating func place(_ name: String, number: UInt16) {
+    /// Puts `number` (its name and hash already stored) into its slot.
+    private mutating func place(_ number: UInt16) {
         let mask = slots.count - 1
-        var i = Int(truncatingIfNeeded: StableHash.hash(name)) & mask
+        var i = Int(truncatingIfNeeded: hashes[Int(number)]) & mask
         while slots[i] != 0 { i = (i + 1) & mask }
         slots[i] = number + 1
     }
