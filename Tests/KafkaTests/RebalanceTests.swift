@@ -35,7 +35,7 @@ final class MemberLog: @unchecked Sendable {
         }
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(4)))  // about 80 s inside a full CI run; a further round, if needed, adds its own wait
     func secondMemberJoinsWithNoMessageLostOrSeenTwice() async throws {
         let topic = TestNames.unique("rebalance")
         let group = TestNames.unique("rebalance-group")
@@ -65,32 +65,37 @@ final class MemberLog: @unchecked Sendable {
             let pa = try a.assignment(), pb = try b.assignment()
             return Set(pa).union(pb).count == 4 && !pa.isEmpty && !pb.isEmpty
         }
-        while !(try settled()) { try await Task.sleep(for: .milliseconds(50)) }
-        let handOver = (a: logA.snapshot, b: logB.snapshot)
-        try await producer.sendAll((1000..<3000).map { KafkaOutgoingMessage(topic: topic, key: "k\($0)", value: "m\($0)") })
-        let deadline = ContinuousClock.now + .seconds(30)
-        while logA.snapshot.values.count + logB.snapshot.values.count < 3000 && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(50))
+        // Rounds of 2,000 messages after the hand-over, until one runs with no further rebalance (at most three). On
+        // a loaded 2-core CI run a member starved of CPU can miss a heartbeat round and lose its partitions to the
+        // other: the likely cause of two CI failures of "the first member processes messages", each with nothing lost
+        // or seen twice. Such an eviction is a different scenario from the hand-over this test is about, so that
+        // round is reported and the next one checks both members; losses and duplicates are checked over all rounds.
+        var sent = 1000
+        var checkedARound = false
+        for round in 1 ... 3 {
+            while !(try settled()) { try await Task.sleep(for: .milliseconds(50)) }
+            let before = (a: logA.snapshot, b: logB.snapshot)
+            try await producer.sendAll((sent ..< sent + 2000).map { KafkaOutgoingMessage(topic: topic, key: "k\($0)", value: "m\($0)") })
+            sent += 2000
+            let deadline = ContinuousClock.now + .seconds(30)
+            while logA.snapshot.values.count + logB.snapshot.values.count < sent && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let after = (a: logA.snapshot, b: logB.snapshot)
+            // A rebalance revokes every member's partitions first, so it shows as a revocation.
+            if after.a.revoked.count > before.a.revoked.count || after.b.revoked.count > before.b.revoked.count {
+                print("RebalanceTests: round \(round): the group rebalanced again after the hand-over; sending another round")
+                continue
+            }
+            #expect(!after.b.values[before.b.values.count...].isEmpty, "after the rebalance the second member processes messages")
+            #expect(!after.a.values[before.a.values.count...].isEmpty, "and so does the first")
+            checkedARound = true
+            break
         }
-        let seenA = logA.snapshot.values, seenB = logB.snapshot.values
-        let all = seenA + seenB
-        #expect(Set(all) == Set((0..<3000).map { "m\($0)" }), "no message lost")
-        #expect(all.count == 3000, "no message seen by both members (duplicates: \(all.count - Set(all).count))")
-        #expect(seenB.contains { Int($0.dropFirst())! >= 1000 }, "after the rebalance the second member processes messages")
-        // So does the first, unless the group rebalanced once more after the hand-over: on a loaded 2-core CI run a
-        // member starved of CPU can miss a heartbeat round and lose its partitions to the other. That is the likely
-        // cause of two CI failures of this expectation, each with nothing lost or seen twice (the expectations above
-        // hold then too). Such an eviction is a different scenario from the hand-over this test is about; it is
-        // reported, not asserted on. Without a second rebalance, the first member must have processed messages.
-        let after = (a: logA.snapshot, b: logB.snapshot)
-        // (A rebalance revokes every member's partitions first, so it shows as a revocation; the hand-over's own
-        // revocation of the first member was logged before `handOver`.)
-        let rebalancedAgain = after.a.revoked.count > handOver.a.revoked.count || after.b.revoked.count > handOver.b.revoked.count
-        if rebalancedAgain {
-            print("RebalanceTests: the group rebalanced again after the hand-over (first member: \(after.a.revoked.count - handOver.a.revoked.count) more revocations); not checking that both members processed messages")
-        } else {
-            #expect(seenA.contains { Int($0.dropFirst())! >= 1000 }, "and so does the first")
-        }
+        #expect(checkedARound, "a round with both members and no further rebalance, within three")
+        let all = logA.snapshot.values + logB.snapshot.values
+        #expect(Set(all) == Set((0 ..< sent).map { "m\($0)" }), "no message lost")
+        #expect(all.count == sent, "no message seen by both members (duplicates: \(all.count - Set(all).count))")
         await a.close(); await b.close()
         taskA.cancel(); taskB.cancel()
         try await producer.close()
