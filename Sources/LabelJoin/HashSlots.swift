@@ -15,6 +15,8 @@ struct HashSlots {
     private var mask: Int
     /// Bits of a slot that hold the entry number + 1; the rest hold the tag.
     private var entryBits: UInt32
+    /// `entryBits` low bits set (stored: computed, it was a call on every walk).
+    private var entryMask: UInt32
     private(set) var count = 0
     private var tombstones = 0
     /// Slots of members removed with `forget()`: still in place, dropped by the next rebuild.
@@ -32,6 +34,7 @@ struct HashSlots {
         slots = [UInt32](repeating: 0, count: size)
         mask = size - 1
         self.entryBits = entryBits
+        entryMask = UInt32(truncatingIfNeeded: (UInt64(1) << UInt64(entryBits)) - 1)
         self.slotsPerMember = slotsPerMember
     }
 
@@ -43,8 +46,6 @@ struct HashSlots {
     }
 
     var memoryBytes: Int { slots.count * 4 }
-
-    private var entryMask: UInt32 { UInt32(truncatingIfNeeded: (UInt64(1) << UInt64(entryBits)) - 1) }
 
     @inline(__always)
     private func home(_ hash: UInt32) -> Int { Int(hash) & mask }
