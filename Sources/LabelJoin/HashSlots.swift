@@ -1,3 +1,5 @@
+internal import CAllocatorTuning
+
 /// An open-addressing index from 32-bit hash keys to entry numbers (a multimap: several entries may share a
 /// hash), in 4 bytes per slot (about 6–16 bytes per entry at its load of 0.25–0.7).
 ///
@@ -106,6 +108,12 @@ struct HashSlots {
         members { e, h in fresh.place(e, hash: h) }
         precondition(fresh.count == count, "HashSlots.rebuild: members do not match the index")
         self = fresh
+    }
+
+    /// Starts loading the slot a walk for `hash` reads first (a hint; no state changes).
+    @inline(__always)
+    func prefetch(hash: UInt32) {
+        slots.withUnsafeBufferPointer { tideline_prefetch($0.baseAddress! + home(hash)) }
     }
 
     /// Calls `body` with every entry stored under `hash` (and, rarely, others whose tag collides; the caller

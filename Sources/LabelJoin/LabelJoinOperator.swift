@@ -142,6 +142,13 @@ public struct LabelJoinOperator: Sendable {
     /// Processes one prediction. `recordTimestamp` is the Kafka record's timestamp (ms), used by the
     /// far-future guard; pass nil when unknown. Examples go to `output`.
     public mutating func process(_ prediction: PredictionEvent, recordTimestamp: Int64?, into output: inout JoinOutput) {
+        process(prediction, key: RequestKey(requestID: prediction.requestID), recordTimestamp: recordTimestamp, into: &output)
+    }
+
+    /// Processes one prediction whose request id's key the caller computed (`key` must be
+    /// `RequestKey(requestID: prediction.requestID)`; checked in debug builds).
+    public mutating func process(_ prediction: PredictionEvent, key: RequestKey, recordTimestamp: Int64?, into output: inout JoinOutput) {
+        assert(key == RequestKey(requestID: prediction.requestID), "the key of another request id")
         statistics.predictions += 1
         let t = effectiveTime(prediction.timestamp.milliseconds, recordTimestamp)
         let model = modelNumber(prediction.model)
@@ -155,8 +162,8 @@ public struct LabelJoinOperator: Sendable {
             return
         }
         var requestID = prediction.requestID
-        let fullHash = requestID.withUTF8 { StableHash.hash(UnsafeRawBufferPointer($0)) }
-        let h = StableHash.indexKey(fullHash)
+        let fullHash = key.hash
+        let h = key.indexKey
         let isDuplicate = requestID.withUTF8 { rid -> Bool in
             var found = false
             index.forEach(hash: h) { e in
@@ -230,6 +237,13 @@ public struct LabelJoinOperator: Sendable {
 
     /// Processes one label. `recordTimestamp` as for predictions.
     public mutating func process(_ label: LabelEvent, recordTimestamp: Int64?, into output: inout JoinOutput) {
+        process(label, key: RequestKey(requestID: label.requestID), recordTimestamp: recordTimestamp, into: &output)
+    }
+
+    /// Processes one label whose request id's key the caller computed (`key` must be
+    /// `RequestKey(requestID: label.requestID)`; checked in debug builds).
+    public mutating func process(_ label: LabelEvent, key: RequestKey, recordTimestamp: Int64?, into output: inout JoinOutput) {
+        assert(key == RequestKey(requestID: label.requestID), "the key of another request id")
         statistics.labels += 1
         let t = effectiveTime(label.timestamp.milliseconds, recordTimestamp)
         let clockBefore = labelClock
@@ -239,8 +253,8 @@ public struct LabelJoinOperator: Sendable {
         let fingerprint = Self.fingerprint(label, time: t,
                                            modelHash: modelFilter == OrphanLabel.anyModel ? nil : models[Int(modelFilter)].fingerprintSeed)
         var requestID = label.requestID
-        let fullHash = requestID.withUTF8 { StableHash.hash(UnsafeRawBufferPointer($0)) }
-        let h = StableHash.indexKey(fullHash)
+        let fullHash = key.hash
+        let h = key.indexKey
         let incoming = IncomingLabel(time: t, fingerprint: fingerprint, value: label.label)
 
         matches.removeAll()
@@ -293,6 +307,17 @@ public struct LabelJoinOperator: Sendable {
             statistics.unattributedLabels += 1
         }
         advanceLabels(to: t, output: &output)
+    }
+
+    /// A hint that an event for `key` comes soon (a few events from now): starts loading the index slot its lookup
+    /// reads first, a cache miss otherwise (held predictions are looked up at random, and the index of 100,000 of
+    /// them is larger than a core's cache). It changes no state. `mutating` only so that a call through a class's
+    /// stored property borrows the operator instead of copying it.
+    ///
+    /// The join stage hints 8 records ahead (`tideline bench join` does the same; BENCHMARKS.md, session 21).
+    @inline(__always)
+    public mutating func prefetch(_ key: RequestKey) {
+        index.prefetch(hash: key.indexKey)
     }
 
     /// Advances one input's clock without an event (punctuation for an idle partition). The stage records

@@ -302,27 +302,37 @@ public final class JoinStage: @unchecked Sendable {
     /// then runs in order on this task, taking each record out of the slots).
     private func decode(_ batch: KafkaMessageBatch) -> DecodedSlots {
         let predictionsTopic = options.predictionsTopic, limits = options.limits
-        @Sendable func one(_ message: KafkaMessage) -> Decoded {
+        let n = batch.count
+        let results = DecodedSlots(count: n)
+        // Each event's request key is computed here too, on all cores, for the join's lookahead (`handle`).
+        @Sendable func one(_ i: Int) {
+            let message = batch[i]
             let isPrediction = message.topic == predictionsTopic
             do {
-                if isPrediction { return .prediction(try PredictionEvent.decode(message.value, limits: limits)) }
-                return .label(try LabelEvent.decode(message.value, limits: limits))
+                if isPrediction {
+                    let event = try PredictionEvent.decode(message.value, limits: limits)
+                    results.set(i, .prediction(event), key: RequestKey(requestID: event.requestID))
+                } else {
+                    let event = try LabelEvent.decode(message.value, limits: limits)
+                    results.set(i, .label(event), key: RequestKey(requestID: event.requestID))
+                }
             } catch {
-                return .invalid(isPrediction ? .predictions : .labels, error)
+                results.set(i, .invalid(isPrediction ? .predictions : .labels, error), key: nil)
             }
         }
-        let n = batch.count
         let chunks = n >= 512 ? min(4, ProcessInfo.processInfo.activeProcessorCount) : 1
-        let results = DecodedSlots(count: n)
         if chunks <= 1 {
-            for i in 0..<n { results.set(i, one(batch[i])) }
+            for i in 0..<n { one(i) }
             return results
         }
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            for i in stride(from: c * n / chunks, to: (c + 1) * n / chunks, by: 1) { results.set(i, one(batch[i])) }
+            for i in stride(from: c * n / chunks, to: (c + 1) * n / chunks, by: 1) { one(i) }
         }
         return results
     }
+
+    /// How many records ahead the join hints the operator (`LabelJoinOperator.prefetch(_:)`).
+    static let joinLookahead = 8
 
     private func handle(_ batch: KafkaMessageBatch) async throws {
         var deadLetterMessages: [KafkaOutgoingMessage] = []
@@ -343,6 +353,9 @@ public final class JoinStage: @unchecked Sendable {
                 runHasPunctuations = runTask?.hasRecordedPunctuations ?? false
             }
             guard let task = runTask, var item = decoded.take(index) else { continue }
+            // The record `joinLookahead` ahead, when it is for this operator: its index slot starts loading now.
+            let ahead = index + Self.joinLookahead
+            if ahead < batch.count, batch.partition(at: ahead) == partition, let key = decoded.key(ahead) { task.op.prefetch(key) }
             let stream = item.stream
             let s = Int(stream.rawValue)
             let offset = batch.offset(at: index)
@@ -358,11 +371,11 @@ public final class JoinStage: @unchecked Sendable {
             switch item {
             case .prediction(let event):
                 if tracing { logger.traceEvent("prediction read", requestID: event.requestID, model: event.model, message: batch[index]) }
-                task.op.process(event, recordTimestamp: record, into: &output)
+                task.op.process(event, key: decoded.key(index)!, recordTimestamp: record, into: &output)
                 decodedCounts[s] += 1
             case .label(let event):
                 if tracing { logger.traceEvent("label read", requestID: event.requestID, model: nil, message: batch[index]) }
-                task.op.process(event, recordTimestamp: record, into: &output)
+                task.op.process(event, key: decoded.key(index)!, recordTimestamp: record, into: &output)
                 decodedCounts[s] += 1
             case .invalid(_, let error):
                 let message = batch[index]
@@ -521,17 +534,29 @@ public final class JoinStage: @unchecked Sendable {
 /// Per-index result slots written by parallel decoders (each index by exactly one of them).
 final class DecodedSlots: @unchecked Sendable {
     private let base: UnsafeMutablePointer<JoinStage.Decoded?>
+    /// Each decoded event's request key (nil for a record that did not decode).
+    private let keys: UnsafeMutablePointer<RequestKey?>
     init(count: Int) {
         base = .allocate(capacity: count)
         base.initialize(repeating: nil, count: count)
+        keys = .allocate(capacity: count)
+        keys.initialize(repeating: nil, count: count)
         self.count = count
     }
     let count: Int
     deinit {
         base.deinitialize(count: count)
         base.deallocate()
+        keys.deinitialize(count: count)
+        keys.deallocate()
     }
-    func set(_ i: Int, _ value: JoinStage.Decoded) { base[i] = value }
+    /// Stores record `i`; each index is set once, by one thread.
+    func set(_ i: Int, _ value: JoinStage.Decoded, key: RequestKey?) {
+        base[i] = value
+        keys[i] = key
+    }
+    /// The request key of record `i`, if it decoded.
+    func key(_ i: Int) -> RequestKey? { keys[i] }
     /// Moves record `i` out, leaving nil: the join takes each record once, without copying it (a copy retained
     /// and released every string and array of the event).
     func take(_ i: Int) -> JoinStage.Decoded? { base[i].take() }

@@ -122,19 +122,39 @@ struct BenchJoin: AsyncParsableCommand {
             var out = JoinOutput()
             var emitted = 0
             var (nextPrediction, nextLabel) = (0, 0)
+            // As the stage does: the request keys of a batch of 1,024 events are computed first, then the events are
+            // joined in order, the operator hinted `lookahead` events ahead (`prefetch`). Both are timed.
+            let lookahead = 8
+            var keys: [RequestKey] = []
+            keys.reserveCapacity(1024)
             let start = ContinuousClock.now
-            for i in isPrediction.indices {
-                if isPrediction[i] {
-                    op.process(predictions[nextPrediction], recordTimestamp: nil, into: &out)
-                    nextPrediction += 1
-                } else {
-                    op.process(labels[nextLabel], recordTimestamp: nil, into: &out)
-                    nextLabel += 1
+            var batchStart = 0
+            while batchStart < isPrediction.count {
+                let batchEnd = min(batchStart + 1024, isPrediction.count)
+                keys.removeAll(keepingCapacity: true)
+                var (p, l) = (nextPrediction, nextLabel)
+                for i in batchStart ..< batchEnd {
+                    if isPrediction[i] {
+                        keys.append(RequestKey(requestID: predictions[p].requestID))
+                        p += 1
+                    } else {
+                        keys.append(RequestKey(requestID: labels[l].requestID))
+                        l += 1
+                    }
                 }
-                if i & 1023 == 1023 {
-                    emitted += out.count
-                    out.removeAll()
+                for k in keys.indices {
+                    if k + lookahead < keys.count { op.prefetch(keys[k + lookahead]) }
+                    if isPrediction[batchStart + k] {
+                        op.process(predictions[nextPrediction], key: keys[k], recordTimestamp: nil, into: &out)
+                        nextPrediction += 1
+                    } else {
+                        op.process(labels[nextLabel], key: keys[k], recordTimestamp: nil, into: &out)
+                        nextLabel += 1
+                    }
                 }
+                emitted += out.count
+                out.removeAll()
+                batchStart = batchEnd
             }
             op.advance(.labels, to: .max / 2, into: &out)
             emitted += out.count

@@ -194,3 +194,35 @@ extension LabelJoinOperator {
         }
     }
 }
+
+extension LabelJoinOperator {
+    /// Feeds a run of items of the predictions input the way the join stage does: each event's `RequestKey`
+    /// computed once, before the run, the operator hinted `lookahead` events ahead (`prefetch(_:)`), and each event
+    /// processed with its key.
+    public mutating func feedHinted(_ items: ArraySlice<Item<PredictionEvent>>, lookahead: Int = 8, into out: inout JoinOutput) {
+        let keys = items.map { item -> RequestKey? in
+            if case .event(let p, _) = item { RequestKey(requestID: p.requestID) } else { nil }
+        }
+        for (k, item) in items.enumerated() {
+            if k + lookahead < keys.count, let ahead = keys[k + lookahead] { prefetch(ahead) }
+            switch item {
+            case .event(let p, let record): process(p, key: keys[k]!, recordTimestamp: record, into: &out)
+            case .punctuation(let t): advance(.predictions, to: t, into: &out)
+            }
+        }
+    }
+
+    /// `feedHinted` for the labels input.
+    public mutating func feedHinted(_ items: ArraySlice<Item<LabelEvent>>, lookahead: Int = 8, into out: inout JoinOutput) {
+        let keys = items.map { item -> RequestKey? in
+            if case .event(let l, _) = item { RequestKey(requestID: l.requestID) } else { nil }
+        }
+        for (k, item) in items.enumerated() {
+            if k + lookahead < keys.count, let ahead = keys[k + lookahead] { prefetch(ahead) }
+            switch item {
+            case .event(let l, let record): process(l, key: keys[k]!, recordTimestamp: record, into: &out)
+            case .punctuation(let t): advance(.labels, to: t, into: &out)
+            }
+        }
+    }
+}

@@ -101,8 +101,11 @@ import TidelineTestKit
     }
 
     /// Feeds both sequences in a random interleaving, optionally snapshotting and restoring at random points.
+    /// `hinted`: each run goes through `feedHinted` (request keys computed by the caller, prefetch hints ahead), as
+    /// the join stage feeds it.
     static func runOperator(_ config: JoinConfiguration, _ predictions: [Item<PredictionEvent>], _ labels: [Item<LabelEvent>],
-                            seed: UInt64, restoreChance: Double) throws -> [LabeledExample] {
+                            seed: UInt64, restoreChance: Double, hinted: Bool = false,
+                            statistics: UnsafeMutablePointer<JoinStatistics>? = nil) throws -> [LabeledExample] {
         var rng = Rng(state: seed)
         var op = LabelJoinOperator(configuration: config)
         var out = JoinOutput()
@@ -111,17 +114,20 @@ import TidelineTestKit
         let bias = Double(rng.int(1 ... 9)) / 10
         while i < predictions.count || j < labels.count {
             let takePrediction = j >= labels.count || (i < predictions.count && rng.chance(bias))
+            // Runs of several events from one side, like consumer batches.
+            let run = rng.int(1 ... 20)
             if takePrediction {
-                // Runs of several events from one side, like consumer batches.
-                for _ in 0 ..< rng.int(1 ... 20) where i < predictions.count {
-                    op.feed(predictions[i], into: &out)
-                    i += 1
+                let end = min(i + run, predictions.count)
+                if hinted { op.feedHinted(predictions[i ..< end], into: &out) } else {
+                    for k in i ..< end { op.feed(predictions[k], into: &out) }
                 }
+                i = end
             } else {
-                for _ in 0 ..< rng.int(1 ... 20) where j < labels.count {
-                    op.feed(labels[j], into: &out)
-                    j += 1
+                let end = min(j + run, labels.count)
+                if hinted { op.feedHinted(labels[j ..< end], into: &out) } else {
+                    for k in j ..< end { op.feed(labels[k], into: &out) }
                 }
+                j = end
             }
             all += try out.examples()
             out.removeAll()
@@ -129,6 +135,7 @@ import TidelineTestKit
                 op = try LabelJoinOperator(configuration: config, snapshot: op.snapshot())
             }
         }
+        statistics?.pointee = op.statistics
         return all
     }
 
@@ -143,7 +150,7 @@ import TidelineTestKit
         #expect(Set(expected.map(\.labelKind)) == Set(LabelKind.allCases))
         for interleaving in 0 ..< 4 {
             let actual = try Self.runOperator(config, predictions, labels, seed: UInt64(seed * 100 + interleaving),
-                                              restoreChance: interleaving == 0 ? 0 : 0.02)
+                                              restoreChance: interleaving == 0 ? 0 : 0.02, hinted: interleaving >= 2)
             #expect(Set(actual.map(\.eventID)).count == actual.count, "an event_id was emitted twice")
             let sorted = actual.sorted { Self.key($0) < Self.key($1) }
             #expect(sorted.count == expected.count, "seed \(seed) interleaving \(interleaving)")
