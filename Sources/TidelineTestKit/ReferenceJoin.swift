@@ -200,28 +200,30 @@ extension LabelJoinOperator {
     /// computed once, before the run, the operator hinted `lookahead` events ahead (`prefetch(_:)`), and each event
     /// processed with its key.
     public mutating func feedHinted(_ items: ArraySlice<Item<PredictionEvent>>, lookahead: Int = 8, into out: inout JoinOutput) {
-        let keys = items.map { item -> RequestKey? in
-            if case .event(let p, _) = item { RequestKey(requestID: p.requestID) } else { nil }
-        }
-        for (k, item) in items.enumerated() {
-            if k + lookahead < keys.count, let ahead = keys[k + lookahead] { prefetch(ahead) }
-            switch item {
-            case .event(let p, let record): process(p, key: keys[k]!, recordTimestamp: record, into: &out)
-            case .punctuation(let t): advance(.predictions, to: t, into: &out)
-            }
+        feedHinted(items, .predictions, lookahead: lookahead, requestID: \.requestID, into: &out) { op, p, key, record, out in
+            op.process(p, key: key, recordTimestamp: record, into: &out)
         }
     }
 
     /// `feedHinted` for the labels input.
     public mutating func feedHinted(_ items: ArraySlice<Item<LabelEvent>>, lookahead: Int = 8, into out: inout JoinOutput) {
+        feedHinted(items, .labels, lookahead: lookahead, requestID: \.requestID, into: &out) { op, l, key, record, out in
+            op.process(l, key: key, recordTimestamp: record, into: &out)
+        }
+    }
+
+    private mutating func feedHinted<Event>(
+        _ items: ArraySlice<Item<Event>>, _ stream: JoinStream, lookahead: Int, requestID: (Event) -> String,
+        into out: inout JoinOutput, process: (inout LabelJoinOperator, Event, RequestKey, Int64?, inout JoinOutput) -> Void
+    ) {
         let keys = items.map { item -> RequestKey? in
-            if case .event(let l, _) = item { RequestKey(requestID: l.requestID) } else { nil }
+            if case .event(let e, _) = item { RequestKey(requestID: requestID(e)) } else { nil }
         }
         for (k, item) in items.enumerated() {
             if k + lookahead < keys.count, let ahead = keys[k + lookahead] { prefetch(ahead) }
             switch item {
-            case .event(let l, let record): process(l, key: keys[k]!, recordTimestamp: record, into: &out)
-            case .punctuation(let t): advance(.labels, to: t, into: &out)
+            case .event(let e, let record): process(&self, e, keys[k]!, record, &out)
+            case .punctuation(let t): advance(stream, to: t, into: &out)
             }
         }
     }
