@@ -460,8 +460,8 @@ public struct LabelJoinOperator: Sendable {
     mutating func appendRequestID(_ rid: UnsafeBufferPointer<UInt8>, clockDelta: Int32) -> UInt32 {
         let offset = requestIDArena.count
         precondition(offset < Int(PendingPrediction.freeOffset), "the request-id arena passed 4 GiB")
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: PendingPrediction.headerBytes + 10 + rid.count) { buffer in
-            let base = buffer.baseAddress!
+        // Written in place (room for the longest LEB128 length of an `Int`: 10 bytes).
+        requestIDArena.append(upTo: PendingPrediction.headerBytes + 10 + rid.count) { base in
             var w = ByteCursor(base)
             withUnsafeBytes(of: clockDelta.littleEndian) { w.put($0.assumingMemoryBound(to: UInt8.self)) }
             var length = rid.count
@@ -471,13 +471,14 @@ public struct LabelJoinOperator: Sendable {
             }
             w.put(UInt8(length))
             w.put(rid)
-            requestIDArena.append(contentsOf: UnsafeBufferPointer(start: base, count: w.position - base))
+            return w.position - base
         }
         return UInt32(offset)
     }
 
-    /// Encodes a prediction's example members (built in a temporary buffer) and appends them to the members
-    /// arena.
+    /// Encodes a prediction's example members into the members arena: in place when they are certainly short (less
+    /// than `longMembers` bytes at their longest), otherwise in a temporary buffer first (`appendMembers` then
+    /// writes their length in front of them if they turn out long).
     private mutating func storeMembers(_ p: PredictionEvent) -> (offset: UInt32, length: UInt16) {
         scratch.removeAll()
         if case .score = p.prediction { p.writePrediction(into: &scratch) }
@@ -486,25 +487,36 @@ public struct LabelJoinOperator: Sendable {
         var room = 80 + p.features.withJSONBytes { $0.count } + scratch.bytes.count
             + quotedRoom(p.modelVersion) + quotedRoom(p.variant) + quotedRoom(p.entityID) + quotedRoom(p.itemID)
         if case .label(let l) = p.prediction { room += quotedRoom(l) }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: room) { buffer in
-            let base = buffer.baseAddress!
-            var w = ByteCursor(base)
-            w.put(ExampleSyntax.modelVersion)
-            w.putQuoted(p.modelVersion)
-            if let v = p.variant { w.put(ExampleSyntax.variant); w.putQuoted(v) }
-            if let v = p.entityID { w.put(ExampleSyntax.entityID); w.putQuoted(v) }
-            if let v = p.itemID { w.put(ExampleSyntax.itemID); w.putQuoted(v) }
-            w.put(ExampleSyntax.features)
-            p.features.withJSONBytes { w.put($0.assumingMemoryBound(to: UInt8.self)) }
-            w.put(ExampleSyntax.prediction)
-            switch p.prediction {
-            case .score: scratch.bytes.withUnsafeBufferPointer { w.put($0) }
-            case .label(let l): w.putQuoted(l)
-            }
-            let written = w.position - base
-            precondition(written <= room, "prediction members overran their buffer")
-            return appendMembers(UnsafeBufferPointer(start: base, count: written))
+        if room < Int(PendingPrediction.longMembers) {
+            let offset = arena.count
+            precondition(offset < Int(UInt32.max), "the members arena passed 4 GiB")
+            arena.append(upTo: room) { base in Self.writeMembers(p, scratch: scratch, to: base) }
+            return (UInt32(offset), UInt16(arena.count - offset))
         }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: room) { buffer in
+            let written = Self.writeMembers(p, scratch: scratch, to: buffer.baseAddress!)
+            precondition(written <= room, "prediction members overran their buffer")
+            return appendMembers(UnsafeBufferPointer(start: buffer.baseAddress!, count: written))
+        }
+    }
+
+    /// Writes a prediction's example members at `base` (`scratch` holds its score's text); returns the byte count.
+    @inline(__always)
+    private static func writeMembers(_ p: PredictionEvent, scratch: JSONWriter, to base: UnsafeMutablePointer<UInt8>) -> Int {
+        var w = ByteCursor(base)
+        w.put(ExampleSyntax.modelVersion)
+        w.putQuoted(p.modelVersion)
+        if let v = p.variant { w.put(ExampleSyntax.variant); w.putQuoted(v) }
+        if let v = p.entityID { w.put(ExampleSyntax.entityID); w.putQuoted(v) }
+        if let v = p.itemID { w.put(ExampleSyntax.itemID); w.putQuoted(v) }
+        w.put(ExampleSyntax.features)
+        p.features.withJSONBytes { w.put($0.assumingMemoryBound(to: UInt8.self)) }
+        w.put(ExampleSyntax.prediction)
+        switch p.prediction {
+        case .score: scratch.bytes.withUnsafeBufferPointer { w.put($0) }
+        case .label(let l): w.putQuoted(l)
+        }
+        return w.position - base
     }
 
     /// Appends encoded members to the members arena, long ones (0x7FFF bytes or more) after their 4-byte length;
@@ -887,7 +899,7 @@ public struct LabelJoinOperator: Sendable {
 
     private static func writeEventID(to w: inout ByteCursor, modelSeed: UInt64, rid: UnsafeRawBufferPointer, time: Int64, sequence: Int) {
         let base = StableHash.combine(StableHash.combine(modelSeed, UInt64(bitPattern: time)), UInt64(sequence))
-        let (a, b) = (StableHash.hash(rid, seed: base), StableHash.hash(rid, seed: base ^ 0x5851_F42D_4C95_7F2D))
+        let (a, b) = StableHash.hashPair(rid, seeds: (base, base ^ 0x5851_F42D_4C95_7F2D))
         w.put(UInt8(ascii: "\""))
         w.putHex(a)
         w.putHex(b)

@@ -117,6 +117,15 @@ struct BenchJoin: AsyncParsableCommand {
             if isP { predictions.append(try PredictionEvent.decode(bytes)) } else { labels.append(try LabelEvent.decode(bytes)) }
             isPrediction.append(isP)
         }
+        // Each pass moves every event out of these buffers (filled before timing) and hands it to the operator, as
+        // the stage hands over what it decoded (`DecodedSlots.take`). Passed straight from an array, an event was
+        // copied first (a reference count per string) and then destroyed.
+        let movedPredictions = UnsafeMutablePointer<PredictionEvent>.allocate(capacity: predictions.count)
+        let movedLabels = UnsafeMutablePointer<LabelEvent>.allocate(capacity: labels.count)
+        defer {
+            movedPredictions.deallocate()  // every event was moved out
+            movedLabels.deallocate()
+        }
         for _ in 0..<max(1, repeats) {
             var op = LabelJoinOperator(configuration: config)
             var out = JoinOutput()
@@ -127,6 +136,8 @@ struct BenchJoin: AsyncParsableCommand {
             let lookahead = 8
             var keys: [RequestKey] = []
             keys.reserveCapacity(1024)
+            movedPredictions.initialize(from: predictions, count: predictions.count)
+            movedLabels.initialize(from: labels, count: labels.count)
             let start = ContinuousClock.now
             var batchStart = 0
             while batchStart < isPrediction.count {
@@ -145,10 +156,10 @@ struct BenchJoin: AsyncParsableCommand {
                 for k in keys.indices {
                     if k + lookahead < keys.count { op.prefetch(keys[k + lookahead]) }
                     if isPrediction[batchStart + k] {
-                        op.process(predictions[nextPrediction], key: keys[k], recordTimestamp: nil, into: &out)
+                        op.process((movedPredictions + nextPrediction).move(), key: keys[k], recordTimestamp: nil, into: &out)
                         nextPrediction += 1
                     } else {
-                        op.process(labels[nextLabel], key: keys[k], recordTimestamp: nil, into: &out)
+                        op.process((movedLabels + nextLabel).move(), key: keys[k], recordTimestamp: nil, into: &out)
                         nextLabel += 1
                     }
                 }

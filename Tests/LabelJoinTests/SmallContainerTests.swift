@@ -35,6 +35,25 @@ import Testing
         #expect(queue.isEmpty && queue.popFirst() == nil)
     }
 
+    /// `ModelNumbers` against a dictionary: numbers in order of first sight, through the table's growth (16 slots
+    /// to 1,024); names never added are not found, whether short (a small string), long or not ASCII.
+    @Test func modelNumbersAreGivenInOrderOfFirstSight() {
+        var numbers = ModelNumbers()
+        var plain: [String: UInt16] = [:]
+        let names = (0 ..< 300).map { i in
+            i % 3 == 0 ? "model-\(i)" : i % 3 == 1 ? "a-model-name-longer-than-fifteen-bytes-\(i)" : "modèle-\(i)"
+        }
+        for name in names {
+            #expect(numbers.number(of: name) == nil, "\(name) before it was added")
+            let n = numbers.add(name)
+            plain[name] = n
+            #expect(Int(n) == plain.count - 1, "\(name)")
+        }
+        for name in names { #expect(numbers.number(of: name) == plain[name], "\(name)") }
+        for name in names { #expect(numbers.number(of: name + "x") == nil, "\(name)x") }
+        #expect(numbers.names == names)
+    }
+
     @Test func theMatchListKeepsWhatWasAddedSinceTheLastReset() {
         var rng = LabelJoinPropertyTests.Rng(state: 9)
         var list = MatchList()

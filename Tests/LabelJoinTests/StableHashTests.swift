@@ -44,6 +44,18 @@ import Testing
         }
         #expect(StableHash.hash("req-123456") == Self.reference(Array("req-123456".utf8), seed: StableHash.defaultSeed))
     }
+
+    /// `hashPair` (one pass, two seeds; event ids use it) gives what two `hash` calls give, at every length.
+    @Test func aPairOfSeedsHashesAsTwoSeparateHashes() {
+        var rng = LabelJoinPropertyTests.Rng(state: 43)
+        for length in 0 ... 64 {
+            let bytes = (0 ..< length).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            let seeds = (rng.next(), rng.next())
+            let pair = bytes.withUnsafeBytes { StableHash.hashPair($0, seeds: seeds) }
+            #expect(pair.0 == Self.reference(bytes, seed: seeds.0), "length \(length), first seed")
+            #expect(pair.1 == Self.reference(bytes, seed: seeds.1), "length \(length), second seed")
+        }
+    }
 }
 
 /// An example's `event_id` is 32 lowercase hex digits of two `StableHash`es of its request id, seeded by its
