@@ -813,7 +813,8 @@ public struct LabelJoinOperator: Sendable {
 
     private mutating func close(_ e: Int32, output: inout JoinOutput) {
         var entry = entries[Int(e)]
-        let slot = models[Int(entry.model)]
+        // Not retained: `models` holds every slot for the operator's life (a retain and release per example, 1 %).
+        unowned(unsafe) let slot = models[Int(entry.model)]
         entry.flags |= PendingPrediction.closedFlag
         entries[Int(e)] = entry
         openCount -= 1
@@ -841,7 +842,7 @@ public struct LabelJoinOperator: Sendable {
     private mutating func emit(_ e: Int32, kind: LabelKind, sequence: Int, defaultLabel: LabelValue? = nil, output: inout JoinOutput) {
         let entry = entries[Int(e)]
         let state = labelState(e)
-        let slot = models[Int(entry.model)]
+        unowned(unsafe) let slot = models[Int(entry.model)]  // as in `close`
         // The label's text: a literal for booleans, otherwise written by `scratch` first.
         var literal: StaticString?
         scratch.removeAll()

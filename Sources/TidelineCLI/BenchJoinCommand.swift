@@ -109,22 +109,15 @@ struct BenchJoin: AsyncParsableCommand {
             }
         }
         // Decoded from their JSON before timing, as the stage hands them over (a decoded score keeps its text, see
-        // `PredictionEvent.writePrediction`), and split by kind, so the loop hands each event to the operator
-        // borrowed: taking it out of an enum would copy it (a reference count per string).
+        // `PredictionEvent.writePrediction`), and split by kind. Handed to the operator from the array, each event is
+        // copied first (a reference count per string) and destroyed after, about what the stage pays for destroying
+        // each event it decoded: moving them out of a buffer filled before timing measured the same (BENCHMARKS.md,
+        // session 22).
         var predictions: [PredictionEvent] = [], labels: [LabelEvent] = [], isPrediction: [Bool] = []
         isPrediction.reserveCapacity(input.count)
         for (isP, bytes) in encoded {
             if isP { predictions.append(try PredictionEvent.decode(bytes)) } else { labels.append(try LabelEvent.decode(bytes)) }
             isPrediction.append(isP)
-        }
-        // Each pass moves every event out of these buffers (filled before timing) and hands it to the operator, as
-        // the stage hands over what it decoded (`DecodedSlots.take`). Passed straight from an array, an event was
-        // copied first (a reference count per string) and then destroyed.
-        let movedPredictions = UnsafeMutablePointer<PredictionEvent>.allocate(capacity: predictions.count)
-        let movedLabels = UnsafeMutablePointer<LabelEvent>.allocate(capacity: labels.count)
-        defer {
-            movedPredictions.deallocate()  // every event was moved out
-            movedLabels.deallocate()
         }
         for _ in 0..<max(1, repeats) {
             var op = LabelJoinOperator(configuration: config)
@@ -136,8 +129,6 @@ struct BenchJoin: AsyncParsableCommand {
             let lookahead = 8
             var keys: [RequestKey] = []
             keys.reserveCapacity(1024)
-            movedPredictions.initialize(from: predictions, count: predictions.count)
-            movedLabels.initialize(from: labels, count: labels.count)
             let start = ContinuousClock.now
             var batchStart = 0
             while batchStart < isPrediction.count {
@@ -156,10 +147,10 @@ struct BenchJoin: AsyncParsableCommand {
                 for k in keys.indices {
                     if k + lookahead < keys.count { op.prefetch(keys[k + lookahead]) }
                     if isPrediction[batchStart + k] {
-                        op.process((movedPredictions + nextPrediction).move(), key: keys[k], recordTimestamp: nil, into: &out)
+                        op.process(predictions[nextPrediction], key: keys[k], recordTimestamp: nil, into: &out)
                         nextPrediction += 1
                     } else {
-                        op.process((movedLabels + nextLabel).move(), key: keys[k], recordTimestamp: nil, into: &out)
+                        op.process(labels[nextLabel], key: keys[k], recordTimestamp: nil, into: &out)
                         nextLabel += 1
                     }
                 }
