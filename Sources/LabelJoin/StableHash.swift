@@ -11,6 +11,28 @@ public enum StableHash {
         return z ^ (z >> 29)
     }
 
+    /// The bytes from `start` to the end (1–7 of them) as a little-endian number, read in at most three loads
+    /// (4, 2, 1 bytes).
+    @inlinable @inline(__always)
+    static func tail(_ bytes: UnsafeRawBufferPointer, from start: Int) -> UInt64 {
+        var i = start
+        let n = bytes.count
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        if n - i >= 4 {
+            tail = UInt64(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt32.self)))
+            shift = 32
+            i += 4
+        }
+        if n - i >= 2 {
+            tail |= UInt64(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt16.self))) << shift
+            shift += 16
+            i += 2
+        }
+        if i < n { tail |= UInt64(bytes[i]) << shift }
+        return tail
+    }
+
     /// Hashes raw bytes.
     @inlinable
     public static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = defaultSeed) -> UInt64 {
@@ -21,23 +43,7 @@ public enum StableHash {
             h = mix(h ^ bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &+ 0x632B_E59B_D9B4_E019
             i += 8
         }
-        if i < n {
-            // The last 1–7 bytes as a little-endian number, read in at most three loads (4, 2, 1 bytes).
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            if n - i >= 4 {
-                tail = UInt64(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt32.self)))
-                shift = 32
-                i += 4
-            }
-            if n - i >= 2 {
-                tail |= UInt64(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt16.self))) << shift
-                shift += 16
-                i += 2
-            }
-            if i < n { tail |= UInt64(bytes[i]) << shift }
-            h = mix(h ^ tail ^ 0x8000_0000_0000_0000)
-        }
+        if i < n { h = mix(h ^ tail(bytes, from: i) ^ 0x8000_0000_0000_0000) }
         return mix(h)
     }
 
@@ -56,21 +62,9 @@ public enum StableHash {
             i += 8
         }
         if i < n {
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            if n - i >= 4 {
-                tail = UInt64(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt32.self)))
-                shift = 32
-                i += 4
-            }
-            if n - i >= 2 {
-                tail |= UInt64(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt16.self))) << shift
-                shift += 16
-                i += 2
-            }
-            if i < n { tail |= UInt64(bytes[i]) << shift }
-            h0 = mix(h0 ^ tail ^ 0x8000_0000_0000_0000)
-            h1 = mix(h1 ^ tail ^ 0x8000_0000_0000_0000)
+            let last = tail(bytes, from: i)
+            h0 = mix(h0 ^ last ^ 0x8000_0000_0000_0000)
+            h1 = mix(h1 ^ last ^ 0x8000_0000_0000_0000)
         }
         return (mix(h0), mix(h1))
     }
