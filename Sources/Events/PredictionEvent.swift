@@ -76,6 +76,22 @@ public struct PredictionEvent: EventContract, Hashable {
         }
     }
 
+    /// Whether the score's text as decoded is kept (`writeDecodedScoreText(to:)` writes it).
+    public var hasDecodedScoreText: Bool { !scoreText.isEmpty }
+
+    /// The most bytes `writeDecodedScoreText(to:)` writes.
+    public static let maxDecodedScoreTextBytes = JSONNumberText.capacity
+
+    /// Writes the score's JSON number text as decoded (what `writePrediction(into:)` writes for it) at
+    /// `destination`, which has room for `maxDecodedScoreTextBytes`, and returns its length; writes nothing and
+    /// returns 0 when there is none (a class, an event built in code, or a score set since decoding).
+    public func writeDecodedScoreText(to destination: UnsafeMutablePointer<UInt8>) -> Int {
+        scoreText.withBytes { text in
+            if let base = text.baseAddress { UnsafeMutableRawPointer(destination).copyMemory(from: base, byteCount: text.count) }
+            return text.count
+        }
+    }
+
     public static func decode(_ buffer: UnsafeRawBufferPointer, limits: EventLimits) throws(EventDecodingError) -> PredictionEvent {
         var d = try ObjectDecoding(buffer, event: eventName, limits: limits)
         var requestID = "", model = "", modelVersion = ""

@@ -51,6 +51,13 @@ struct ByteCursor {
         }
     }
 
+    /// A prediction's score text as decoded (`PredictionEvent.writeDecodedScoreText(to:)`). Needs
+    /// `PredictionEvent.maxDecodedScoreTextBytes` of room.
+    @inline(__always)
+    mutating func putDecodedScoreText(of p: PredictionEvent) {
+        position += p.writeDecodedScoreText(to: position)
+    }
+
     /// The 24 bytes of an RFC 3339 time, without quotes (`EventTime.writeRFC3339`).
     @inline(__always)
     mutating func putRFC3339(_ time: EventTime, cache: inout RFC3339DayCache) {

@@ -480,29 +480,41 @@ public struct LabelJoinOperator: Sendable {
     /// than `longMembers` bytes at their longest), otherwise in a temporary buffer first (`appendMembers` then
     /// writes their length in front of them if they turn out long).
     private mutating func storeMembers(_ p: PredictionEvent) -> (offset: UInt32, length: UInt16) {
-        scratch.removeAll()
-        if case .score = p.prediction { p.writePrediction(into: &scratch) }
+        // A score's text as decoded is copied straight into the members; a score built in code is formatted by
+        // `scratch` first.
+        let scoreFromScratch = !p.hasDecodedScoreText
+        var room = 80
+        if case .score = p.prediction {
+            if scoreFromScratch {
+                scratch.removeAll()
+                p.writePrediction(into: &scratch)
+                room += scratch.bytes.count
+            } else {
+                room += PredictionEvent.maxDecodedScoreTextBytes
+            }
+        }
         // Room: each string escaped at worst (6 bytes per byte, and quotes), the member syntax.
         @inline(__always) func quotedRoom(_ s: String?) -> Int { (s?.utf8.count ?? 0) * 6 + 2 }
-        var room = 80 + p.features.withJSONBytes { $0.count } + scratch.bytes.count
+        room += p.features.withJSONBytes { $0.count }
             + quotedRoom(p.modelVersion) + quotedRoom(p.variant) + quotedRoom(p.entityID) + quotedRoom(p.itemID)
         if case .label(let l) = p.prediction { room += quotedRoom(l) }
         if room < Int(PendingPrediction.longMembers) {
             let offset = arena.count
             precondition(offset < Int(UInt32.max), "the members arena passed 4 GiB")
-            arena.append(upTo: room) { base in Self.writeMembers(p, scratch: scratch, to: base) }
+            arena.append(upTo: room) { base in Self.writeMembers(p, scratch: scoreFromScratch ? scratch.bytes : nil, to: base) }
             return (UInt32(offset), UInt16(arena.count - offset))
         }
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: room) { buffer in
-            let written = Self.writeMembers(p, scratch: scratch, to: buffer.baseAddress!)
+            let written = Self.writeMembers(p, scratch: scoreFromScratch ? scratch.bytes : nil, to: buffer.baseAddress!)
             precondition(written <= room, "prediction members overran their buffer")
             return appendMembers(UnsafeBufferPointer(start: buffer.baseAddress!, count: written))
         }
     }
 
-    /// Writes a prediction's example members at `base` (`scratch` holds its score's text); returns the byte count.
+    /// Writes a prediction's example members at `base` (a score's text from `scoreText` when given, otherwise as
+    /// decoded); returns the byte count.
     @inline(__always)
-    private static func writeMembers(_ p: PredictionEvent, scratch: JSONWriter, to base: UnsafeMutablePointer<UInt8>) -> Int {
+    private static func writeMembers(_ p: PredictionEvent, scratch scoreText: [UInt8]?, to base: UnsafeMutablePointer<UInt8>) -> Int {
         var w = ByteCursor(base)
         w.put(ExampleSyntax.modelVersion)
         w.putQuoted(p.modelVersion)
@@ -513,7 +525,8 @@ public struct LabelJoinOperator: Sendable {
         p.features.withJSONBytes { w.put($0.assumingMemoryBound(to: UInt8.self)) }
         w.put(ExampleSyntax.prediction)
         switch p.prediction {
-        case .score: scratch.bytes.withUnsafeBufferPointer { w.put($0) }
+        case .score:
+            if let scoreText { scoreText.withUnsafeBufferPointer { w.put($0) } } else { w.putDecodedScoreText(of: p) }
         case .label(let l): w.putQuoted(l)
         }
         return w.position - base
@@ -845,21 +858,21 @@ public struct LabelJoinOperator: Sendable {
         unowned(unsafe) let slot = models[Int(entry.model)]  // as in `close`
         // The label's text: a literal for booleans, otherwise written by `scratch` first.
         var literal: StaticString?
-        scratch.removeAll()
         if let defaultLabel {
-            if case .bool(let b) = defaultLabel { literal = b ? "true" : "false" } else { scratch.label(defaultLabel) }
+            if case .bool(let b) = defaultLabel { literal = b ? "true" : "false" } else { scratch.removeAll(); scratch.label(defaultLabel) }
         } else {
             switch state.kind {
             case .bool: literal = state.value != 0 ? "true" : "false"
-            case .string: scratch.string(stringAggregates[e] ?? "")
-            case .number, .none: scratch.number(state.value)
+            case .string: scratch.removeAll(); scratch.string(stringAggregates[e] ?? "")
+            case .number, .none: scratch.removeAll(); scratch.number(state.value)
             }
         }
         let start = output.storage.count
         requestIDArena.withUnsafeBufferPointer { ra in arena.withUnsafeBufferPointer { a in
             let rid = UnsafeBufferPointer(rebasing: ra[Self.requestIDRange(entry, in: ra)])
             let fragment = UnsafeBufferPointer(rebasing: a[Self.membersRange(entry, in: UnsafeRawBufferPointer(a))])
-            let room = Self.exampleFixedRoom + rid.count * 6 + 2 + slot.quotedName.count + fragment.count + scratch.bytes.count
+            let room = Self.exampleFixedRoom + rid.count * 6 + 2 + slot.quotedName.count + fragment.count
+                + (literal == nil ? scratch.bytes.count : 5)
             output.storage.append(upTo: room) { base in
                 var w = ByteCursor(base)
                 w.put(ExampleSyntax.eventID)
@@ -923,7 +936,7 @@ public struct LabelJoinOperator: Sendable {
     /// models interleaved (64 in `tideline bench join`), comparing each name with the previous one took the slow
     /// path of `String` comparison and cost more than the lookup it saved (paired 1.093 and 1.045 without it).
     mutating func modelNumber(_ name: String) -> UInt16 {
-        if let n = modelNumbers.number(of: name) { return n }
+        if let n = modelNumbers.lookUp(name) { return n }
         precondition(models.count < Self.maxModels, "more than \(Self.maxModels) models in one join operator (check admits(model:) first)")
         let n = UInt16(models.count)
         var w = JSONWriter(capacity: name.utf8.count + 2)

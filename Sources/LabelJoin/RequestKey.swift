@@ -9,8 +9,7 @@ public struct RequestKey: Hashable, Sendable {
 
     /// The key of `requestID`.
     public init(requestID: String) {
-        var id = requestID
-        self.init(hash: id.withUTF8 { StableHash.hash(UnsafeRawBufferPointer($0)) })
+        self.init(hash: StableHash.hash(requestID))
     }
 
     init(hash: UInt64) { self.hash = hash }

@@ -1,4 +1,4 @@
-import LabelJoin
+@testable import LabelJoin
 import Testing
 
 /// `StableHash` values are persisted (event ids, snapshot hashes): any change to how it reads bytes must leave
@@ -43,6 +43,30 @@ import Testing
             }
         }
         #expect(StableHash.hash("req-123456") == Self.reference(Array("req-123456".utf8), seed: StableHash.defaultSeed))
+    }
+
+    /// A string hashes as its UTF-8 bytes, whether it is small (read from the `String` value's words) or not, at
+    /// every length to 40 and with one-, two-, three- and four-byte characters.
+    @Test func everyStringHashesAsItsUTF8Bytes() {
+        var rng = LabelJoinPropertyTests.Rng(state: 44)
+        let alphabet: [Character] = ["a", "Z", "0", "-", "\u{0}", "\u{7F}", "é", "ß", "€", "中", "🙂"]
+        var smallSeen = 0
+        for length in 0 ... 40 {
+            for _ in 0 ..< 4 {
+                let built = String((0 ..< length).map { _ in alphabet[rng.int(0 ... alphabet.count - 1)] })
+                for string in [built, String(decoding: Array(built.utf8), as: UTF8.self)] {
+                    for seed in [StableHash.defaultSeed, 5, rng.next()] {
+                        #expect(StableHash.hash(string, seed: seed) == Self.reference(Array(string.utf8), seed: seed),
+                                "\(string.debugDescription) (\(string.utf8.count) bytes) seed \(seed)")
+                    }
+                    if let words = StableHash.smallStringWords(string) {
+                        smallSeen += 1
+                        #expect(string.utf8.count <= 15 && Int((words.1 >> 56) & 0xF) == string.utf8.count, "\(string.debugDescription)")
+                    }
+                }
+            }
+        }
+        #expect(smallSeen > 50, "the small form was met \(smallSeen) times")  // so the fast path was tested
     }
 
     /// `hashPair` (one pass, two seeds; event ids use it) gives what two `hash` calls give, at every length.
