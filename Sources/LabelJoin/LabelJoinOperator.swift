@@ -650,22 +650,30 @@ public struct LabelJoinOperator: Sendable {
         freeOrphans.append(o)
     }
 
-    /// Compacts an arena in place when more than half of it is garbage: live records slide down in offset
+    /// Compacts the arenas in place when one of them is more than half garbage: live records slide down in offset
     /// order (found by a radix sort of the live entries by offset), so the buffer, its capacity and its resident
     /// pages are reused; no allocation, no page faults, no growth while the live size is steady.
+    ///
+    /// Both arenas hold one record per held prediction in the same order (arrival), and lose them together, so
+    /// when one is half garbage the other nearly is: one sort orders both, and the other is compacted with it once
+    /// 40 % of it is garbage (one sort, not two).
     private mutating func maybeCompactArena() {
-        if arenaGarbage > 1 << 20 && arenaGarbage * 2 > arena.count {
+        let members = arenaGarbage > 1 << 20 && arenaGarbage * 2 > arena.count
+        let ids = requestIDGarbage > 1 << 18 && requestIDGarbage * 2 > requestIDArena.count
+        guard members || ids else { return }
+        let order = liveEntries(byOffset: { $0.requestIDOffset })
+        if members || (arenaGarbage > 1 << 20 && arenaGarbage * 5 > arena.count * 2) {
             var buffer = arena  // moved out (the property is emptied next), so the closures below own it alone
             arena = ByteArena()
-            compact(&buffer, offset: { $0.membersOffset }, setOffset: { $0.membersOffset = $1 },
+            compact(&buffer, in: order, offset: { $0.membersOffset }, setOffset: { $0.membersOffset = $1 },
                     end: { Self.membersRange($0, in: $1).upperBound })
             arena = buffer
             arenaGarbage = 0
         }
-        if requestIDGarbage > 1 << 18 && requestIDGarbage * 2 > requestIDArena.count {
+        if ids || (requestIDGarbage > 1 << 18 && requestIDGarbage * 5 > requestIDArena.count * 2) {
             var buffer = requestIDArena
             requestIDArena = ByteArena()
-            compact(&buffer, offset: { $0.requestIDOffset }, setOffset: { $0.requestIDOffset = $1 }, end: { entry, a in
+            compact(&buffer, in: order, offset: { $0.requestIDOffset }, setOffset: { $0.requestIDOffset = $1 }, end: { entry, a in
                 Self.requestIDRange(entry, in: a.assumingMemoryBound(to: UInt8.self)).upperBound
             })
             requestIDArena = buffer
@@ -673,17 +681,19 @@ public struct LabelJoinOperator: Sendable {
         }
     }
 
-    /// Slides the live entries' records in `buffer` down to its start in offset order and drops the rest.
-    /// `offset`/`setOffset` read and move an entry's record start; `end` finds where the record ends.
-    private mutating func compact(_ buffer: inout ByteArena, offset: (PendingPrediction) -> UInt32,
+    /// Slides the records of the live entries in `order` (keys of `liveEntries(byOffset:)`, which must list them in
+    /// the order of their records in `buffer`) down to its start and drops the rest. `offset`/`setOffset` read
+    /// and move an entry's record start; `end` finds where the record ends.
+    private mutating func compact(_ buffer: inout ByteArena, in order: [UInt64], offset: (PendingPrediction) -> UInt32,
                                   setOffset: (inout PendingPrediction, UInt32) -> Void,
                                   end: (PendingPrediction, UnsafeRawBufferPointer) -> Int) {
-        let order = liveEntries(byOffset: offset)
         var target = 0
         buffer.withUnsafeMutableBytes { a in
             for key in order {
                 let e = Int(truncatingIfNeeded: key & 0xFFFF_FFFF)
                 let from = Int(offset(entries[e])), n = end(entries[e], UnsafeRawBufferPointer(a)) - from
+                // In order, each record starts at or after where the previous one was moved to.
+                precondition(from >= target, "join arena compaction: records out of order")
                 if from != target { memmove(a.baseAddress! + target, a.baseAddress! + from, n) }
                 setOffset(&entries[e], UInt32(target))
                 target += n
