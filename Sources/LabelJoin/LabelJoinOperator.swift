@@ -135,7 +135,7 @@ public struct LabelJoinOperator: Sendable {
     }
 
     /// Whether an event naming `model` can be processed: the model is known, or there is room for another.
-    public func admits(model: String) -> Bool { models.count < Self.maxModels || modelNumbers.number(of: model) != nil }
+    public func admits(model: String) -> Bool { models.count < Self.maxModels || modelNumbers.lookUp(model) != nil }
 
     // MARK: Input
 
