@@ -57,6 +57,34 @@ import Testing
                                         features: [], prediction: .score(0.1 + 0.2))) == "0.30000000000000004")
     }
 
+    /// `writeDecodedScoreText(to:)` writes exactly what `writePrediction(into:)` writes for a score kept as decoded,
+    /// and nothing (0) when there is no such text: a class, a score too long to keep, one built in code or set since.
+    @Test func theDecodedScoreTextIsWrittenAsDecodedOrNotAtAll() throws {
+        func decoded(_ score: String) throws -> PredictionEvent {
+            try PredictionEvent.decode(json: #"{"request_id":"r","model":"m","model_version":"1","timestamp":0,"features":{},"prediction":\#(score)}"#)
+        }
+        func direct(_ p: PredictionEvent) -> String? {
+            var buffer = [UInt8](repeating: 0xEE, count: PredictionEvent.maxDecodedScoreTextBytes + 1)
+            let n = buffer.withUnsafeMutableBufferPointer { p.writeDecodedScoreText(to: $0.baseAddress!) }
+            #expect(buffer[n...].allSatisfy { $0 == 0xEE }, "wrote past its length")
+            return n == 0 ? nil : String(decoding: buffer[..<n], as: UTF8.self)
+        }
+        for text in ["0.250", "-0", "1E+2", "7.3126543210987654e-5", "123456789012345678901234"] {
+            let p = try decoded(text)
+            #expect(p.hasDecodedScoreText, "\(text)")
+            #expect(direct(p) == text)
+        }
+        var changed = try decoded("0.250")
+        changed.prediction = .score(0.25)
+        let none = [try decoded("0.1000000000000000000000000001"), try decoded("\"cat\""), changed,
+                    PredictionEvent(requestID: "r", model: "m", modelVersion: "1", timestamp: EventTime(milliseconds: 0),
+                                    features: [], prediction: .score(0.5))]
+        for p in none {
+            #expect(!p.hasDecodedScoreText)
+            #expect(direct(p) == nil)
+        }
+    }
+
     @Test func acceptsEpochMillisecondsAndNumericVersionAndClassPrediction() throws {
         let p = try PredictionEvent.decode(json: #"{"request_id":"r","model":"m","model_version":3,"timestamp":1767225600000,"features":{},"prediction":"cat"}"#)
         #expect(p.timestamp.milliseconds == 1_767_225_600_000)
