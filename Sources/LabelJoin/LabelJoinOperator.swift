@@ -296,7 +296,20 @@ public struct LabelJoinOperator: Sendable {
                                      fingerprint: fingerprint, value: label.label, model: modelFilter, attributed: attributed)
             // Moved into place, not copied (a copy retained and released its strings).
             let o: Int32
-            if let free = freeOrphans.popLast() { o = free; orphans[Int(o)] = consume orphan } else { o = Int32(orphans.count); orphans.append(consume orphan) }
+            if let free = freeOrphans.popLast() {
+                o = free
+                // Initialized over the freed label, not assigned: `removeOrphan` left it holding no reference (an
+                // empty request id, a boolean value), so there is nothing to destroy, and assigning loaded it to
+                // destroy it (4 % of the operator in alternating passes).
+                orphans.withUnsafeMutableBufferPointer { held in
+                    let slot = held.baseAddress! + Int(free)
+                    assert(slot.pointee.requestID.isEmpty && slot.pointee.value == .bool(false), "a free held-label slot still holds a reference")
+                    slot.initialize(to: consume orphan)
+                }
+            } else {
+                o = Int32(orphans.count)
+                orphans.append(consume orphan)
+            }
             if orphanIndex.needsRebuild(for: o) {  // rare
                 let held = orphans
                 orphanIndex.rebuild(widestEntry: o) { StableHash.indexKey(held[Int($0)].hash) }
@@ -645,6 +658,7 @@ public struct LabelJoinOperator: Sendable {
         orphanIndex.remove(o, hash: StableHash.indexKey(orphans[i].hash))
         if !orphans[i].attributed { statistics.unattributedLabels += 1 }
         orphanBytes -= OrphanLabel.chargedBytes(requestIDBytes: orphans[i].requestID.utf8.count)
+        // A free slot holds no reference (`process(_:LabelEvent…)` initializes a new label over it without destroying it).
         orphans[i].requestID = ""
         orphans[i].value = .bool(false)
         freeOrphans.append(o)
