@@ -13,9 +13,9 @@ struct ModelNumbers {
     private var slots = [UInt64](repeating: 0, count: 16)
     /// Names by number.
     private(set) var names: [String] = []
-    /// Small names by their representation (`StableHash.smallStringWords`), open addressing, at most half full: most names
-    /// are found here without hashing their bytes or reading `names` (`lookUp(_:)`). An empty slot's second word
-    /// is 0, which no small string's is.
+    /// Small names by their representation (`StableHash.smallStringWords`), open addressing, at most half full:
+    /// most names are found here without hashing their bytes or reading `names` (`lookUp(_:)`). An empty slot's
+    /// second word is 0, which no small string's is.
     private var smallSlots = [SmallName](repeating: SmallName(), count: 16)
     private var smallCount = 0
 

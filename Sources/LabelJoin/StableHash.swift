@@ -78,14 +78,14 @@ public enum StableHash {
             return s.withUTF8 { hash(UnsafeRawBufferPointer($0), seed: seed) }
         }
         // The same steps as `hash(_:seed:)` over the bytes: the first word holds bytes 0–7, the second's low seven
-        // bytes bytes 8–14, each zero past the count.
+        // bytes bytes 8–14 (masked to the count: the hash does not rely on the padding being zero).
         let n = (words.1 >> 56) & 0xF
         var h = seed ^ (n &* 0xFF51_AFD7_ED55_8CCD)
         if n >= 8 {
             h = mix(h ^ words.0) &+ 0x632B_E59B_D9B4_E019
-            if n > 8 { h = mix(h ^ (words.1 & 0x00FF_FFFF_FFFF_FFFF) ^ 0x8000_0000_0000_0000) }
+            if n > 8 { h = mix(h ^ (words.1 & ~(~0 << (8 &* (n &- 8)))) ^ 0x8000_0000_0000_0000) }
         } else if n > 0 {
-            h = mix(h ^ words.0 ^ 0x8000_0000_0000_0000)
+            h = mix(h ^ (words.0 & ~(~0 << (8 &* n))) ^ 0x8000_0000_0000_0000)
         }
         return mix(h)
     }
