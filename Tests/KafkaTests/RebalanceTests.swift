@@ -69,22 +69,28 @@ final class MemberLog: @unchecked Sendable {
         // a loaded 2-core CI run a member starved of CPU can miss a heartbeat round and lose its partitions to the
         // other: the likely cause of two CI failures of "the first member processes messages", each with nothing lost
         // or seen twice. Such an eviction is a different scenario from the hand-over this test is about, so that
-        // round is reported and the next one checks both members; losses and duplicates are checked over all rounds.
+        // round is reported and the next one checks both members. Losses are checked over all rounds; duplicates
+        // over all but such a round, whose messages an evicted member may have processed without committing (at
+        // least once, by design: a third CI failure had 509 of them, all from the round that rebalanced again).
         var sent = 1000
         var checkedARound = false
+        var reprocessable: [Range<Int>] = []
+        func distinctSeen() -> Int { Set(logA.snapshot.values + logB.snapshot.values).count }
         for round in 1 ... 3 {
             while !(try settled()) { try await Task.sleep(for: .milliseconds(50)) }
             let before = (a: logA.snapshot, b: logB.snapshot)
             try await producer.sendAll((sent ..< sent + 2000).map { KafkaOutgoingMessage(topic: topic, key: "k\($0)", value: "m\($0)") })
             sent += 2000
+            // Distinct messages, not deliveries: a message delivered twice must not stand in for one not yet delivered.
             let deadline = ContinuousClock.now + .seconds(30)
-            while logA.snapshot.values.count + logB.snapshot.values.count < sent && ContinuousClock.now < deadline {
+            while distinctSeen() < sent && ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
             }
             let after = (a: logA.snapshot, b: logB.snapshot)
             // A rebalance revokes every member's partitions first, so it shows as a revocation.
             if after.a.revoked.count > before.a.revoked.count || after.b.revoked.count > before.b.revoked.count {
                 print("RebalanceTests: round \(round): the group rebalanced again after the hand-over; sending another round")
+                reprocessable.append(sent - 2000 ..< sent)
                 continue
             }
             #expect(!after.b.values[before.b.values.count...].isEmpty, "after the rebalance the second member processes messages")
@@ -93,9 +99,18 @@ final class MemberLog: @unchecked Sendable {
             break
         }
         #expect(checkedARound, "a round with both members and no further rebalance, within three")
+        let deadline = ContinuousClock.now + .seconds(30)
+        while distinctSeen() < sent && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         let all = logA.snapshot.values + logB.snapshot.values
-        #expect(Set(all) == Set((0 ..< sent).map { "m\($0)" }), "no message lost")
-        #expect(all.count == sent, "no message seen by both members (duplicates: \(all.count - Set(all).count))")
+        let missing = Set((0 ..< sent).map { "m\($0)" }).subtracting(all)
+        #expect(missing.isEmpty, "no message lost (\(missing.count) of \(sent) missing)")
+        var deliveries: [String: Int] = [:]
+        for value in all { deliveries[value, default: 0] += 1 }
+        let twice = deliveries.filter { $0.value > 1 }.keys.compactMap { Int($0.dropFirst()) }
+        let allowed = twice.filter { n in reprocessable.contains { $0.contains(n) } }
+        if !allowed.isEmpty { print("RebalanceTests: \(allowed.count) messages of a round that rebalanced again were delivered twice") }
+        #expect(twice.count == allowed.count,
+                "no message seen twice outside a round that rebalanced again (\(twice.count - allowed.count) of \(sent))")
         await a.close(); await b.close()
         taskA.cancel(); taskB.cancel()
         try await producer.close()
