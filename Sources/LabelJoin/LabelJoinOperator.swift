@@ -135,7 +135,7 @@ public struct LabelJoinOperator: Sendable {
     }
 
     /// Whether an event naming `model` can be processed: the model is known, or there is room for another.
-    public func admits(model: String) -> Bool { models.count < Self.maxModels || modelNumbers.lookUp(model) != nil }
+    public func admits(model: String) -> Bool { models.count < Self.maxModels || modelNumbers.number(of: model) != nil }
 
     // MARK: Input
 
@@ -960,7 +960,7 @@ public struct LabelJoinOperator: Sendable {
     /// models interleaved (64 in `tideline bench join`), comparing each name with the previous one took the slow
     /// path of `String` comparison and cost more than the lookup it saved (paired 1.093 and 1.045 without it).
     mutating func modelNumber(_ name: String) -> UInt16 {
-        if let n = modelNumbers.lookUp(name) { return n }
+        if let n = modelNumbers.number(of: name) { return n }
         precondition(models.count < Self.maxModels, "more than \(Self.maxModels) models in one join operator (check admits(model:) first)")
         let n = UInt16(models.count)
         var w = JSONWriter(capacity: name.utf8.count + 2)

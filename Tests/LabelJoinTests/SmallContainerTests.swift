@@ -50,30 +50,10 @@ import Testing
             #expect(Int(n) == plain.count - 1, "\(name)")
         }
         for name in names { #expect(numbers.number(of: name) == plain[name], "\(name)") }
-        for name in names { #expect(numbers.lookUp(name) == plain[name], "\(name) by representation") }
         // Built again, not copied: equal bytes are found whatever the string's history.
-        for name in names { #expect(numbers.lookUp(String(decoding: Array(name.utf8), as: UTF8.self)) == plain[name], "\(name) rebuilt") }
-        for name in names {
-            #expect(numbers.number(of: name + "x") == nil, "\(name)x")
-            #expect(numbers.lookUp(name + "x") == nil, "\(name)x by representation")
-        }
+        for name in names { #expect(numbers.number(of: String(decoding: Array(name.utf8), as: UTF8.self)) == plain[name], "\(name) rebuilt") }
+        for name in names { #expect(numbers.number(of: name + "x") == nil, "\(name)x") }
         #expect(numbers.names == names)
-    }
-
-    @Test func smallStringsAreRecognizedByTheirRepresentation() {
-        let short = (0 ... 15).map { String(repeating: "m", count: $0) } + ["modèle-1", "🙂🙂🙂", "a\u{0}b"]
-        var seen: [String: (UInt64, UInt64)] = [:]
-        for s in short {
-            guard let words = StableHash.smallStringWords(s) else {
-                Issue.record("\(s.debugDescription) (\(s.utf8.count) bytes) not recognized as small")
-                continue
-            }
-            let again = StableHash.smallStringWords(String(decoding: Array(s.utf8), as: UTF8.self))
-            #expect(again.map { $0 == words } == true, "\(s.debugDescription) rebuilt")
-            for (other, otherWords) in seen { #expect(otherWords != words, "\(s.debugDescription) and \(other.debugDescription)") }
-            seen[s] = words
-        }
-        for n in [16, 17, 40] { #expect(StableHash.smallStringWords(String(repeating: "m", count: n)) == nil, "\(n) bytes") }
     }
 
     @Test func theMatchListKeepsWhatWasAddedSinceTheLastReset() {

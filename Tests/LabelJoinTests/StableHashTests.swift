@@ -69,6 +69,22 @@ import Testing
         #expect(smallSeen > 50, "the small form was met \(smallSeen) times")  // so the fast path was tested
     }
 
+    @Test func smallStringsAreRecognizedByTheirRepresentation() {
+        let short = (0 ... 15).map { String(repeating: "m", count: $0) } + ["modèle-1", "🙂🙂🙂", "a\u{0}b"]
+        var seen: [String: (UInt64, UInt64)] = [:]
+        for s in short {
+            guard let words = StableHash.smallStringWords(s) else {
+                Issue.record("\(s.debugDescription) (\(s.utf8.count) bytes) not recognized as small")
+                continue
+            }
+            let again = StableHash.smallStringWords(String(decoding: Array(s.utf8), as: UTF8.self))
+            #expect(again.map { $0 == words } == true, "\(s.debugDescription) rebuilt")
+            for (other, otherWords) in seen { #expect(otherWords != words, "\(s.debugDescription) and \(other.debugDescription)") }
+            seen[s] = words
+        }
+        for n in [16, 17, 40] { #expect(StableHash.smallStringWords(String(repeating: "m", count: n)) == nil, "\(n) bytes") }
+    }
+
     /// `hashPair` (one pass, two seeds; event ids use it) gives what two `hash` calls give, at every length.
     @Test func aPairOfSeedsHashesAsTwoSeparateHashes() {
         var rng = LabelJoinPropertyTests.Rng(state: 43)
