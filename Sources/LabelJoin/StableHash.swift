@@ -91,11 +91,9 @@ public enum StableHash {
     }
 
     /// The two words of a small string, one whose UTF-8 (15 bytes at most) is stored inside the `String` value
-    /// itself: the bytes in order from the first word's lowest byte, zero past their count, and the count in bits
-    /// 56–59 of the second word. Nil for any other string. Equal words are equal bytes, so a string can be
-    /// recognized by its words alone; a string with equal bytes may still be stored otherwise (nil here).
-    /// 64-bit little-endian platforms only (elsewhere always nil). `StableHashTests` checks this reading against
-    /// the bytes for every small length.
+    /// itself: the bytes in order from the first word's lowest byte, and the count in bits 56–59 of the second word.
+    /// Nil for any other string. 64-bit little-endian platforms only (elsewhere always nil). `StableHashTests` checks
+    /// this reading against the bytes for every small length.
     @inlinable @inline(__always)
     static func smallStringWords(_ s: String) -> (UInt64, UInt64)? {
         #if _pointerBitWidth(_64) && _endian(little)
