@@ -12,7 +12,7 @@ extension LabelJoinOperator {
         var w = SnapshotWriter()
         // Room for all of it at once (an estimate from above): grown by doubling, a snapshot of hundreds of MB was
         // copied and faulted in again at every step.
-        w.bytes.reserveCapacity(256 + models.count * 64 + liveCount * 64 + payloadBytes + orphanBytes + orphans.count * 96)
+        w.bytes.reserveCapacity(256 + models.count * 64 + liveCount * 64 + payloadBytes + held.chargedBytes + held.count * 96)
         w.u32(Self.snapshotMagic)
         w.i64(predictionClock)
         w.i64(labelClock)
@@ -50,13 +50,13 @@ extension LabelJoinOperator {
             if state.kind == .string { w.string(stringAggregates[Int32(i)] ?? "") }
         }
 
-        let freeO = Set(freeOrphans)
-        w.u32(UInt32(orphans.count - freeOrphans.count))
-        for i in orphans.indices where !freeO.contains(Int32(i)) {
-            let o = orphans[i]
-            w.u64(o.hash); w.string(o.requestID); w.i64(o.time); w.i64(o.clockBefore); w.u64(o.sequence)
-            w.u64(o.fingerprint); w.label(o.value); w.u16(o.model); w.u8(o.attributed ? 1 : 0)
-            w.i64(orphanExpiry(o))
+        // Held labels in arrival order (earlier builds listed them by slot number: restored in that order, they
+        // match and expire exactly the same, since matches are ordered by sequence and expiry by time).
+        w.u32(UInt32(held.count))
+        held.forEachLive { label, rid, value in
+            w.u64(label.hash); w.bytes(rid); w.i64(label.time); w.i64(label.clockBefore); w.u64(label.sequence)
+            w.u64(label.fingerprint); w.label(value); w.u16(label.model); w.u8(label.isAttributed ? 1 : 0)
+            w.i64(label.expiry)
         }
         return w.bytes
     }
@@ -117,30 +117,25 @@ extension LabelJoinOperator {
             payloadBytes += payloadLength(entry)
         }
 
-        let orphanCount = Int(try r.u32())
-        for _ in 0 ..< orphanCount {
-            let hash = try r.u64(), rid = try r.string(), time = try r.i64(), clockBefore = try r.i64(), sequence = try r.u64()
+        let heldCount = Int(try r.u32())
+        for _ in 0 ..< heldCount {
+            let hash = try r.u64(), rid = try r.bytes(), time = try r.i64(), clockBefore = try r.i64(), sequence = try r.u64()
             let fingerprint = try r.u64(), value = try r.label(), savedModel = try r.u16(), attributed = try r.u8() != 0
             _ = try r.i64()  // the expiry under the saving configuration; recomputed below under this one
             let model: UInt16
-            if savedModel == OrphanLabel.anyModel { model = savedModel } else {
+            if savedModel == HeldLabels.anyModel { model = savedModel } else {
                 guard Int(savedModel) < numbers.count else { throw JoinSnapshotError(message: "model number out of range") }
                 model = numbers[Int(savedModel)]
             }
-            let orphan = OrphanLabel(hash: hash, requestID: rid, time: time, clockBefore: clockBefore, sequence: sequence,
-                                     fingerprint: fingerprint, value: value, model: model, attributed: attributed)
-            let o = Int32(orphans.count)
-            orphans.append(orphan)
-            orphanIndex.insert(o, hash: StableHash.indexKey(hash)) { [orphans] in StableHash.indexKey(orphans[Int($0)].hash) }
-            // Like close and removal keys, an orphan's expiry follows the configuration it is restored under
-            // (the timer queue recomputes keys from the held state, so they must agree).
-            orphanTimers.push(orphanExpiry(orphan), o)
-            orphanBytes += OrphanLabel.chargedBytes(orphan)
+            // Like close and removal keys, a held label's expiry follows the configuration it is restored under.
+            rid.withUnsafeBufferPointer { rid in
+                held.hold(requestID: rid, hash: hash, time: time, clockBefore: clockBefore, sequence: sequence, fingerprint: fingerprint,
+                          value: value, model: model, attributed: attributed, expiry: time &+ backwardReach(model))
+            }
         }
         guard r.isAtEnd else { throw JoinSnapshotError(message: "trailing bytes after snapshot") }
     }
 
-    func orphanExpiry(_ o: OrphanLabel) -> Int64 { o.time &+ backwardReach(o.model) }
 
     /// Where the request id that starts `payload` (after its LEB128 length) is, or nil when the payload is
     /// shorter than the length says: `requestIDRange(_:at:)` for bytes that were not written by this operator.

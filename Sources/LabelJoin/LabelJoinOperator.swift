@@ -73,15 +73,10 @@ public struct LabelJoinOperator: Sendable {
     var liveCount = 0
     var payloadBytes = 0
 
-    var orphans: [OrphanLabel] = []
-    var freeOrphans: [Int32] = []
-    /// Sparse: every label passes through it (held for B + g), so it churns at the label rate; at most a
-    /// quarter full after a rebuild, it is rebuilt a third as often as at half.
-    var orphanIndex = HashSlots(slotsPerMember: 4)
-    var orphanTimers = TimerQueue()
-    var orphanBytes = 0
+    /// Labels held for predictions still to come (each for B + g on the predictions clock).
+    var held = HeldLabels()
 
-    /// The widest `B + g` over all policies: how long an orphan label waits on the predictions clock.
+    /// The widest `B + g` over all policies: how long a held label waits on the predictions clock.
     let widestBackwardReach: Int64
 
     private var scratch = JSONWriter(capacity: 1024)
@@ -114,10 +109,10 @@ public struct LabelJoinOperator: Sendable {
     /// Predictions held (open, or closed and still able to take a correction).
     public var heldPredictions: Int { liveCount }
     /// Labels held while waiting for their prediction.
-    public var heldLabels: Int { orphans.count - freeOrphans.count }
+    public var heldLabels: Int { held.count }
     /// Bytes of pending state charged against `maxPendingBytes`: payloads plus fixed per-entry costs.
     public var pendingBytes: Int {
-        payloadBytes + liveCount * Self.entryOverhead + labelStates.pagesInUse * Self.labelStatePageOverhead + orphanBytes
+        payloadBytes + liveCount * Self.entryOverhead + labelStates.pagesInUse * Self.labelStatePageOverhead + held.chargedBytes
     }
     /// True when pending state exceeds the configured bound (the stage applies the overflow policy).
     public var isOverBound: Bool { pendingBytes > configuration.maxPendingBytes }
@@ -131,7 +126,7 @@ public struct LabelJoinOperator: Sendable {
         entries.capacity * MemoryLayout<PendingPrediction>.stride + freeEntries.memoryBytes + index.memoryBytes
             + labelStates.memoryBytes
             + closeTimers.memoryBytes + removalTimers.memoryBytes + arena.capacity + requestIDArena.capacity
-            + orphans.capacity * MemoryLayout<OrphanLabel>.stride + orphanIndex.memoryBytes + orphanTimers.memoryBytes
+            + held.memoryBytes
     }
 
     /// Whether an event naming `model` can be processed: the model is known, or there is room for another.
@@ -202,30 +197,29 @@ public struct LabelJoinOperator: Sendable {
         liveCount += 1
         payloadBytes += payloadLength(entries[Int(e)])
 
-        // Labels that arrived first (held as orphans), in arrival order.
+        // Labels that arrived first (held), in arrival order.
         matches.removeAll()
-        orphanIndex.forEach(hash: h) { o in
-            // Field by field: copying the whole held label would retain and release its strings.
-            let i = Int(o), labelModel = orphans[i].model, labelTime = orphans[i].time
-            if orphans[i].hash == fullHash && (labelModel == OrphanLabel.anyModel || labelModel == model)
-                && labelTime >= t &- policy.backwardWindow && labelTime <= t &+ policy.window
-                && clockBefore < labelTime &+ policy.backwardWindow &+ policy.grace
-                && orphans[i].requestID == prediction.requestID {
-                matches.append(o)
+        requestID.withUTF8 { rid in
+            held.forEach(hash: fullHash) { o in
+                let label = held[o]
+                if (label.model == HeldLabels.anyModel || label.model == model)
+                    && label.time >= t &- policy.backwardWindow && label.time <= t &+ policy.window
+                    && clockBefore < label.time &+ policy.backwardWindow &+ policy.grace
+                    && held.requestIDEquals(o, rid) {
+                    matches.append(o)
+                }
             }
-            return true
         }
-        if matches.count > 1 { matches.sort { orphans[Int($0)].sequence < orphans[Int($1)].sequence } }
-        for k in 0..<matches.count { orphans[Int(matches[k])].attributed = true }
-        for k in 0..<matches.count where orphans[Int(matches[k])].clockBefore < closeKey {
-            apply(orphans[Int(matches[k])].asLabel, to: e, policy: policy, onTime: true)
+        if matches.count > 1 { matches.sort { held[$0].sequence < held[$1].sequence } }
+        for k in 0..<matches.count { held.markAttributed(matches[k]) }
+        for k in 0..<matches.count where held[matches[k]].clockBefore < closeKey {
+            apply(heldLabel(matches[k]), to: e, policy: policy, onTime: true)
         }
         if labelClock >= closeKey {
             close(e, output: &output)
-            for k in 0..<matches.count where orphans[Int(matches[k])].clockBefore >= closeKey {
-                let label = orphans[Int(matches[k])]
-                if label.clockBefore < removeKey {
-                    if apply(label.asLabel, to: e, policy: policy, onTime: false) { emitCorrection(e, output: &output) }
+            for k in 0..<matches.count where held[matches[k]].clockBefore >= closeKey {
+                if held[matches[k]].clockBefore < removeKey {
+                    if apply(heldLabel(matches[k]), to: e, policy: policy, onTime: false) { emitCorrection(e, output: &output) }
                 } else {
                     statistics.tooLateLabels += 1
                 }
@@ -249,9 +243,9 @@ public struct LabelJoinOperator: Sendable {
         let clockBefore = labelClock
         let sequence = labelSequence
         labelSequence &+= 1
-        let modelFilter = label.model.map { modelNumber($0) } ?? OrphanLabel.anyModel
+        let modelFilter = label.model.map { modelNumber($0) } ?? HeldLabels.anyModel
         let fingerprint = Self.fingerprint(label, time: t,
-                                           modelHash: modelFilter == OrphanLabel.anyModel ? nil : models[Int(modelFilter)].fingerprintSeed)
+                                           modelHash: modelFilter == HeldLabels.anyModel ? nil : models[Int(modelFilter)].fingerprintSeed)
         var requestID = label.requestID
         let fullHash = key.hash
         let h = key.indexKey
@@ -263,7 +257,7 @@ public struct LabelJoinOperator: Sendable {
                 let entry = entries[Int(e)]
                 // A removed entry's slot stays until the index is rebuilt (`HashSlots.forget`): it may lead to an
                 // entry that is free, or reused (then its own slot may lead to it as well).
-                if entry.hash == h && entry.isLive && (modelFilter == OrphanLabel.anyModel || entry.model == modelFilter)
+                if entry.hash == h && entry.isLive && (modelFilter == HeldLabels.anyModel || entry.model == modelFilter)
                     && requestIDEquals(entry, rid) && !matches.contains(e) {
                     matches.append(e)
                 }
@@ -291,31 +285,10 @@ public struct LabelJoinOperator: Sendable {
         // Hold the label for predictions still to come, unless none could still match it.
         let expiry = t &+ backwardReach(modelFilter)
         if predictionClock < expiry {
-            orphanBytes += OrphanLabel.chargedBytes(requestIDBytes: label.requestID.utf8.count)
-            let orphan = OrphanLabel(hash: fullHash, requestID: label.requestID, time: t, clockBefore: clockBefore, sequence: sequence,
-                                     fingerprint: fingerprint, value: label.label, model: modelFilter, attributed: attributed)
-            // Moved into place, not copied (a copy retained and released its strings).
-            let o: Int32
-            if let free = freeOrphans.popLast() {
-                o = free
-                // Initialized over the freed label, not assigned: `removeOrphan` left it holding no reference (an
-                // empty request id, a boolean value), so there is nothing to destroy, and assigning loaded it to
-                // destroy it (4 % of the operator in alternating passes).
-                orphans.withUnsafeMutableBufferPointer { held in
-                    let slot = held.baseAddress! + Int(free)
-                    assert(slot.pointee.requestID.isEmpty && slot.pointee.value == .bool(false), "a free held-label slot still holds a reference")
-                    slot.initialize(to: consume orphan)
-                }
-            } else {
-                o = Int32(orphans.count)
-                orphans.append(consume orphan)
+            requestID.withUTF8 { rid in
+                held.hold(requestID: rid, hash: fullHash, time: t, clockBefore: clockBefore, sequence: sequence, fingerprint: fingerprint,
+                          value: label.label, model: modelFilter, attributed: attributed, expiry: expiry)
             }
-            if orphanIndex.needsRebuild(for: o) {  // rare
-                let held = orphans
-                orphanIndex.rebuild(widestEntry: o) { StableHash.indexKey(held[Int($0)].hash) }
-            }
-            orphanIndex.place(o, hash: h)
-            orphanTimers.push(expiry, o)
         } else if !attributed {
             statistics.unattributedLabels += 1
         }
@@ -358,13 +331,7 @@ public struct LabelJoinOperator: Sendable {
     private mutating func advancePredictions(to t: Int64) {
         guard t > predictionClock else { return }
         predictionClock = t
-        while let next = orphanTimers.peek(keyOf: orphanExpiry), next.key <= predictionClock {
-            orphanTimers.removePeeked(inFIFO: next.inFIFO)
-            if let o = orphanTimers.upcoming(4), Int(o) < orphans.count {  // the held label that expires 4 later
-                orphans.withUnsafeBufferPointer { tideline_prefetch($0.baseAddress! + Int(o)) }
-            }
-            removeOrphan(next.entry)
-        }
+        statistics.unattributedLabels += held.expire(through: t)
         removeExpiredEntries()
     }
 
@@ -417,13 +384,10 @@ public struct LabelJoinOperator: Sendable {
         return entry.time &+ models[Int(entry.model)].removalOffset
     }
 
-    @inline(__always)
-    func orphanExpiry(_ o: Int32) -> Int64 { orphans[Int(o)].time &+ backwardReach(orphans[Int(o)].model) }
-
-    /// How long a label naming `model` (or `OrphanLabel.anyModel`) waits on the predictions clock: B + g.
+    /// How long a label naming `model` (or `HeldLabels.anyModel`) waits on the predictions clock: B + g.
     @inline(__always)
     func backwardReach(_ model: UInt16) -> Int64 {
-        model == OrphanLabel.anyModel ? widestBackwardReach : models[Int(model)].backwardReach
+        model == HeldLabels.anyModel ? widestBackwardReach : models[Int(model)].backwardReach
     }
 
     private mutating func removeExpiredEntries() {
@@ -653,17 +617,6 @@ public struct LabelJoinOperator: Sendable {
         freeEntries.append(e)
     }
 
-    private mutating func removeOrphan(_ o: Int32) {
-        let i = Int(o)
-        orphanIndex.remove(o, hash: StableHash.indexKey(orphans[i].hash))
-        if !orphans[i].attributed { statistics.unattributedLabels += 1 }
-        orphanBytes -= OrphanLabel.chargedBytes(requestIDBytes: orphans[i].requestID.utf8.count)
-        // A free slot holds no reference (`process(_:LabelEvent…)` initializes a new label over it without destroying it).
-        orphans[i].requestID = ""
-        orphans[i].value = .bool(false)
-        freeOrphans.append(o)
-    }
-
     /// Compacts the arenas in place when one of them is more than half garbage: live records slide down in offset
     /// order (found by a radix sort of the live entries by offset), so the buffer, its capacity and its resident
     /// pages are reused; no allocation, no page faults, no growth while the live size is steady.
@@ -840,6 +793,13 @@ public struct LabelJoinOperator: Sendable {
         entry.hasLabelState = true
     }
 
+    /// The held label at `position`, to apply to a prediction.
+    @inline(__always)
+    func heldLabel(_ position: Int32) -> IncomingLabel {
+        let record = held[position]
+        return IncomingLabel(time: record.time, fingerprint: record.fingerprint, value: held.value(record))
+    }
+
     /// The label state of held entry `e` (empty when no label reached it).
     @inline(__always)
     func labelState(_ e: Int32) -> LabelAggregate {
@@ -1001,30 +961,6 @@ final class ModelSlot: Sendable {
         self.backwardReach = policy.backwardWindow &+ policy.grace
         self.fingerprintSeed = StableHash.hash(name, seed: 7)
     }
-}
-
-/// A label held until its prediction arrives or no prediction can match it any more.
-struct OrphanLabel: Sendable {
-    static let anyModel: UInt16 = .max
-
-    var hash: UInt64
-    var requestID: String
-    var time: Int64
-    /// The labels clock just before this label arrived.
-    var clockBefore: Int64
-    var sequence: UInt64
-    var fingerprint: UInt64
-    var value: LabelValue
-    var model: UInt16
-    /// Whether it matched a prediction already (for the unattributed count when it expires).
-    var attributed: Bool
-
-    var asLabel: LabelJoinOperator.IncomingLabel { .init(time: time, fingerprint: fingerprint, value: value) }
-
-    static func chargedBytes(_ label: OrphanLabel) -> Int { chargedBytes(requestIDBytes: label.requestID.utf8.count) }
-    /// The label, its request id, and 18 bytes for its index slots (6–16 bytes at the orphan index's load of
-    /// 0.25–0.7) and its timer (4 bytes).
-    static func chargedBytes(requestIDBytes: Int) -> Int { MemoryLayout<OrphanLabel>.stride + 18 + requestIDBytes }
 }
 
 #if canImport(Glibc)

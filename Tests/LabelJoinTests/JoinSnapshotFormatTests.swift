@@ -15,6 +15,10 @@ import TidelineTestKit
     /// The same state written before snapshots listed held predictions in arrival order (they were listed by
     /// entry number, which depends on how numbers were reused): the same format, still restored exactly.
     static let entryOrderFixture = Bundle.module.url(forResource: "join-snapshot-tlj2-entry-order", withExtension: "bin", subdirectory: "Fixtures")!
+    /// The same state written before snapshots listed held labels in arrival order (they were listed by the slot
+    /// each occupied, which depends on how slots were reused): the same format, still restored exactly.
+    static let labelSlotOrderFixture = Bundle.module.url(forResource: "join-snapshot-tlj2-label-slot-order", withExtension: "bin",
+                                                         subdirectory: "Fixtures")!
 
     /// Feeds the scenario in fixed chunks (15 predictions, then 12 labels); returns the examples and, when
     /// `snapshotAt` is reached, the snapshot taken there.
@@ -77,6 +81,20 @@ import TidelineTestKit
         let resavedSame = restored.snapshot() == stored, sameAsTaken = half.snapshot == stored
         #expect(resavedSame, "restoring and re-saving the entry-order fixture changed its bytes")
         #expect(!sameAsTaken, "the entry-order fixture should list predictions in another order than this build")
+        let rest = try Self.run(from: (restored, half.i, half.j), snapshotAt: nil)
+        #expect(half.examples + rest.examples == whole.examples)
+        #expect(rest.op.statistics == whole.op.statistics)
+    }
+
+    @Test func snapshotListingHeldLabelsBySlotStillRestoresExactly() throws {
+        let whole = try Self.run(from: nil, snapshotAt: nil)
+        let half = try Self.run(from: nil, snapshotAt: 20)
+        let stored = try [UInt8](Data(contentsOf: Self.labelSlotOrderFixture))
+        let restored = try LabelJoinOperator(configuration: LabelJoinPropertyTests.configuration(), snapshot: stored)
+        let resavedSame = restored.snapshot() == stored, sameAsTaken = half.snapshot == stored
+        #expect(resavedSame, "restoring and re-saving the label-slot-order fixture changed its bytes")
+        #expect(!sameAsTaken, "the label-slot-order fixture should list held labels in another order than this build")
+        #expect(restored.heldLabels == half.op.heldLabels && restored.heldLabels > 10)
         let rest = try Self.run(from: (restored, half.i, half.j), snapshotAt: nil)
         #expect(half.examples + rest.examples == whole.examples)
         #expect(rest.op.statistics == whole.op.statistics)
