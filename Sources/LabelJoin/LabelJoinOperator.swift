@@ -108,7 +108,7 @@ public struct LabelJoinOperator: Sendable {
     public var openPredictions: Int { openCount }
     /// Predictions held (open, or closed and still able to take a correction).
     public var heldPredictions: Int { liveCount }
-    /// Labels held while waiting for their prediction.
+    /// Labels held for predictions still to come (every label, attributed or not, for B + g on the predictions clock).
     public var heldLabels: Int { held.count }
     /// Bytes of pending state charged against `maxPendingBytes`: payloads plus fixed per-entry costs.
     public var pendingBytes: Int {
