@@ -127,6 +127,22 @@ import Testing
         #expect(throws: JoinSnapshotError.self) { try LabelJoinOperator(configuration: h.op.configuration, snapshot: [1, 2, 3]) }
     }
 
+    /// A snapshot cut short anywhere — in a held prediction, in a held label's request id or value — is refused
+    /// with an error, never read past.
+    @Test func everyTruncatedSnapshotIsRefused() throws {
+        var h = Harness()
+        _ = try h.p(Self.prediction("a", at: 0))
+        _ = try h.l(Self.label("a", at: 1_000, .number(2)))
+        _ = try h.l(Self.label("held-label-with-a-long-request-id", at: 5_000, .string("clicked")))
+        let bytes = h.op.snapshot()
+        #expect(h.op.heldLabels == 2)
+        for n in 0 ..< bytes.count {
+            #expect(throws: JoinSnapshotError.self, "cut at \(n) of \(bytes.count)") {
+                try LabelJoinOperator(configuration: h.op.configuration, snapshot: Array(bytes.prefix(n)))
+            }
+        }
+    }
+
     /// A held prediction's payload starts with its request id's length; one that claims more bytes than the
     /// payload has is refused with an error, not read past.
     @Test func aPayloadWithARequestIDLongerThanItselfIsRefused() throws {
