@@ -14,7 +14,8 @@ import Darwin
 /// another in a byte arena, string label values (rare) aside by the label's sequence number. A label is held by
 /// appending to both, placing its position in a hash index and its expiry in a timer queue; it expires by being
 /// marked dead (its index slot is forgotten, not looked up: `HashSlots.forget()`), so neither holding nor expiring
-/// allocates, counts a reference or reads another record. Dead records stay until the index needs a rebuild; then
+/// counts a reference or reads another record (beyond appending, which grows the arrays now and then, and string
+/// values, which are rare). Dead records stay until the index needs a rebuild; then
 /// the log is compacted in place (live records slide down in order, their request ids with them) and the index and
 /// timers are rebuilt from it: positions change only there, so a position the index hands out is never reused
 /// before the slot leading to it is gone.
@@ -70,7 +71,7 @@ struct HeldLabels {
     private var requestIDs = ByteArena()
     private var strings: [UInt64: String] = [:]
     /// Sparse (4 slots per member after a rebuild): a rebuild compacts the log, so this also sets how long dead
-    /// records wait (until about 1.8 times as many labels as are held have expired since the last one).
+    /// records wait (until about 1.8 times as many labels as are held have been held since the last one).
     private var index = HashSlots(slotsPerMember: 4)
     private var timers = TimerQueue()
     /// Labels held.

@@ -73,30 +73,29 @@ import TidelineTestKit
         #expect(rest.op.statistics == whole.op.statistics)
     }
 
-    @Test func snapshotListingPredictionsByEntryNumberStillRestoresExactly() throws {
-        let whole = try Self.run(from: nil, snapshotAt: nil)
-        let half = try Self.run(from: nil, snapshotAt: 20)
-        let stored = try [UInt8](Data(contentsOf: Self.entryOrderFixture))
+    /// A fixture of the half-way state as an earlier build wrote it, with `what` listed in another order: it restores,
+    /// re-saves byte for byte, is not what this build writes, and continues to exactly the uninterrupted output.
+    static func expectEarlierOrderRestoresExactly(_ fixture: URL, listing what: String) throws -> (restored: LabelJoinOperator, taken: LabelJoinOperator) {
+        let whole = try run(from: nil, snapshotAt: nil)
+        let half = try run(from: nil, snapshotAt: 20)
+        let stored = try [UInt8](Data(contentsOf: fixture))
         let restored = try LabelJoinOperator(configuration: LabelJoinPropertyTests.configuration(), snapshot: stored)
         let resavedSame = restored.snapshot() == stored, sameAsTaken = half.snapshot == stored
-        #expect(resavedSame, "restoring and re-saving the entry-order fixture changed its bytes")
-        #expect(!sameAsTaken, "the entry-order fixture should list predictions in another order than this build")
-        let rest = try Self.run(from: (restored, half.i, half.j), snapshotAt: nil)
+        #expect(resavedSame, "restoring and re-saving the fixture listing \(what) in the earlier order changed its bytes")
+        #expect(!sameAsTaken, "the fixture should list \(what) in another order than this build")
+        let rest = try run(from: (restored, half.i, half.j), snapshotAt: nil)
         #expect(half.examples + rest.examples == whole.examples)
         #expect(rest.op.statistics == whole.op.statistics)
+        return (restored, half.op)
+    }
+
+    @Test func snapshotListingPredictionsByEntryNumberStillRestoresExactly() throws {
+        let (restored, taken) = try Self.expectEarlierOrderRestoresExactly(Self.entryOrderFixture, listing: "held predictions")
+        #expect(restored.heldPredictions == taken.heldPredictions && restored.heldPredictions > restored.openPredictions)
     }
 
     @Test func snapshotListingHeldLabelsBySlotStillRestoresExactly() throws {
-        let whole = try Self.run(from: nil, snapshotAt: nil)
-        let half = try Self.run(from: nil, snapshotAt: 20)
-        let stored = try [UInt8](Data(contentsOf: Self.labelSlotOrderFixture))
-        let restored = try LabelJoinOperator(configuration: LabelJoinPropertyTests.configuration(), snapshot: stored)
-        let resavedSame = restored.snapshot() == stored, sameAsTaken = half.snapshot == stored
-        #expect(resavedSame, "restoring and re-saving the label-slot-order fixture changed its bytes")
-        #expect(!sameAsTaken, "the label-slot-order fixture should list held labels in another order than this build")
-        #expect(restored.heldLabels == half.op.heldLabels && restored.heldLabels > 10)
-        let rest = try Self.run(from: (restored, half.i, half.j), snapshotAt: nil)
-        #expect(half.examples + rest.examples == whole.examples)
-        #expect(rest.op.statistics == whole.op.statistics)
+        let (restored, taken) = try Self.expectEarlierOrderRestoresExactly(Self.labelSlotOrderFixture, listing: "held labels")
+        #expect(restored.heldLabels == taken.heldLabels && restored.heldLabels > 10)
     }
 }
