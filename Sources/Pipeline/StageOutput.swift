@@ -21,7 +21,8 @@ final class StageOutput {
     private let saveDuration: Timer?
     private var inFlight: [Task<[KafkaDeliveryReport], Never>] = []
     private var saving: (task: Task<Void, any Error>, done: Flag)?
-    private static let saveQueue = DispatchQueue(label: "tideline.checkpoint-save")
+    /// This stage's saves, one at a time; another stage's slow save (an fsync) never delays them.
+    private let saveQueue = DispatchQueue(label: "tideline.checkpoint-save")
 
     /// - Parameters:
     ///   - maxInFlight: how many sends (batches) may be unacknowledged; past it, `send` waits for the oldest until
@@ -67,12 +68,12 @@ final class StageOutput {
     ///   - then: runs after the save succeeded (the offset commit).
     func saveCheckpoint(_ save: @escaping @Sendable () throws -> Void, then: @escaping @Sendable () async -> Void) async throws {
         try await awaitCheckpoint()
-        let sends = inFlight, onDelivered = self.onDelivered, saveDuration = self.saveDuration, done = Flag()
+        let sends = inFlight, onDelivered = self.onDelivered, saveDuration = self.saveDuration, queue = saveQueue, done = Flag()
         inFlight = []
         let task = Task {
             defer { done.set() }
             let started = ContinuousClock.now
-            try await StageOutput.deliverThenSave(sends, onDelivered, save)  // (`Self.` here trips the isolation checker)
+            try await StageOutput.deliverThenSave(sends, onDelivered, save, on: queue)  // (`Self.` here trips the isolation checker)
             saveDuration?.recordNanoseconds(StageMetrics.nanoseconds(ContinuousClock.now - started))
             await then()
         }
@@ -93,10 +94,10 @@ final class StageOutput {
     }
 
     private static func deliverThenSave(_ sends: [Task<[KafkaDeliveryReport], Never>], _ onDelivered: (@Sendable ([KafkaDeliveryReport]) -> Void)?,
-                                        _ save: @escaping @Sendable () throws -> Void) async throws {
+                                        _ save: @escaping @Sendable () throws -> Void, on queue: DispatchQueue) async throws {
         for send in sends { try check(await send.value, onDelivered) }
         let saved: Result<Void, any Error> = await withCheckedContinuation { continuation in
-            saveQueue.async { continuation.resume(returning: Result { try save() }) }
+            queue.async { continuation.resume(returning: Result { try save() }) }
         }
         try saved.get()
     }

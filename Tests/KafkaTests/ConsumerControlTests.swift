@@ -100,7 +100,7 @@ import TidelineTestKit
             weakConsumer = consumer
             weakProducer = producer
         }
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(60)  // generous: a loaded CI machine delays the poll threads by seconds
         while (weakConsumer != nil || weakProducer != nil) && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(50))
         }

@@ -23,7 +23,7 @@ import TidelineTestKit
         (0 ..< n).map { KafkaOutgoingMessage(topic: topic, key: "k", value: "m\($0)") }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func aSaveWaitsForEarlierSendsOnlyAndDoesNotBlockTheStage() async throws {
         let (cluster, producer, topic) = try Self.slowProducer()
         let delivered = DeliveredCount()
@@ -43,7 +43,7 @@ import TidelineTestKit
         _ = cluster
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func savesRunOneAtATimeInOrderAndAFailureIsThrown() async throws {
         let (cluster, producer, topic) = try Self.slowProducer()
         let outbox = StageOutput(producer: producer, maxInFlight: 64)
@@ -55,15 +55,14 @@ import TidelineTestKit
         try await outbox.saveCheckpoint({ events.append("save 2"); throw SaveFailed() }, then: { events.append("then 2") })
         #expect(events.all == ["save 1", "then 1"], "the second save waited for the first")
         // The failed save is thrown by the stage's next collection once it has finished, and its follow-up never runs.
+        // Polled until the save is collected, however long a loaded machine takes; the time limit catches a hang.
         var thrown = false
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !thrown && ContinuousClock.now < deadline {
+        while outbox.isSavingCheckpoint {
             do { try await outbox.collectFinishedCheckpoint() } catch is SaveFailed { thrown = true }
-            try await Task.sleep(for: .milliseconds(10))
+            if outbox.isSavingCheckpoint { try await Task.sleep(for: .milliseconds(10)) }
         }
         #expect(thrown)
         #expect(events.all == ["save 1", "then 1", "save 2"])
-        #expect(!outbox.isSavingCheckpoint)
         try await producer.close()
         _ = cluster
     }
