@@ -46,6 +46,9 @@ import TidelineTestKit
         // Take every broker down while the next batch is in flight, then bring them back.
         for id in Int32(1)...3 { try cluster.setBrokerDown(id) }
         let during = Task { await producer.send((0..<1000).map { KafkaOutgoingMessage(topic: topic, key: "k\($0)", value: "during-\($0)") }) }
+        // Once the batch is queued (a loaded machine may take a while to start the task), it stays queued.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while producer.outstanding == 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         try await Task.sleep(for: .seconds(2))
         #expect(producer.outstanding > 0, "messages wait in the queue while the cluster is down")
         for id in Int32(1)...3 { try cluster.setBrokerUp(id) }

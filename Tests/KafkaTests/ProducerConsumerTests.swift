@@ -179,9 +179,10 @@ import TidelineTestKit
             }
             latencies.append(ContinuousClock.now - start)
         }
-        // The consumer's only timer is its 1 s stop bound: a timer-driven loop would show a median near 500 ms.
+        // The consumer's only timer is its 1 s stop bound: a timer-driven loop would show a median near 500 ms. Half
+        // that is the bound, so a loaded CI machine's scheduling delays (tens of ms) do not fail it.
         let sorted = latencies.sorted()
-        #expect(sorted[sorted.count / 2] < .milliseconds(100), "median broker-to-consumer latency \(sorted)")
+        #expect(sorted[sorted.count / 2] < .milliseconds(250), "median broker-to-consumer latency \(sorted)")
         await consumer.close()
         try await producer.close()
     }
