@@ -8,10 +8,10 @@ import Metrics
 /// A checkpoint may be saved only once every record the stage published before its snapshot is acknowledged:
 /// otherwise a crash after the save would lose them. `saveCheckpoint` takes the sends in flight with it and
 /// finishes in the background: it awaits their delivery reports, saves (blocking: snapshot files and a SQLite
-/// transaction, on a serial dispatch queue off the cooperative pool), then runs the follow-up (the advisory offset
-/// commit). The stage keeps processing meanwhile; what it publishes after the snapshot is not waited for. At most
-/// one save is in flight. A failed delivery or save is thrown by `collectFinishedCheckpoint` or `awaitCheckpoint`,
-/// so the stage stops and a restart resumes from the last saved checkpoint.
+/// transaction, on this stage's own serial dispatch queue, off the cooperative pool), then runs the follow-up (the
+/// advisory offset commit). The stage keeps processing meanwhile; what it publishes after the snapshot is not waited
+/// for. At most one save is in flight. A failed delivery or save is thrown by `collectFinishedCheckpoint` or
+/// `awaitCheckpoint`, so the stage stops and a restart resumes from the last saved checkpoint.
 ///
 /// Threading: owned by one stage task, not thread-safe. The background save runs in its own task.
 final class StageOutput {
