@@ -148,7 +148,7 @@ import TidelineTestKit
         #expect(after.first?.offset == KafkaOffset.end)
         // Reading from the offset found yields the records from that time on, with their timestamps.
         try consumer.assign(between)
-        let got = await ConsumerDrain.messages(from: consumer, count: 6, timeout: .seconds(10))
+        let got = await ConsumerDrain.messages(from: consumer, count: 6, timeout: .seconds(60))
         #expect(got.map { String(decoding: $0.value, as: UTF8.self) } == (4..<10).map { "t\($0)" })
         #expect(got.first?.timestampMilliseconds == base + 4000)
         await consumer.close()

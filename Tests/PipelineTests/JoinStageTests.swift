@@ -148,7 +148,7 @@ import TidelineTestKit
         #expect(b != nil && b!.statistics.predictions > 0, "the second instance did work")
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(4)))
     func malformedRecordsGoToDeadLetterAndTheStageKeepsRunning() async throws {
         let topics = try Topics(partitions: 2)
         let options = topics.options(group: TestNames.unique("join-dlq"), state: Self.statePath())
@@ -207,7 +207,7 @@ import TidelineTestKit
 
     /// A partition whose events name more distinct models than one operator holds: the extra events are
     /// dead-lettered (`limit_exceeded`, field `model`), the rest are joined, the stage keeps running.
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(4)))
     func eventsNamingOneModelTooManyAreDeadLettered() async throws {
         let topics = try Topics(partitions: 1)
         let options = topics.options(group: TestNames.unique("join-models"), state: Self.statePath())
