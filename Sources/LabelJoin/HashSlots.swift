@@ -6,13 +6,13 @@ internal import CAllocatorTuning
 /// Each slot holds the entry number in its low `entryBits` bits and, above them, a tag: the top bits of a
 /// multiplicative hash of the key. A walk compares tags in the slot array and hands the caller only entries
 /// whose tag matches (12 tag bits up to a million entry numbers: 1 stranger in 4,096), so a lookup touches the
-/// caller's entries only for real candidates. Deletion leaves a tombstone (`remove`), so it never reads a
-/// neighbour's hash either, or leaves the slot untouched (`forget`, for a caller that checks what a walk hands it);
-/// tombstones are reused by inserts, and both are cleared by a rebuild once members, tombstones and forgotten
-/// slots pass 70 % of the slots. A rebuild reads every member's hash once, from the caller's own sequential walk
-/// when it has one (`rebuild(widestEntry:members:)`). Linear probing. Not thread-safe; owned by one operator.
+/// caller's entries only for real candidates. Removal leaves the slot untouched (`forget`, for a caller that
+/// checks what a walk hands it), so it reads nothing; forgotten slots are dropped by a rebuild once members and
+/// forgotten slots pass 70 % of the slots. A rebuild reads every member's hash once, from the caller's own
+/// sequential walk when it has one (`rebuild(widestEntry:members:)`). Linear probing. Not thread-safe; owned by
+/// one operator.
 struct HashSlots {
-    /// 0 = empty; an entry part of 0 with a non-zero tag = tombstone; otherwise tag | (entry number + 1).
+    /// 0 = empty; otherwise tag | (entry number + 1).
     private(set) var slots: [UInt32]
     private var mask: Int
     /// Bits of a slot that hold the entry number + 1; the rest hold the tag.
@@ -20,14 +20,13 @@ struct HashSlots {
     /// `entryBits` low bits set (stored: computed, it was a call on every walk).
     private var entryMask: UInt32
     private(set) var count = 0
-    private var tombstones = 0
     /// Slots of members removed with `forget()`: still in place, dropped by the next rebuild.
     private var forgotten = 0
     /// How sparse a rebuild leaves the table: at least this many slots per member.
     private let slotsPerMember: Int
 
     /// `slotsPerMember`: how sparse a rebuild leaves the table (2: load at most 0.5). A sparser table costs
-    /// memory and is rebuilt less often under churn (members and tombstones reach 70 % later).
+    /// memory and is rebuilt less often under churn (members and forgotten slots reach 70 % later).
     init(capacity: Int = 1024, slotsPerMember: Int = 2) {
         self.init(size: Self.size(for: capacity, slotsPerMember: slotsPerMember), entryBits: 20, slotsPerMember: slotsPerMember)
     }
@@ -52,11 +51,10 @@ struct HashSlots {
     @inline(__always)
     private func home(_ hash: UInt32) -> Int { Int(hash) & mask }
 
-    /// The tag of `hash` in place in a slot (never 0, so a tombstone differs from an empty slot).
+    /// The tag of `hash` in place in a slot.
     @inline(__always)
     private func tag(_ hash: UInt32) -> UInt32 {
-        let t = ((hash &* 0x9E37_79B1) >> entryBits) << entryBits
-        return t == 0 ? entryMask &+ 1 : t
+        ((hash &* 0x9E37_79B1) >> entryBits) << entryBits
     }
 
     /// Whether inserting `entry` first needs a rebuild (too full, or an entry number too wide for the slots).
@@ -65,7 +63,7 @@ struct HashSlots {
     /// only on a rebuild, cost it a reference count on whatever it captured.
     @inline(__always)
     func needsRebuild(for entry: Int32) -> Bool {
-        (count + tombstones + forgotten + 1) * 10 > slots.count * 7 || UInt32(entry) >= entryMask
+        (count + forgotten + 1) * 10 > slots.count * 7 || UInt32(entry) >= entryMask
     }
 
     /// Adds `entry` under `hash`, finding members' hashes through `hashOf` if a rebuild is needed.
@@ -81,7 +79,7 @@ struct HashSlots {
         precondition(forgotten == 0, "HashSlots.rebuild(hashOf:) on an index with forgotten members")
         let old = slots, entryMask = entryMask
         rebuild(widestEntry: widestEntry) { add in
-            for s in old where s & entryMask != 0 {
+            for s in old where s != 0 {
                 let e = Int32(s & entryMask) - 1
                 add(e, hashOf(e))
             }
@@ -92,8 +90,7 @@ struct HashSlots {
     @inline(__always)
     mutating func place(_ entry: Int32, hash: UInt32) {
         var i = home(hash)
-        while slots[i] & entryMask != 0 { i = (i + 1) & mask }
-        if slots[i] != 0 { tombstones -= 1 }  // the first free slot on the walk may be a tombstone: reuse it
+        while slots[i] != 0 { i = (i + 1) & mask }
         slots[i] = tag(hash) | (UInt32(entry) + 1)
         count += 1
     }
@@ -125,7 +122,7 @@ struct HashSlots {
         while true {
             let s = slots[i]
             if s == 0 { return }
-            if s & ~entryMask == t && s & entryMask != 0 && !body(Int32(s & entryMask) - 1) { return }
+            if s & ~entryMask == t && !body(Int32(s & entryMask) - 1) { return }
             i = (i + 1) & mask
         }
     }
@@ -138,19 +135,6 @@ struct HashSlots {
     mutating func forget() {
         count -= 1
         forgotten += 1
-    }
-
-    /// Removes `entry`, stored under `hash`.
-    mutating func remove(_ entry: Int32, hash: UInt32) {
-        let target = tag(hash) | (UInt32(entry) + 1)
-        var i = home(hash)
-        while slots[i] != target {
-            precondition(slots[i] != 0, "HashSlots.remove: entry not found")
-            i = (i + 1) & mask
-        }
-        slots[i] = target & ~entryMask  // tombstone: the tag stays, the entry part is 0
-        count -= 1
-        tombstones += 1
     }
 }
 

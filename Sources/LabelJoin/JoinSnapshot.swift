@@ -136,7 +136,6 @@ extension LabelJoinOperator {
         guard r.isAtEnd else { throw JoinSnapshotError(message: "trailing bytes after snapshot") }
     }
 
-
     /// Where the request id that starts `payload` (after its LEB128 length) is, or nil when the payload is
     /// shorter than the length says: `requestIDRange(_:at:)` for bytes that were not written by this operator.
     static func checkedRequestIDRange(_ payload: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
