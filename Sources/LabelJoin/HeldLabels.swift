@@ -15,10 +15,10 @@ import Darwin
 /// appending to both, placing its position in a hash index and its expiry in a timer queue; it expires by being
 /// marked dead (its index slot is forgotten, not looked up: `HashSlots.forget()`), so neither holding nor expiring
 /// counts a reference or reads another record (beyond appending, which grows the arrays now and then, and string
-/// values, which are rare). Dead records stay until the index needs a rebuild; then
-/// the log is compacted in place (live records slide down in order, their request ids with them) and the index and
-/// timers are rebuilt from it: positions change only there, so a position the index hands out is never reused
-/// before the slot leading to it is gone.
+/// values, which are rare). Dead records stay until the index needs a rebuild; then the log is compacted in place
+/// (live records slide down in order, their request ids with them) and the index and timers are rebuilt from it:
+/// positions change only there, so a position the index hands out is never reused before the slot leading to it
+/// is gone.
 ///
 /// Positions are in arrival order (compaction keeps the order), records are read at expiry nearly in sequence.
 ///
