@@ -106,7 +106,7 @@ public final class BrokerProcess: @unchecked Sendable {
         try process.run()
         var text = ""
         let handle = out.fileHandleForReading
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + .seconds(120)
         while !text.contains("topics=") && ContinuousClock.now < deadline && process.isRunning {
             let chunk = handle.availableData
             if chunk.isEmpty { try await Task.sleep(for: .milliseconds(20)) } else { text += String(decoding: chunk, as: UTF8.self) }

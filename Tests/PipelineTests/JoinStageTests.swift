@@ -172,7 +172,7 @@ import TidelineTestKit
         let (p, l) = Self.traffic(0 ..< 2_000, seed: 9)
         try await Self.produce(topics, predictions: p, labels: l)
 
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(120)
         while dead.messages.count < 3 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         await collector.waitFor(1_000)
         run.cancel()

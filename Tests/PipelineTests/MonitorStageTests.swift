@@ -92,7 +92,7 @@ import TidelineTestKit
         // The malformed record went to dead-letter with the monitor named.
         let letterReader = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: SharedBroker.client()), logger: quietLogger())
         try letterReader.assign([TopicPartitionOffset(topic: dead, partition: 0, offset: -2)])
-        let letters = await ConsumerDrain.messages(from: letterReader, count: 1, timeout: .seconds(20))
+        let letters = await ConsumerDrain.messages(from: letterReader, count: 1, timeout: .seconds(120))
         await letterReader.close()
         #expect(letters.count == 1)
         #expect(letters.first?.headers.first { $0.key == DeadLetter.stageHeader }.flatMap { $0.value }.map { String(decoding: $0, as: UTF8.self) } == "monitor")

@@ -130,7 +130,7 @@ import TidelineTestKit
         (["demo", "--duration", "5000"], 64, "--duration"),
     ])
     func badFlagsFailFastNamingTheFlag(arguments: [String], status: Int32, mention: String) async throws {
-        let result = try await Subprocess.run(Self.tideline, arguments, timeout: .seconds(20))
+        let result = try await Subprocess.run(Self.tideline, arguments, timeout: .seconds(120))
         #expect(result.status == status, "\(result.stderr)")
         #expect(result.stderr.contains(mention), "\(result.stderr)")
     }
@@ -189,7 +189,7 @@ import TidelineTestKit
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("tideline-\(UUID())/state.sqlite").path
         let started = ContinuousClock.now
         let result = try await Subprocess.run(Self.tideline, ["run", "--stages", "join", "--brokers", "127.0.0.1:1", "--state", state,
-                                                              "--metrics-port", "0", "--startup-timeout", "2s"], timeout: .seconds(50))
+                                                              "--metrics-port", "0", "--startup-timeout", "2s"], timeout: .seconds(120))
         #expect(result.status == 1)
         #expect(result.stderr.contains("start-up check: cannot reach Kafka at 127.0.0.1:1"), "\(result.stderr)")
         #expect(result.stderr.contains("check kafka.brokers (or --brokers)"))
@@ -204,7 +204,7 @@ import TidelineTestKit
         let missing = TestNames.unique("startup-missing") + "."
         let none = try await Subprocess.run(Self.tideline, ["run", "--stages", "join", "monitor", "train", "--brokers", cluster.bootstrapServers,
                                                             "--topic-prefix", missing, "--state", state, "--metrics-port", "0",
-                                                            "--config", Self.trainConfig()], timeout: .seconds(50))
+                                                            "--config", Self.trainConfig()], timeout: .seconds(120))
         #expect(none.status == 78, "\(none.stderr)")
         #expect(none.stderr.contains("start-up check: topic \(missing)predictions does not exist (used by join, monitor)"), "\(none.stderr)")
         #expect(none.stderr.contains("`tideline topics apply --topic-prefix \(missing)`"))
@@ -216,7 +216,7 @@ import TidelineTestKit
         try cluster.createTopic(skewed + "labeled-examples", partitions: 2)
         try cluster.createTopic(skewed + "dead-letter", partitions: 1)
         let result = try await Subprocess.run(Self.tideline, ["run", "--stages", "join", "--brokers", cluster.bootstrapServers,
-                                                              "--topic-prefix", skewed, "--state", state, "--metrics-port", "0"], timeout: .seconds(50))
+                                                              "--topic-prefix", skewed, "--state", state, "--metrics-port", "0"], timeout: .seconds(120))
         #expect(result.status == 78, "\(result.stderr)")
         #expect(result.stderr.contains("start-up check:") && result.stderr.contains("partition"), "\(result.stderr)")
     }
@@ -232,7 +232,7 @@ import TidelineTestKit
 
 
     @Test func unreachableBrokerIsARuntimeFailure() async throws {
-        let result = try await Subprocess.run(Self.tideline, ["topics", "list", "--brokers", "127.0.0.1:1"], timeout: .seconds(30))
+        let result = try await Subprocess.run(Self.tideline, ["topics", "list", "--brokers", "127.0.0.1:1"], timeout: .seconds(120))
         #expect(result.status == 1)
         #expect(result.stderr.contains("cannot reach Kafka"))
     }

@@ -131,7 +131,7 @@ import TidelineTestKit
         }
         #expect(try await get("/healthz").0 == 200)
         var ready = try await get("/readyz")
-        deadline = ContinuousClock.now + .seconds(30)
+        deadline = ContinuousClock.now + .seconds(120)
         while ready.0 != 200 && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(200))
             ready = try await get("/readyz")

@@ -15,7 +15,7 @@ import TidelineTestKit
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         return try await Subprocess.run(tideline, ["consume", "--topic", "predictions", "--brokers", "127.0.0.1:1", "--config", path,
-                                                   "--timeout", "2", "--log-level", "debug"] + extra, timeout: .seconds(45))
+                                                   "--timeout", "2", "--log-level", "debug"] + extra, timeout: .seconds(120))
     }
 
     @Test(.timeLimit(.minutes(3)))
