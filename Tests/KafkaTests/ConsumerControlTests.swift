@@ -4,7 +4,7 @@ import Testing
 import TidelineTestKit
 
 @Suite struct ConsumerControlTests {
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(5)))
     func pauseStopsAPartitionResumeContinuesItAndSeekRereads() async throws {
         let topic = TestNames.unique("control")
         try SharedBroker.cluster.createTopic(topic, partitions: 2)
@@ -44,7 +44,7 @@ import TidelineTestKit
 @Suite struct AdminTests {
     /// A consumer released without `close()` (assigned, and subscribed to a group) must not block the thread
     /// that releases it: destroy skips librdkafka's implicit consumer close (the poll thread already left the group).
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(5)))
     func releasingConsumersWithoutCloseDoesNotBlock() async throws {
         let topic = TestNames.unique("release")
         try SharedBroker.cluster.createTopic(topic, partitions: 2)
@@ -84,7 +84,7 @@ import TidelineTestKit
 
 @Suite struct ClientLifetimeTests {
     /// A client dropped without `close()` is released: its poll thread lets go of it and stops.
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(5)))
     func droppedClientsAreReleased() async throws {
         let topic = TestNames.unique("lifetime")
         try SharedBroker.cluster.createTopic(topic, partitions: 1)

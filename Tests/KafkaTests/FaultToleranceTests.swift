@@ -15,7 +15,7 @@ import TidelineTestKit
         return got
     }
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(5)))
     func fullProducerQueueSlowsTheCallerAndLosesNothing() async throws {
         let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: quietLogger())
         let topic = "backpressure"
@@ -35,7 +35,7 @@ import TidelineTestKit
         #expect(got.count == 2000)
     }
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(5)))
     func brokerDownAndBackLosesNoAcknowledgedMessage() async throws {
         let cluster = try EmbeddedKafkaCluster(brokers: 3, logger: quietLogger())
         let topic = "outage"
@@ -62,7 +62,7 @@ import TidelineTestKit
         #expect(values.count == 2000, "and exactly once (\(values.count - Set(values).count) duplicates)")
     }
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(5)))
     func pushedProduceErrorsAreRetriedWithoutLossOrDuplicates() async throws {
         let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: quietLogger())
         let topic = "errors"
@@ -89,7 +89,7 @@ import TidelineTestKit
         #expect(got.map { String(decoding: $0.value, as: UTF8.self) } == ["warm-up"] + (0..<500).map { "m\($0)" })
     }
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(5)))
     func nonRetriableErrorIsReportedPerMessage() async throws {
         let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: quietLogger())
         try cluster.createTopic("small", partitions: 1)

@@ -103,7 +103,7 @@ import TidelineTestKit
         try await ReferenceJoin.expected(options.join, predictions: topics.predictions, labels: topics.labels, partitions: topics.partitions)
     }
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(5)))
     func secondInstanceTakesOverPartitionsWithTheirState() async throws {
         let topics = try Topics(partitions: 8)
         let state = Self.statePath()
@@ -148,7 +148,7 @@ import TidelineTestKit
         #expect(b != nil && b!.statistics.predictions > 0, "the second instance did work")
     }
 
-    @Test(.timeLimit(.minutes(4)))
+    @Test(.timeLimit(.minutes(6)))
     func malformedRecordsGoToDeadLetterAndTheStageKeepsRunning() async throws {
         let topics = try Topics(partitions: 2)
         let options = topics.options(group: TestNames.unique("join-dlq"), state: Self.statePath())
@@ -207,7 +207,7 @@ import TidelineTestKit
 
     /// A partition whose events name more distinct models than one operator holds: the extra events are
     /// dead-lettered (`limit_exceeded`, field `model`), the rest are joined, the stage keeps running.
-    @Test(.timeLimit(.minutes(4)))
+    @Test(.timeLimit(.minutes(6)))
     func eventsNamingOneModelTooManyAreDeadLettered() async throws {
         let topics = try Topics(partitions: 1)
         let options = topics.options(group: TestNames.unique("join-models"), state: Self.statePath())

@@ -23,7 +23,7 @@ import TidelineTestKit
         (0 ..< n).map { KafkaOutgoingMessage(topic: topic, key: "k", value: "m\($0)") }
     }
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(5)))
     func aSaveWaitsForEarlierSendsOnlyAndDoesNotBlockTheStage() async throws {
         let (cluster, producer, topic) = try Self.slowProducer()
         let delivered = DeliveredCount()
@@ -43,7 +43,7 @@ import TidelineTestKit
         _ = cluster
     }
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(5)))
     func savesRunOneAtATimeInOrderAndAFailureIsThrown() async throws {
         let (cluster, producer, topic) = try Self.slowProducer()
         let outbox = StageOutput(producer: producer, maxInFlight: 64)

@@ -6,7 +6,7 @@ import TidelineTestKit
 @Suite struct BacktestCommandTests {
     static let tideline = Subprocess.tidelineBinary
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(5)))
     func generateThenBacktestWritesBothReportsAndReportsBadLines() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tideline-backtest-cli-\(UUID())")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -8,7 +8,7 @@ import TidelineTestKit
 @Suite(.serialized) struct CLIEndToEndTests {
     static let tideline = Subprocess.tidelineBinary
 
-    @Test(.timeLimit(.minutes(4)))
+    @Test(.timeLimit(.minutes(6)))
     func produceThenConsumeRoundTripWithInvalidLinesToDeadLetter() async throws {
         let broker = try await BrokerProcess()
         defer { _ = broker.terminate() }
@@ -42,7 +42,7 @@ import TidelineTestKit
         #expect(broker.terminate() == 0, "the broker exits cleanly on SIGTERM")
     }
 
-    @Test(.timeLimit(.minutes(4)))
+    @Test(.timeLimit(.minutes(6)))
     func kcatProducesAndConsumesThroughTidelineBroker() async throws {
         let kcat = try #require(Subprocess.which("kcat"), "kcat is installed by scripts/bootstrap.sh")
         let broker = try await BrokerProcess(arguments: ["--port", "0", "--brokers", "2"])
@@ -184,7 +184,7 @@ import TidelineTestKit
         #expect(both.stderr.contains("--group"))
     }
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(5)))
     func runAgainstAnUnreachableBrokerFailsTheStartupCheckQuickly() async throws {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("tideline-\(UUID())/state.sqlite").path
         let started = ContinuousClock.now
@@ -196,7 +196,7 @@ import TidelineTestKit
         #expect(ContinuousClock.now - started < .seconds(20), "fails within the start-up timeout, not after a stage's retries")
     }
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(5)))
     func runWithMissingOrMismatchedTopicsSaysWhatToFix() async throws {
         let cluster = SharedBroker.cluster
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("tideline-\(UUID())/state.sqlite").path

@@ -214,7 +214,7 @@ import TidelineTestKit
     /// Here the predictions' windows close by punctuation alone (`implicit`), and their labels, produced afterwards,
     /// come as `correction`s. A restart that ignored the recorded punctuations would join the same labels on time
     /// (`observed`, with other event ids). No checkpoint is taken, so the restart replays everything from the start.
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(5)))
     func recordedPunctuationsAreReplayedAfterKillNine() async throws {
         let cluster = SharedBroker.cluster
         let prefix = TestNames.unique("punctuation") + "."

@@ -24,7 +24,7 @@ import TidelineTestKit
               gate: {metric: log_loss, margin: 0.01}
         """
 
-    @Test(.timeLimit(.minutes(4)))
+    @Test(.timeLimit(.minutes(6)))
     func replayEqualsTheFileBacktestAndRepeatsByteForByte() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tideline-replay-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -18,7 +18,7 @@ import TidelineTestKit
                                                    "--timeout", "2", "--log-level", "debug"] + extra, timeout: .seconds(120))
     }
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(5)))
     func saslReachesLibrdkafkaAndThePasswordNeverReachesTheLogs() async throws {
         let result = try await Self.consume(config: """
             kafka:
@@ -44,7 +44,7 @@ import TidelineTestKit
         #expect(lines.contains { $0.contains("\"librdkafka.facility\":\"CONF\"") })
     }
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(5)))
     func tlsPropertiesReachLibrdkafkaAndTheKeyPasswordStaysOut() async throws {
         let result = try await Self.consume(config: """
             kafka:
