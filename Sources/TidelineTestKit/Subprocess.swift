@@ -105,10 +105,11 @@ public final class BrokerProcess: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         var text = ""
-        let handle = out.fileHandleForReading
+        let handle = Subprocess.Unchecked(out.fileHandleForReading)
         let deadline = ContinuousClock.now + .seconds(120)
         while !text.contains("topics=") && ContinuousClock.now < deadline && process.isRunning {
-            let chunk = handle.availableData
+            // `availableData` blocks until the broker prints: on a dispatch thread, not the cooperative pool.
+            let chunk = await Subprocess.offThePool { handle.value.availableData }
             if chunk.isEmpty { try await Task.sleep(for: .milliseconds(20)) } else { text += String(decoding: chunk, as: UTF8.self) }
         }
         var info: [String: String] = [:]
