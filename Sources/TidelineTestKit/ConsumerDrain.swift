@@ -3,9 +3,11 @@ import Foundation
 
 /// Test helpers that read a consumer's events until a condition holds or a deadline passes.
 public enum ConsumerDrain {
-    /// Collects messages until `count` have arrived or `timeout` passes; returns what arrived.
+    /// Collects messages until `count` have arrived or `timeout` passes; returns what arrived. It returns as soon as
+    /// the `count`-th arrives, so the default timeout is long: it bounds only a drain whose records never come, and
+    /// the whole suite running in parallel on a loaded 2-core machine has delayed records by more than 30 s.
     public static func messages(
-        from consumer: KafkaConsumer, count: Int, timeout: Duration = .seconds(30),
+        from consumer: KafkaConsumer, count: Int, timeout: Duration = .seconds(120),
         onEvent: @escaping @Sendable (KafkaConsumerEvent) async -> Void = { _ in }
     ) async -> [KafkaMessage] {
         let box = Collected()

@@ -8,7 +8,7 @@ import TidelineTestKit
     func consumeAll(_ topic: String, partitions: Int32, client: KafkaClientConfiguration, expected: Int) async throws -> [KafkaMessage] {
         let consumer = try KafkaConsumer(configuration: .init(client: client), logger: quietLogger())
         try consumer.assign((0..<partitions).map { TopicPartitionOffset(topic: topic, partition: $0, offset: KafkaOffset.beginning) })
-        let got = await ConsumerDrain.messages(from: consumer, count: expected, timeout: .seconds(120))
+        let got = await ConsumerDrain.messages(from: consumer, count: expected)
         // Give straggling duplicates, if any, a moment to show up.
         try await Task.sleep(for: .milliseconds(300))
         await consumer.close()

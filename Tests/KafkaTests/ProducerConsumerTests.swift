@@ -21,7 +21,7 @@ import TidelineTestKit
         #expect(reports.allSatisfy { $0.isDelivered && $0.offset >= 0 })
         let consumer = try KafkaConsumer(configuration: .init(client: SharedBroker.client()), logger: quietLogger())
         try consumer.assign((0..<3).map { TopicPartitionOffset(topic: topic, partition: $0, offset: KafkaOffset.beginning) })
-        let got = await ConsumerDrain.messages(from: consumer, count: 3000, timeout: .seconds(120))
+        let got = await ConsumerDrain.messages(from: consumer, count: 3000)
         #expect(got.count == 3000)
         // Every message is where its delivery report said, with its key, value and headers.
         let byPosition = Dictionary(uniqueKeysWithValues: got.map { ("\($0.partition)@\($0.offset)", $0) })
@@ -68,7 +68,7 @@ import TidelineTestKit
         #expect(reports.count == 2_000 && reports.allSatisfy { $0.isDelivered && $0.topic == topic })
         let consumer = try KafkaConsumer(configuration: .init(client: SharedBroker.client()), logger: quietLogger())
         try consumer.assign((0 ..< 5).map { TopicPartitionOffset(topic: topic, partition: $0, offset: KafkaOffset.beginning) })
-        let got = await ConsumerDrain.messages(from: consumer, count: 2_000, timeout: .seconds(120))
+        let got = await ConsumerDrain.messages(from: consumer, count: 2_000)
         let byPosition = Dictionary(uniqueKeysWithValues: got.map { ("\($0.partition)@\($0.offset)", $0) })
         var wrong = 0
         for (i, report) in reports.enumerated() {
@@ -148,7 +148,7 @@ import TidelineTestKit
         #expect(after.first?.offset == KafkaOffset.end)
         // Reading from the offset found yields the records from that time on, with their timestamps.
         try consumer.assign(between)
-        let got = await ConsumerDrain.messages(from: consumer, count: 6, timeout: .seconds(60))
+        let got = await ConsumerDrain.messages(from: consumer, count: 6)
         #expect(got.map { String(decoding: $0.value, as: UTF8.self) } == (4..<10).map { "t\($0)" })
         #expect(got.first?.timestampMilliseconds == base + 4000)
         await consumer.close()

@@ -50,7 +50,7 @@ import TidelineTestKit
         // inside librdkafka, and on the cooperative pool that stalls every other test.
         let reader = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: SharedBroker.client()), logger: quietLogger())
         try reader.assign((0..<4).map { TopicPartitionOffset(topic: predictions, partition: $0, offset: -2) })
-        let stored = await ConsumerDrain.messages(from: reader, count: events.count + 1, timeout: .seconds(60))
+        let stored = await ConsumerDrain.messages(from: reader, count: events.count + 1)
         await reader.close()
         #expect(stored.count == events.count + 1, "read back \(stored.count) records")
         var op = MonitorOperator()
@@ -74,7 +74,7 @@ import TidelineTestKit
         try await runSecond.value
         let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: SharedBroker.client()), logger: quietLogger())
         try consumer.assign([TopicPartitionOffset(topic: alerts, partition: 0, offset: -2)])
-        let published = await ConsumerDrain.messages(from: consumer, count: first.alertsPublished + second.alertsPublished, timeout: .seconds(60))
+        let published = await ConsumerDrain.messages(from: consumer, count: first.alertsPublished + second.alertsPublished)
             .compactMap { try? AlertEvent.decode($0.value) }
         await consumer.close()
         #expect(published.count == first.alertsPublished + second.alertsPublished, "read \(published.count) alerts back from \(alerts)")
@@ -92,7 +92,7 @@ import TidelineTestKit
         // The malformed record went to dead-letter with the monitor named.
         let letterReader = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: SharedBroker.client()), logger: quietLogger())
         try letterReader.assign([TopicPartitionOffset(topic: dead, partition: 0, offset: -2)])
-        let letters = await ConsumerDrain.messages(from: letterReader, count: 1, timeout: .seconds(120))
+        let letters = await ConsumerDrain.messages(from: letterReader, count: 1)
         await letterReader.close()
         #expect(letters.count == 1)
         #expect(letters.first?.headers.first { $0.key == DeadLetter.stageHeader }.flatMap { $0.value }.map { String(decoding: $0, as: UTF8.self) } == "monitor")

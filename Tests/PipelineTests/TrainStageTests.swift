@@ -50,7 +50,7 @@ import Training
 
         let reader = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: SharedBroker.client()), logger: quietLogger())
         try reader.assign((0..<3).map { TopicPartitionOffset(topic: examples, partition: $0, offset: -2) })
-        let stored = await ConsumerDrain.messages(from: reader, count: messages.count, timeout: .seconds(60))
+        let stored = await ConsumerDrain.messages(from: reader, count: messages.count)
         await reader.close()
         #expect(stored.count == messages.count)
         #expect(Set(stored.map(\.partition)).count == 3, "examples spread over the partitions")
@@ -102,12 +102,12 @@ import Training
         // What reached the topic, and what went to dead-letter.
         let updateReader = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: SharedBroker.client()), logger: quietLogger())
         try updateReader.assign([TopicPartitionOffset(topic: updates, partition: 0, offset: -2)])
-        let onTopic = await ConsumerDrain.messages(from: updateReader, count: expected.count + 2, timeout: .seconds(120)).compactMap { try? ModelUpdateEvent.decode($0.value) }
+        let onTopic = await ConsumerDrain.messages(from: updateReader, count: expected.count + 2).compactMap { try? ModelUpdateEvent.decode($0.value) }
         await updateReader.close()
         #expect(onTopic == expected + after)
         let letterReader = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: SharedBroker.client()), logger: quietLogger())
         try letterReader.assign([TopicPartitionOffset(topic: dead, partition: 0, offset: -2)])
-        let letters = await ConsumerDrain.messages(from: letterReader, count: 3, timeout: .seconds(120))
+        let letters = await ConsumerDrain.messages(from: letterReader, count: 3)
         await letterReader.close()
         let reasons = letters.map { $0.headers.first { $0.key == DeadLetter.reasonHeader }.flatMap { $0.value }.map { String(decoding: $0, as: UTF8.self) } ?? "" }
         #expect(letters.count == 3, "\(reasons)")

@@ -21,7 +21,7 @@ import TidelineTestKit
         try await producer.sendAll([KafkaOutgoingMessage(topic: topic, key: "k", value: "through the forwarder")])
         let consumer = try KafkaConsumer(configuration: .init(client: client), logger: quietLogger())
         try consumer.assign((0..<2).map { TopicPartitionOffset(topic: topic, partition: $0, offset: KafkaOffset.beginning) })
-        let got = await ConsumerDrain.messages(from: consumer, count: 1, timeout: .seconds(60))
+        let got = await ConsumerDrain.messages(from: consumer, count: 1)
         #expect(got.map { String(decoding: $0.value, as: UTF8.self) } == ["through the forwarder"])
         await consumer.close()
         try await producer.close()

@@ -98,7 +98,7 @@ import TidelineTestKit
             try reader.assign(["labeled-examples", "alerts", "model-updates"].map {
                 TopicPartitionOffset(topic: outputPrefix + $0, partition: 0, offset: KafkaOffset.beginning)
             })
-            let messages = await ConsumerDrain.messages(from: reader, count: counts.reduce(0, +), timeout: .seconds(60))
+            let messages = await ConsumerDrain.messages(from: reader, count: counts.reduce(0, +))
             await reader.close()
             #expect(messages.count == counts.reduce(0, +))
             published.append(messages.sorted { ($0.topic.split(separator: ".").last!, $0.offset) < ($1.topic.split(separator: ".").last!, $1.offset) }

@@ -92,7 +92,7 @@ import Training
         let models = try TidelineConfiguration.parse(yaml).trainConfigurations
         let reader = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: SharedBroker.client()), logger: quietLogger())
         try reader.assign((0..<4).map { TopicPartitionOffset(topic: prefix + "labeled-examples", partition: $0, offset: -2) })
-        let stored = await ConsumerDrain.messages(from: reader, count: examples.count, timeout: .seconds(60))
+        let stored = await ConsumerDrain.messages(from: reader, count: examples.count)
         await reader.close()
         #expect(stored.count == examples.count)
         let expected = ReferenceTrainer.updates(models: models, examples: stored)
@@ -167,7 +167,7 @@ import Training
         #expect(rollback.status == 0, "\(rollback.stderr)")
         let commandReader = try KafkaConsumer(configuration: KafkaConsumerConfiguration(client: SharedBroker.client()), logger: quietLogger())
         try commandReader.assign([TopicPartitionOffset(topic: prefix + "model-commands", partition: 0, offset: -2)])
-        let commands = await ConsumerDrain.messages(from: commandReader, count: 2, timeout: .seconds(120)).compactMap { try? ModelCommand.decode($0.value) }
+        let commands = await ConsumerDrain.messages(from: commandReader, count: 2).compactMap { try? ModelCommand.decode($0.value) }
         await commandReader.close()
         #expect(commands.map(\.action) == [.retrain, .rollback] && commands.last?.toVersion == "v1" && commands.first?.reason == "test")
         #expect(Set(commands.map(\.commandID)).count == 2)
